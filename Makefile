@@ -1,0 +1,89 @@
+# bosun — developer build against Debian's -dev packages, static release
+# build from Debian source packages (mk/static.mk), tests and benchmarks.
+
+CC ?= cc
+# make V=1 shows the compiler command lines.
+Q := $(if $(V),,@)
+PKGS := libcurl openssl libarchive libcjson libxml-2.0 sqlite3
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wstrict-prototypes \
+	-Wwrite-strings -Wno-unused-parameter -Wno-format-truncation
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Isrc -D_GNU_SOURCE \
+	-DBOSUN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
+LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread
+
+BOSUN_SRCS := src/main.c $(sort $(wildcard src/*/*.c))
+LIB_SRCS := $(filter-out src/main.c src/cmd/%,$(BOSUN_SRCS))
+CMD_SRCS := $(filter src/cmd/%,$(BOSUN_SRCS))
+B ?= build/dev
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+CMD_OBJS := $(CMD_SRCS:%.c=$(B)/%.o) $(B)/src/main.o
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+# Functions that have no place in this code base (unbounded or not thread-safe).
+BANNED := strcpy|strcat|sprintf|vsprintf|gets|strtok|gmtime|localtime|ctime|asctime|strncpy|tmpnam|mktemp
+
+.PHONY: all deps test unit e2e check-asan static bench clean banned fmt demo
+all: bosun
+
+bosun: $(LIB_OBJS) $(CMD_OBJS) | banned
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(LIB_OBJS) $(LIBS) $(LDFLAGS)
+
+$(B)/%.o: %.c $(wildcard src/*/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c tests/unit/test.c tests/unit/test.h $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/test.c $(LIB_OBJS) $(LIBS)
+
+banned:
+	@if grep -nEw '($(BANNED))' src/*.c src/*/*.c src/*/*.h 2>/dev/null | grep -v '^\s*//' ; then \
+		echo "banned function used (see BANNED in Makefile)"; exit 1; fi
+
+# Every build and test dependency, from Debian packages. Idempotent.
+DEB_DEPS := build-essential pkg-config git file libcurl4-openssl-dev libssl-dev libarchive-dev \
+	libcjson-dev libxml2-dev libsqlite3-dev musl-tools dpkg-dev docker-registry skopeo \
+	busybox-static python3 python3-jsonschema libxml2-utils hyperfine apache2-utils \
+	openssl curl clang libclang-rt-14-dev ca-certificates xz-utils
+deps:
+	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "all dependencies present"; fi
+
+unit: $(UNIT_BINS)
+e2e: bosun
+
+# Unit programs, then end-to-end scripts; closing line "N passed, N failed".
+test: bosun $(UNIT_BINS)
+	@B=$(B) tests/run.sh $(UNIT_BINS)
+
+# Unit and e2e suites under AddressSanitizer and UBSan.
+check-asan:
+	$(MAKE) B=build/asan CC=clang CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' bosun-asan-test
+
+bosun-asan-test: $(LIB_OBJS) $(CMD_OBJS) $(UNIT_BINS)
+	$(CC) $(ALL_CFLAGS) -o build/asan/bosun $(CMD_OBJS) $(LIB_OBJS) $(LIBS) $(LDFLAGS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		BOSUN=$(CURDIR)/build/asan/bosun B=build/asan tests/run.sh $(UNIT_BINS)
+
+bench: bosun
+	tests/bench/run.sh
+
+demo: bosun
+	./demo.sh
+
+fmt:
+	clang-format -i src/*.c src/*/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf build bosun dist
+
+-include mk/static.mk

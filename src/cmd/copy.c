@@ -1,0 +1,5 @@
+#include "cmd/cmd.h"
+int cmd_copy(int argc, char **argv, struct err *e)
+{
+	return err_set(e, ERR_INTERNAL, "in progress");
+}

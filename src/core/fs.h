@@ -1,0 +1,35 @@
+/* File system helpers. Every file bosun writes is written to a temporary
+ * name in the same directory, fsynced and renamed into place. */
+#ifndef BOSUN_CORE_FS_H
+#define BOSUN_CORE_FS_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "core/buf.h"
+#include "core/err.h"
+
+int fs_mkdir_p(const char *path, int mode, struct err *e);
+/* Read a whole file into b, failing with ERR_INPUT when bigger than max. */
+int fs_read_file(const char *path, struct buf *b, size_t max, struct err *e);
+/* Atomic write: tmp file + fsync + rename. mode e.g. 0644. */
+int fs_write_atomic(const char *path, const void *p, size_t n, int mode, struct err *e);
+
+/* Atomic writer for streamed content. */
+struct fs_atomic {
+	FILE *f;
+	char *path;
+	char *tmp;
+};
+int fs_atomic_open(struct fs_atomic *a, const char *path, struct err *e);
+int fs_atomic_commit(struct fs_atomic *a, int mode, struct err *e); /* fsync+rename, frees */
+void fs_atomic_abort(struct fs_atomic *a);                          /* unlink tmp, frees; safe twice */
+
+int fs_exists(const char *path);
+/* Join with '/', caller frees (abort on OOM is not allowed: returns NULL). */
+char *fs_join(const char *a, const char *b);
+/* mkdtemp under $TMPDIR (or /tmp): returns malloc'd path. */
+char *fs_mkdtemp(const char *prefix, struct err *e);
+/* rm -rf that never follows symlinks. */
+int fs_rm_rf(const char *path, struct err *e);
+
+#endif

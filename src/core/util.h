@@ -1,0 +1,38 @@
+/* Small helpers: allocation that reports failure, strings, base64, time. */
+#ifndef BOSUN_CORE_UTIL_H
+#define BOSUN_CORE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include "core/err.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Cleanup attribute helpers. */
+static inline void freep(void *p) { free(*(void **)p); }
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+
+char *xstrdup_e(const char *s, struct err *e);     /* NULL + ERR_INTERNAL on OOM */
+char *xstrndup_e(const char *s, size_t n, struct err *e);
+char *xasprintf_e(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool str_starts(const char *s, const char *prefix);
+bool str_ends(const char *s, const char *suffix);
+
+/* Standard base64 (with padding). out must hold base64_enc_len(n)+1. */
+size_t base64_enc_len(size_t n);
+void base64_encode(const void *in, size_t n, char *out);
+/* Returns decoded length or -1 on invalid input; out must hold n*3/4+3. Accepts
+ * missing padding. url=true for the URL-safe alphabet. */
+long base64_decode(const char *in, size_t n, unsigned char *out, bool url);
+
+/* Monotonic clock in seconds. */
+double time_now(void);
+/* RFC 3339 UTC "2024-01-02T03:04:05Z" of t into out[32] (thread-safe). */
+void time_rfc3339(int64_t t, char out[32]);
+
+/* Human-readable size: "12.3 MiB" into out[16]. */
+void fmt_size(uint64_t n, char out[16]);
+
+#endif
