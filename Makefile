@@ -10,9 +10,9 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wstrict-prototypes \
 	-Wwrite-strings -Wno-unused-parameter -Wno-format-truncation
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Isrc -D_GNU_SOURCE \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -Isrc -D_GNU_SOURCE \
 	-DBOSUN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
-LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread
+LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
 
 BOSUN_SRCS := src/main.c $(sort $(wildcard src/*/*.c))
 LIB_SRCS := $(filter-out src/main.c src/cmd/%,$(BOSUN_SRCS))
@@ -41,7 +41,7 @@ $(B)/tests/%: tests/unit/%.c tests/unit/test.c tests/unit/test.h $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/test.c $(LIB_OBJS) $(LIBS)
 
 banned:
-	@if grep -nEw '($(BANNED))' src/*.c src/*/*.c src/*/*.h 2>/dev/null | grep -v '^\s*//' ; then \
+	@if grep -nE '(^|[^A-Za-z0-9_>.])($(BANNED))[[:space:]]*\(' src/*.c src/*/*.c src/*/*.h; then \
 		echo "banned function used (see BANNED in Makefile)"; exit 1; fi
 
 # Every build and test dependency, from Debian packages. Idempotent.
@@ -77,8 +77,10 @@ bosun-asan-test: $(LIB_OBJS) $(CMD_OBJS) $(UNIT_BINS)
 bench: bosun
 	tests/bench/run.sh
 
-demo: bosun
-	./demo.sh
+# One command on a fresh machine: dependencies, build, demo.
+demo: deps
+	$(MAKE) bosun
+	scripts/demo.sh
 
 fmt:
 	clang-format -i src/*.c src/*/*.[ch] tests/unit/*.[ch]

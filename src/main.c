@@ -49,7 +49,9 @@ int cmd_help(int argc, char **argv, struct err *e)
 	const struct cmd *c;
 	char *args[] = { NULL, (char *)"--help", NULL };
 
-	if (argc < 2) {
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		if (argc >= 2)
+			printf("usage: bosun help [COMMAND]\n\n");
 		usage(stdout);
 		return 0;
 	}

@@ -49,3 +49,46 @@ void cmd_print_help(const char *text);
 	"  5  internal error\n"
 
 #endif
+
+/* Registry options shared by copy, inspect and later commands. */
+#define REG_MAX_INSECURE 16
+struct reg_cli {
+	const char *creds, *src_creds, *dst_creds, *cacert, *platform;
+	const char *insecure[REG_MAX_INSECURE + 1];
+	int n_insecure, parallel, retries;
+};
+enum {
+	OPT_CREDS = 2000,
+	OPT_SRC_CREDS,
+	OPT_DST_CREDS,
+	OPT_CACERT,
+	OPT_INSECURE,
+	OPT_PLATFORM,
+	OPT_PARALLEL,
+	OPT_RETRIES,
+};
+#define REG_LONGOPTS                                                                           \
+	{ "creds", required_argument, NULL, OPT_CREDS },                                        \
+		{ "src-creds", required_argument, NULL, OPT_SRC_CREDS },                        \
+		{ "dest-creds", required_argument, NULL, OPT_DST_CREDS },                       \
+		{ "cacert", required_argument, NULL, OPT_CACERT },                              \
+		{ "insecure-registry", required_argument, NULL, OPT_INSECURE },                 \
+		{ "platform", required_argument, NULL, OPT_PLATFORM },                          \
+		{ "parallel", required_argument, NULL, OPT_PARALLEL },                          \
+		{ "retries", required_argument, NULL, OPT_RETRIES }
+#define REG_OPTS_HELP                                                                          \
+	"Registry options:\n"                                                                  \
+	"  --creds USER:PASS          credentials for every registry involved\n"             \
+	"  --src-creds USER:PASS      credentials for the source registry\n"                 \
+	"  --dest-creds USER:PASS     credentials for the destination registry\n"            \
+	"  --cacert FILE              trust this CA bundle (else SSL_CERT_FILE, system CAs)\n"  \
+	"  --insecure-registry HOST   allow plain HTTP / unverified TLS for HOST (repeatable;\n" \
+	"                             localhost and 127.0.0.1 are always allowed plain HTTP)\n"  \
+	"  --platform OS/ARCH[/VAR]   pick one platform of a multi-platform image\n"          \
+	"  --parallel N               blobs in flight at once (default 4)\n"                  \
+	"  --retries N                retries per request on 5xx/429/network errors (default 5)\n" \
+	"Credentials are also read from BOSUN_USERNAME/BOSUN_PASSWORD, $REGISTRY_AUTH_FILE,\n"  \
+	"$DOCKER_CONFIG/config.json or ~/.docker/config.json (credHelpers, credsStore, auths).\n"
+
+/* Returns 1 when c was a registry option, 0 when not, -1 on a bad value. */
+int cmd_reg_opt(struct reg_cli *r, int c, const char *arg, const char *cmd, struct err *e);

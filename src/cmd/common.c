@@ -1,5 +1,8 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "core/log.h"
@@ -33,4 +36,52 @@ int cmd_usage_error(struct err *e, const char *cmd, const char *fmt, ...)
 void cmd_print_help(const char *text)
 {
 	fputs(text, stdout);
+}
+
+int cmd_reg_opt(struct reg_cli *r, int c, const char *arg, const char *cmd, struct err *e)
+{
+	char *end;
+	long v;
+
+	switch (c) {
+	case OPT_CREDS:
+	case OPT_SRC_CREDS:
+	case OPT_DST_CREDS:
+		if (!strchr(arg, ':'))
+			return cmd_usage_error(e, cmd, "credentials must be USER:PASSWORD");
+		if (c == OPT_CREDS)
+			r->creds = arg;
+		else if (c == OPT_SRC_CREDS)
+			r->src_creds = arg;
+		else
+			r->dst_creds = arg;
+		return 1;
+	case OPT_CACERT:
+		if (access(arg, R_OK) != 0)
+			return cmd_usage_error(e, cmd, "--cacert %s: cannot read the file", arg);
+		r->cacert = arg;
+		return 1;
+	case OPT_INSECURE:
+		if (r->n_insecure >= REG_MAX_INSECURE)
+			return cmd_usage_error(e, cmd, "too many --insecure-registry options");
+		r->insecure[r->n_insecure++] = arg;
+		r->insecure[r->n_insecure] = NULL;
+		return 1;
+	case OPT_PLATFORM:
+		r->platform = arg;
+		return 1;
+	case OPT_PARALLEL:
+	case OPT_RETRIES:
+		v = strtol(arg, &end, 10);
+		if (*end || end == arg || v < 0 || v > 64)
+			return cmd_usage_error(e, cmd, "%s takes a number from 0 to 64",
+					       c == OPT_PARALLEL ? "--parallel" : "--retries");
+		if (c == OPT_PARALLEL)
+			r->parallel = v ? (int)v : 1;
+		else
+			r->retries = v ? (int)v : -1;
+		return 1;
+	default:
+		return 0;
+	}
 }

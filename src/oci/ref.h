@@ -4,7 +4,9 @@
  *   x/y@sha256:...    -> docker.io/x/y@sha256:... (tag kept if both are given)
  * Grammar as in distribution/reference: lowercase path components separated
  * by [._-] / "__" / "-+", tags [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, domain
- * recognised when the first component contains '.' or ':' or is "localhost". */
+ * recognised when the first component contains '.' or ':' or is "localhost".
+ * An optional "docker://" prefix is accepted; docker.io and index.docker.io
+ * both become docker.io; the name as written is at most 255 characters. */
 #ifndef BOSUN_OCI_REF_H
 #define BOSUN_OCI_REF_H
 
@@ -30,5 +32,8 @@ const char *oci_ref_api_host(const struct oci_ref *r);
 /* Tag or digest to put in /v2/<repo>/manifests/<x>: digest wins. */
 const char *oci_ref_manifest_key(const struct oci_ref *r);
 int oci_ref_copy(struct oci_ref *dst, const struct oci_ref *src, struct err *e);
+/* Docker's short form for display and RepoTags: "alpine:3.19", "user/app:1",
+ * "ghcr.io/o/r:v1" (tag and digest as present). Caller frees. */
+char *oci_ref_familiar(const struct oci_ref *r);
 
 #endif

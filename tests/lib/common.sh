@@ -51,6 +51,14 @@ skip() {
     printf 'ok - %s # SKIP %s\n' "$1" "${2:-}"
 }
 
+# _cmdline CMD...: the command for a failure report, cut short so a long
+# argument (a token, a JSON body) does not bury the diagnosis.
+_cmdline() {
+    local s="$*"
+    if [ "${#s}" -gt 300 ]; then s="${s:0:300}..."; fi
+    printf '%s' "$s"
+}
+
 # check NAME CMD...: pass when CMD succeeds; its output is shown only on
 # failure, so passing runs stay quiet.
 check() {
@@ -59,7 +67,7 @@ check() {
     if [ "$RC" -eq 0 ]; then
         ok "$name"
     else
-        fail "$name" "command: $*" "exit $RC" "$(printf '%s\n' "$OUT" | tail -n 20)"
+        fail "$name" "command: $(_cmdline "$@")" "exit $RC" "$(printf '%s\n' "$OUT" | tail -n 20)"
     fi
     return 0
 }
@@ -72,10 +80,28 @@ expect_exit() {
     if [ "$RC" -eq "$want" ]; then
         ok "$name"
     else
-        fail "$name" "command: $*" "expected exit $want, got $RC" \
+        fail "$name" "command: $(_cmdline "$@")" "expected exit $want, got $RC" \
             "$(printf '%s\n' "$OUT" | tail -n 20)"
     fi
     return 0
+}
+
+# expect_out NAME ERE / expect_no_out NAME ERE: assert on the $OUT of the
+# last check or expect_exit (e.g. an error message, or that a secret is
+# absent).  $OUT is left as it was for further assertions.
+expect_out() {
+    if printf '%s\n' "$OUT" | grep -qE -- "$2"; then
+        ok "$1"
+    else
+        fail "$1" "output does not match /$2/:" "$(printf '%s\n' "$OUT" | tail -n 20)"
+    fi
+}
+expect_no_out() {
+    if printf '%s\n' "$OUT" | grep -qE -- "$2"; then
+        fail "$1" "output matches /$2/:" "$(printf '%s\n' "$OUT" | grep -E -- "$2" | head -n 5)"
+    else
+        ok "$1"
+    fi
 }
 
 finish() {

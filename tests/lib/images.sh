@@ -12,6 +12,7 @@
 #   IMG_LAYER_DIGESTS    space-separated sha256:... of the compressed layers
 #   IMG_DIFF_IDS         space-separated sha256:... of the uncompressed layers
 
+# shellcheck disable=SC2034  # the IMG_* results are for the caller
 if [ -n "${_BOSUN_IMAGES_SH:-}" ]; then return 0; fi
 _BOSUN_IMAGES_SH=1
 
@@ -113,9 +114,11 @@ make_busybox_oci() {
     chmod 0700 "$root/root"
     chmod 1777 "$root/tmp"
     chmod 0644 "$root/etc/passwd" "$root/etc/group"
-    _img_tar "$root" "$work/layer.tar" &&
-        _img_write_layout "$dir" "$tag" "bosun tests: busybox-static" "$work/layer.tar" ||
-        { rm -rf "$work"; return 1; }
+    if ! _img_tar "$root" "$work/layer.tar" ||
+        ! _img_write_layout "$dir" "$tag" "bosun tests: busybox-static" "$work/layer.tar"; then
+        rm -rf "$work"
+        return 1
+    fi
     rm -rf "$work"
 }
 

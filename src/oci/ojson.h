@@ -1,0 +1,33 @@
+/* Internal to src/oci: typed access to cJSON objects with errors that name
+ * the field. JSON null counts as absent (Docker writes "Entrypoint": null). */
+#ifndef BOSUN_OCI_OJSON_H
+#define BOSUN_OCI_OJSON_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/err.h"
+
+/* Parse len bytes (no NUL needed); ERR_INPUT when over cap, not JSON, or not an object. */
+cJSON *oj_parse_object(const char *json, size_t len, size_t cap, const char *what, struct err *e);
+/* Member or NULL when absent or null. */
+const cJSON *oj_get(const cJSON *o, const char *key);
+/* Optional string member duplicated into *out (NULL when absent). */
+int oj_str(const cJSON *o, const char *key, bool required, char **out, struct err *e);
+/* Non-negative integer member (JSON number without fraction, < 2^53). */
+int oj_int64(const cJSON *o, const char *key, bool required, int64_t *out, struct err *e);
+/* Array of strings into a NULL-terminated malloc'd vector (NULL when absent). */
+int oj_strv(const cJSON *o, const char *key, char ***out, size_t *n, struct err *e);
+/* Object of string values, kept as compact JSON text (NULL when absent). */
+int oj_annotations(const cJSON *o, const char *key, char **out, struct err *e);
+/* Compact text of any JSON object member (NULL when absent). */
+int oj_object_text(const cJSON *o, const char *key, char **out, struct err *e);
+/* Attach parsed compact JSON text under key (no-op when text is NULL). */
+int oj_add_raw_object(cJSON *o, const char *key, const char *text, struct err *e);
+void oj_strv_free(char **v);
+/* cJSON_PrintUnformatted with OOM reported. */
+char *oj_print(const cJSON *j, struct err *e);
+int oj_oom(struct err *e);
+
+#endif

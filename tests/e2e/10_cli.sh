@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The command line: help everywhere, usage errors exit 2, bad input exits 3
+# with one clear line, an unreachable registry exits 4.
+set -u
+source "$(dirname "$0")/../lib/common.sh"
+source "$TESTLIB/images.sh"
+
+W=$(tmpdir_new cli)
+
+expect_exit 0 "bosun --help" "$BOSUN" --help
+expect_out "help lists commands" 'copy .*inspect|inspect'
+expect_out "help lists exit codes" 'registry or network error'
+for c in copy inspect version help; do
+	expect_exit 0 "bosun $c --help" "$BOSUN" "$c" --help
+	expect_out "$c --help shows usage" "usage: bosun $c"
+done
+expect_exit 0 "bosun help copy" "$BOSUN" help copy
+expect_out "help copy is copy's help" 'usage: bosun copy'
+expect_exit 2 "no command" "$BOSUN"
+expect_exit 2 "unknown command" "$BOSUN" frobnicate
+expect_out "unknown command named" 'unknown command "frobnicate"'
+expect_exit 2 "unknown option" "$BOSUN" copy --frob a b
+expect_out "unknown option is one line" '^bosun copy: bad option "--frob"'
+expect_exit 2 "copy needs two arguments" "$BOSUN" copy oci:x
+expect_exit 2 "bad --parallel" "$BOSUN" copy --parallel many a b
+expect_exit 2 "bad --creds" "$BOSUN" copy --creds nocolon a b
+expect_exit 2 "bad --platform" "$BOSUN" inspect --platform linux oci:x
+expect_exit 2 "bad --format" "$BOSUN" inspect --format yaml oci:x
+expect_exit 2 "unknown transport" "$BOSUN" inspect ftp://x/y
+expect_exit 0 "version" "$BOSUN" version
+expect_out "version names libraries" 'openssl'
+
+# Malformed references: exit 3, one line.
+for ref in 'Upper/Case:1' 'a//b' 'x:' 'repo@sha256:1234' 'host:5000/x:bad^tag' ':tag'; do
+	expect_exit 3 "malformed reference $ref" "$BOSUN" inspect "$ref"
+	if [ "$(printf '%s\n' "$OUT" | wc -l)" -eq 1 ]; then ok "one line for $ref"; else fail "one line for $ref" "$OUT"; fi
+done
+
+# A layout without index.json.
+mkdir -p "$W/empty"
+expect_exit 3 "layout without index.json" "$BOSUN" inspect "oci:$W/empty"
+expect_out "names the problem" 'not an OCI layout'
+
+# A good layout, then damaged copies of it.
+make_busybox_oci "$W/good" 1.0 >/dev/null
+expect_exit 0 "inspect a good layout" "$BOSUN" inspect "oci:$W/good:1.0"
+expect_out "inspect shows the digest" "$IMG_MANIFEST_DIGEST"
+expect_exit 3 "unknown tag" "$BOSUN" inspect "oci:$W/good:nope"
+
+mhex=${IMG_MANIFEST_DIGEST#sha256:}
+lhex=${IMG_LAYER_DIGESTS%% *}; lhex=${lhex#sha256:}
+
+cp -a "$W/good" "$W/notjson"
+chmod u+w "$W/notjson/blobs/sha256/$mhex"
+printf 'this is not json' >"$W/notjson/blobs/sha256/$mhex"
+expect_exit 3 "manifest that does not match its digest" "$BOSUN" inspect "oci:$W/notjson:1.0"
+expect_out "says digest mismatch" 'digest'
+
+# Not JSON, but stored under its real digest (so only parsing can fail).
+cp -a "$W/good" "$W/notjson2"
+printf 'this is not json' >"$W/x"
+xd=$(sha256sum "$W/x" | cut -d' ' -f1)
+cp "$W/x" "$W/notjson2/blobs/sha256/$xd"
+"$PYTHON" - "$W/notjson2/index.json" "$xd" <<'PY'
+import json, sys
+p, d = sys.argv[1], sys.argv[2]
+i = json.load(open(p))
+i["manifests"][0]["digest"] = "sha256:" + d
+i["manifests"][0]["size"] = 16
+json.dump(i, open(p, "w"))
+PY
+expect_exit 3 "manifest that is not JSON" "$BOSUN" inspect "oci:$W/notjson2:1.0"
+
+# A 5 MiB manifest is over the 4 MiB cap.
+cp -a "$W/good" "$W/big"
+head -c $((5 << 20)) /dev/zero | tr '\0' ' ' >"$W/bigm"
+bd=$(sha256sum "$W/bigm" | cut -d' ' -f1)
+cp "$W/bigm" "$W/big/blobs/sha256/$bd"
+"$PYTHON" - "$W/big/index.json" "$bd" $((5 << 20)) <<'PY'
+import json, sys
+p, d, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+i = json.load(open(p))
+i["manifests"][0]["digest"] = "sha256:" + d
+i["manifests"][0]["size"] = n
+json.dump(i, open(p, "w"))
+PY
+expect_exit 3 "manifest over the size cap" "$BOSUN" inspect "oci:$W/big:1.0"
+
+# A corrupted layer is caught when copying.
+cp -a "$W/good" "$W/badlayer"
+chmod u+w "$W/badlayer/blobs/sha256/$lhex"
+printf 'x' >>"$W/badlayer/blobs/sha256/$lhex"
+expect_exit 3 "copy refuses a corrupted layer" "$BOSUN" -q copy "oci:$W/badlayer:1.0" "oci:$W/out:1.0"
+if [ -f "$W/out/blobs/sha256/$lhex" ]; then fail "no corrupt blob in the destination"; else ok "no corrupt blob in the destination"; fi
+
+# Docker archives: a good one, a truncated one, one that is not a tar.
+expect_exit 0 "write a docker archive" "$BOSUN" -q copy "oci:$W/good:1.0" "docker-archive:$W/img.tar:test/busybox:1.0"
+size=$(stat -c %s "$W/img.tar")
+head -c $((size / 2)) "$W/img.tar" >"$W/trunc.tar"
+expect_exit 3 "truncated docker archive" "$BOSUN" inspect "docker-archive:$W/trunc.tar"
+if [ "$(printf '%s\n' "$OUT" | wc -l)" -eq 1 ]; then ok "truncated archive: one line"; else fail "truncated archive: one line" "$OUT"; fi
+printf 'garbage' >"$W/garbage.tar"
+expect_exit 3 "not a tar" "$BOSUN" inspect "docker-archive:$W/garbage.tar"
+expect_exit 3 "missing archive" "$BOSUN" inspect "docker-archive:$W/missing.tar"
+expect_exit 3 "missing layout" "$BOSUN" inspect "oci:$W/missing"
+
+# A registry that is down: exit 4, naming it.
+port=$(free_port)
+expect_exit 4 "registry down" "$BOSUN" inspect --retries 1 "127.0.0.1:$port/x/y:1"
+expect_out "names the registry" "127.0.0.1:$port"
+expect_exit 4 "push to a registry that is down" "$BOSUN" -q copy --retries 1 "oci:$W/good:1.0" "127.0.0.1:$port/x/y:1"
+finish
