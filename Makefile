@@ -48,7 +48,7 @@ banned:
 DEB_DEPS := build-essential pkg-config git file libcurl4-openssl-dev libssl-dev libarchive-dev \
 	libcjson-dev libxml2-dev libsqlite3-dev musl-tools dpkg-dev docker-registry skopeo \
 	busybox-static python3 python3-jsonschema libxml2-utils hyperfine apache2-utils \
-	openssl curl clang libclang-rt-14-dev ca-certificates xz-utils
+	openssl curl clang libclang-rt-14-dev ca-certificates xz-utils tcl linux-libc-dev bc
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
@@ -66,7 +66,7 @@ test: bosun $(UNIT_BINS)
 
 # Unit and e2e suites under AddressSanitizer and UBSan.
 check-asan:
-	$(MAKE) B=build/asan CC=clang CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	$(MAKE) B=build/asan CC=clang CFLAGS='-Wno-unknown-warning-option -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 		LDFLAGS='-fsanitize=address,undefined' bosun-asan-test
 
 bosun-asan-test: $(LIB_OBJS) $(CMD_OBJS) $(UNIT_BINS)

@@ -15,7 +15,7 @@
 #               -D_GNU_SOURCE -DBOSUN_VERSION='"$(VERSION)"'
 #   Q           (optional) @ to hide command lines
 #
-# Targets: static, static-smoke (static + tests/e2e/static_smoke.sh),
+# Targets: static, static-smoke (static + tests/static/smoke.sh),
 # static-clean. Internal: static-link (needs STATIC_PREFIX).
 
 STATIC_MK_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -24,7 +24,7 @@ STATIC_DEPS_SH := $(STATIC_MK_DIR)/../scripts/static-deps.sh
 STATIC_CC ?= musl-gcc
 STATIC_DIR ?= build/static
 STATIC_BIN ?= dist/bosun-linux-amd64
-STATIC_CFLAGS ?= -O2 -pipe -ffunction-sections -fdata-sections
+STATIC_CFLAGS ?= -O2 -pipe -fstack-protector-strong -ffunction-sections -fdata-sections
 STATIC_LDFLAGS ?= -static -Wl,--gc-sections
 # Each library before the ones it needs.
 STATIC_LIBS := -lcurl -lssl -lcrypto -larchive -lxml2 -lsqlite3 -lcjson -lzstd -lz -lpthread -lm
@@ -42,7 +42,7 @@ static:
 		$(MAKE) --no-print-directory static-link STATIC_PREFIX="$$prefix"
 
 static-smoke: static
-	BOSUN_STATIC_REQUIRED=1 BOSUN_STATIC_BIN=$(STATIC_BIN) tests/e2e/static_smoke.sh
+	BOSUN_STATIC_REQUIRED=1 BOSUN_STATIC_BIN=$(STATIC_BIN) tests/static/smoke.sh
 
 static-clean:
 	rm -rf $(STATIC_DIR) $(STATIC_BIN)

@@ -23,7 +23,7 @@
 set -euo pipefail
 umask 022
 
-REV=1 # bump to force a rebuild of everything
+REV=2 # bump when build_one or the layout changes: rebuilds everything
 ME=static-deps
 log() { printf '%s: %s\n' "$ME" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -262,6 +262,8 @@ recipe_zstd() {
 # OpenSSL: libcrypto + libssl only, with what bosun and curl use (SHA-2,
 # ECDSA P-256, Ed25519, RSA, scrypt, AES/ChaCha, TLS 1.2/1.3 client).
 # mem_sec.c needs <linux/mman.h>, hence the kernel headers after musl's.
+# CFLAGS from the environment replace OpenSSL's default -O3 (the hot paths
+# are assembler either way).
 recipe_openssl() {
 	./Configure linux-x86_64 --prefix="$PREFIX" --libdir=lib --openssldir=/etc/ssl \
 		CC="$CC" no-shared no-tests no-engine no-async no-comp no-dso no-module \
@@ -319,14 +321,17 @@ recipe_cjson() {
 	install -D -m 644 cJSON.h "$DESTDIR$PREFIX/include/cjson/cJSON.h"
 }
 
-# libxml2: parser, tree, writer, xpath; no ICU, python, lzma, zlib, network.
+# libxml2: parser (SAX2, push, reader), tree, writer, xpath, DTD validity;
+# no ICU, python, lzma, zlib, network, HTML, schemas (XSD/RelaxNG/Schematron).
 recipe_libxml2() {
 	./configure CC="$CC" CFLAGS="$CFLAGS" \
 		--prefix="$PREFIX" --disable-shared --enable-static --disable-dependency-tracking \
 		--without-python --without-icu --without-lzma --without-zlib --without-http \
 		--without-ftp --without-modules --without-debug --without-docbook \
 		--without-catalog --without-legacy --without-readline --without-history \
-		--without-mem-debug --without-run-debug --without-coverage
+		--without-mem-debug --without-run-debug --without-coverage --without-html \
+		--without-schemas --without-schematron --without-xinclude --without-xptr \
+		--without-c14n --without-regexps --without-pattern
 	make -j"$JOBS" libxml2.la
 	make install-libLTLIBRARIES DESTDIR="$DESTDIR"
 	make -C include install DESTDIR="$DESTDIR"
@@ -414,7 +419,8 @@ for n in "${NAMES[@]}"; do
 			break
 		fi
 	done
-	[ -n "${VER[$n]:-}" ] || die "no version of source package '$p' could be fetched"
+	[ -n "${VER[$n]:-}" ] ||
+		die "no version of source package '$p' could be fetched (stale lists? try BOSUN_STATIC_UPDATE=1)"
 	if [ "${VER[$n]}" != "${CANDIDATES[$p]%% *}" ]; then
 		log "warning: using $p ${VER[$n]}, not the newest ${CANDIDATES[$p]%% *}"
 	fi
@@ -445,10 +451,14 @@ build_one() { # runs in a subshell, output to the log
 		[ -f "$work/stage$final/lib/$d" ] || { echo "missing $final/lib/$d after install"; exit 1; }
 	done
 	rm -rf "$work/stage$final/share" "$work/stage$final/bin" "$work/stage$final"/lib/*.la
+	# The license terms travel with the library (a release bundles them).
+	install -m 644 "$work/src/debian/copyright" "$work/stage$final/copyright"
 	rm -rf "$final"
 	mv "$work/stage$final" "$final"
 	printf 'name=%s\nversion=%s\nkey=%s\n' "$n" "${VER[$n]}" "${KEY[$n]}" >"$final.stamp"
 	rm -rf "$work"
+	echo "cpu (user system, children user system):"
+	times
 }
 
 declare -A STATE # name -> ok | running | failed
@@ -463,7 +473,7 @@ stop_builds() {
 	return 0
 }
 trap 'stop_builds' EXIT
-trap 'stop_builds; exit 130' INT TERM
+trap 'exec 2>/dev/null; stop_builds; wait; exit 130' INT TERM
 todo=()
 for n in "${PRIORITY[@]}"; do
 	id=${DIR[$n]##*/}
@@ -501,6 +511,7 @@ if [ ${#todo[@]} -gt 0 ]; then
 			tail -n 30 "$logf" >&2
 			log "error: building $n ${VER[$n]} failed (full log: $logf)"
 			STATE[$n]=failed
+			exec 2>/dev/null # no "Terminated" job notices after the error
 			stop_builds
 			wait
 			exit 1
@@ -528,8 +539,26 @@ if [ ! -f "$PREFIX/versions.txt" ]; then
 		cp -al "${DIR[$n]}/lib/." "$tmp/lib/"
 	done
 	rm -rf "$tmp/lib/pkgconfig"
+	mkdir "$tmp/licenses"
+	for n in "${NAMES[@]}"; do
+		cp -l "${DIR[$n]}/copyright" "$tmp/licenses/$n.copyright"
+	done
 	for n in "${NAMES[@]}"; do echo "$n ${SRCPKG[$n]} ${VER[$n]}"; done >"$tmp/versions.tmp"
 	mv "$tmp/versions.tmp" "$tmp/versions.txt"
 	mv "$tmp" "$PREFIX"
 fi
+
+# Forget what no build has used for 30 days (other branches' recipes, old
+# Debian versions): the stamps of what is in use are touched on every run.
+touch "$PREFIX/versions.txt"
+for n in "${NAMES[@]}"; do
+	touch -c "${DIR[$n]}.stamp" "$SRCDIR/$(safe "${SRCPKG[$n]}_${VER[$n]}")"
+done
+find "$DEPDIR" -maxdepth 1 -name '*.stamp' -mtime +30 2>/dev/null | while read -r f; do
+	rm -rf "${f%.stamp}" "$f" "$LOGDIR/$(basename "$f" .stamp).log"
+done
+find "$CACHE/prefix" -mindepth 2 -maxdepth 2 -name versions.txt -mtime +30 2>/dev/null |
+	while read -r f; do rm -rf "${f%/versions.txt}"; done
+find "$SRCDIR" -mindepth 1 -maxdepth 1 -type d -mtime +30 -exec rm -rf {} + 2>/dev/null || true
+
 echo "$PREFIX"

@@ -17,7 +17,7 @@ void err_clear(struct err *e)
 	e->msg[0] = 0;
 }
 
-static void vset(struct err *e, int code, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void vset(struct err *e, int code, const char *fmt, va_list ap)
 {
 	e->code = code;
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);

@@ -607,6 +607,18 @@ out:
 	return rc;
 }
 
+/* An empty index.json next to a manifest.json: use the legacy description. */
+static bool index_has_entries(struct reader *r)
+{
+	struct oci_index idx;
+	struct err ignore = ERR_INIT;
+	if (oci_index_parse(&idx, r->index_json.data, r->index_json.len, MT_OCI_INDEX, &ignore) < 0)
+		return true; /* let import_oci report the error */
+	bool any = idx.n > 0;
+	oci_index_free(&idx);
+	return any;
+}
+
 int docker_archive_read(const char *file, const char *tag, struct oci_layout *staging, struct oci_desc *out_manifest,
 			struct err *e)
 {
@@ -616,7 +628,7 @@ int docker_archive_read(const char *file, const char *tag, struct oci_layout *st
 	memset(out_manifest, 0, sizeof *out_manifest);
 	if (scan_archive(&r, e) < 0)
 		goto out;
-	if (r.has_index_json) {
+	if (r.has_index_json && (!r.has_manifest_json || index_has_entries(&r))) {
 		if (import_oci(&r, tag, &tmp, e) < 0)
 			goto out;
 	} else if (r.has_manifest_json) {
@@ -807,7 +819,8 @@ static int build_meta(const struct oci_desc *md, const struct oci_manifest *mf, 
 	cJSON *entry = NULL, *arr, *item, *tags, *layers, *ann;
 	char *familiar = NULL, *full = NULL;
 	int rc = -1;
-	struct oci_desc plain = { .media_type = md->media_type, .digest = md->digest, .size = md->size };
+	/* The effective type (body, else hint), so a caller's descriptor without one still works. */
+	struct oci_desc plain = { .media_type = mf->media_type, .digest = md->digest, .size = md->size };
 	if (!idx || !mj || !cJSON_AddNumberToObject(idx, "schemaVersion", 2) ||
 	    !cJSON_AddStringToObject(idx, "mediaType", MT_OCI_INDEX) || !(arr = cJSON_AddArrayToObject(idx, "manifests"))) {
 		oj_oom(e);

@@ -211,9 +211,14 @@ int oci_layout_put_blob(struct oci_layout *l, const void *p, size_t n, char dige
 		return oj_oom(e);
 	/* Same name and size: the content is there already (names are only ever
 	 * given to verified content). */
-	if (!(stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == n) &&
-	    fs_write_atomic(path, p, n, 0644, e) < 0)
-		return err_prefix(e, "%s: store blob", l->dir);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == n) {
+		/* present */
+	} else {
+		/* Layouts made by other tools may lack blobs/sha256 until the first blob. */
+		_cleanup_free_ char *dir = blob_dir(l, d);
+		if (!dir || fs_mkdir_p(dir, 0755, e) < 0 || fs_write_atomic(path, p, n, 0644, e) < 0)
+			return err_prefix(e, "%s: store blob", l->dir);
+	}
 	if (digest_out)
 		memcpy(digest_out, d, sizeof d);
 	return 0;
@@ -283,8 +288,9 @@ int oci_layout_blob_writer_finish(struct oci_blob_writer *w, char digest_out[OCI
 	if (!w->finished) {
 		FILE *f = w->f;
 		w->f = NULL;
-		/* mkostemp made it 0600; blobs are world-readable like the rest of the layout. */
-		int bad = fflush(f) != 0 || fchmod(fileno(f), 0644) < 0 || fsync(fileno(f)) < 0;
+		/* mkostemp made it 0600; blobs are world-readable like the rest of the
+		 * layout. fsync waits for commit: finished content may still be dropped. */
+		int bad = fflush(f) != 0 || fchmod(fileno(f), 0644) < 0;
 		if (fclose(f) != 0 || bad)
 			return err_errno(e, ERR_INTERNAL, "write %s", w->tmp);
 		oci_digester_final(&w->dg, w->digest);
@@ -322,11 +328,17 @@ int oci_layout_blob_writer_commit(struct oci_blob_writer *w, char digest_out[OCI
 		oci_layout_blob_writer_abort(w);
 		return oj_oom(e);
 	}
-	if (rename(w->tmp, path) < 0) {
-		err_errno(e, ERR_INTERNAL, "rename %s", path);
+	/* Durable before visible: after a crash the digest name never holds a
+	 * partly written file. */
+	int fd = open(w->tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0 || rename(w->tmp, path) < 0) {
+		err_errno(e, ERR_INTERNAL, "store %s", path);
+		if (fd >= 0)
+			close(fd);
 		oci_layout_blob_writer_abort(w);
 		return -1;
 	}
+	close(fd);
 	free(w->tmp);
 	w->tmp = NULL;
 	oci_layout_blob_writer_abort(w);

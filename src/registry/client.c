@@ -223,10 +223,13 @@ static int ping_once(struct reg_client *c, const char *scheme, bool probe, CURLc
 		goto out;
 	/* 401 here only tells the scheme: the engine must not authenticate yet */
 	j.r.is_auth = true;
-	j.r.tls_probe = probe;
+	/* Probe: only "does it speak TLS?". Skipping verification spares loading
+	 * the CA bundle (tens of ms) for plain-HTTP local registries; a TLS
+	 * answer is pinged again with verification below. */
+	j.r.tls_probe = j.r.no_verify = probe;
 	rc = http_do(&j, e);
 	*cc = (CURLcode)j.r.cc;
-	if (rc < 0)
+	if (rc < 0 || probe)
 		goto out;
 	if (j.r.status == 200) {
 		c->auth = AUTH_NONE;
@@ -243,22 +246,64 @@ out:
 	return rc;
 }
 
+/* Scheme learnt per host, so a second client in the process (copy between
+ * two repositories of one registry) does not probe again. */
+#define SCHEME_CACHE 8
+static pthread_mutex_t scheme_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char host[256];
+	bool plain;
+} scheme_cache[SCHEME_CACHE];
+static unsigned scheme_next;
+
+static int scheme_cached(const char *host)
+{
+	int r = -1;
+
+	pthread_mutex_lock(&scheme_lock);
+	for (int i = 0; i < SCHEME_CACHE; i++)
+		if (strcmp(scheme_cache[i].host, host) == 0)
+			r = scheme_cache[i].plain;
+	pthread_mutex_unlock(&scheme_lock);
+	return r;
+}
+
+static void scheme_remember(const char *host, bool plain)
+{
+	if (strlen(host) >= sizeof(scheme_cache[0].host) || scheme_cached(host) == (int)plain)
+		return;
+	pthread_mutex_lock(&scheme_lock);
+	snprintf(scheme_cache[scheme_next].host, sizeof(scheme_cache[0].host), "%s", host);
+	scheme_cache[scheme_next].plain = plain;
+	scheme_next = (scheme_next + 1) % SCHEME_CACHE;
+	pthread_mutex_unlock(&scheme_lock);
+}
+
 int reg_ping(struct reg_client *c, struct err *e)
 {
 	CURLcode cc = CURLE_OK;
 	struct err e1 = ERR_INIT;
+	bool plain = false;
 
-	if (ping_once(c, "https", c->plain_ok, &cc, &e1) == 0)
-		goto ok;
-	if (!c->plain_ok || cc != CURLE_SSL_CONNECT_ERROR) {
-		if (e)
-			*e = e1;
-		return -1;
+	if (c->plain_ok) {
+		int known = scheme_cached(c->host);
+
+		if (known >= 0) {
+			plain = known;
+		} else if (ping_once(c, "https", true, &cc, &e1) < 0) {
+			if (cc != CURLE_SSL_CONNECT_ERROR && cc != CURLE_OPERATION_TIMEDOUT) {
+				if (e)
+					*e = e1;
+				return -1;
+			}
+			log_debug("registry %s: no TLS (%s); using plain HTTP", c->registry, e1.msg);
+			plain = true;
+		}
 	}
-	log_debug("registry %s: no TLS (%s); using plain HTTP", c->registry, e1.msg);
-	if (ping_once(c, "http", false, &cc, e) < 0)
+	if (ping_once(c, plain ? "http" : "https", false, &cc, e) < 0)
 		return -1;
-ok:
+	if (c->plain_ok)
+		scheme_remember(c->host, plain);
 	c->pinged = true;
 	log_debug("registry %s: %s, auth %s", c->registry, c->base,
 		  c->auth == AUTH_NONE ? "none" : c->auth == AUTH_BASIC ? "basic" : "bearer");

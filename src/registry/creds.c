@@ -151,6 +151,7 @@ int creds_run_helper(const char *helper, const char *server, struct reg_creds *o
 	cJSON *js = NULL, *u, *s;
 
 	*found = false;
+	memset(out, 0, sizeof(*out));
 	if (!helper_name_ok(helper)) {
 		log_warn("credential helper name \"%.64s\" is not valid; ignored", helper);
 		return 0;
@@ -349,6 +350,7 @@ int creds_from_config(const char *path, const char *registry, struct reg_creds *
 	int rc = 0;
 
 	*found = false;
+	memset(out, 0, sizeof(*out));
 	if (!fs_exists(path))
 		return 0;
 	if (fs_read_file(path, &b, CONFIG_MAX, e) < 0)

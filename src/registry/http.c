@@ -520,7 +520,10 @@ static int setup(struct reg_client *c, struct hreq *r, struct err *e)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->cainfo);
 	if (c->capath)
 		curl_easy_setopt(h, CURLOPT_CAPATH, c->capath);
-	if (c->insecure && to_registry) {
+	if (r->tls_probe)
+		/* a plain-HTTP server may sit silent on a TLS hello */
+		curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+	if (r->no_verify || (c->insecure && to_registry)) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
@@ -644,6 +647,8 @@ static int submit(struct run *run, struct job *j)
 		return -1;
 	r->auth_gen = c->auth_gen;
 	resp_reset(r);
+	if (r->out)
+		buf_reset(r->out); /* a retried exchange starts its body over */
 	if (setup(c, r, &j->err) < 0)
 		return -1;
 	r->started = time_now();
@@ -763,7 +768,7 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 			snprintf(j->err.msg + n, sizeof(j->err.msg) - n,
 				 " (trust its CA with --cacert FILE or SSL_CERT_FILE)");
 		}
-		if (r->tls_probe && cc == CURLE_SSL_CONNECT_ERROR)
+		if (r->tls_probe && (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_OPERATION_TIMEDOUT))
 			dispatch(run, j, JOB_FAIL);
 		else
 			dispatch(run, j, cc_retryable(cc) ? JOB_RETRY : JOB_FAIL);

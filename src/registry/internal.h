@@ -116,6 +116,7 @@ struct hreq {
 	char *range;        /* "Range: bytes=N-" or "Content-Range: a-b" header line */
 	bool is_auth;       /* token endpoint: 401 is the caller's business */
 	bool tls_probe;     /* a TLS handshake failure ends it at once (scheme probe) */
+	bool no_verify;     /* scheme probe: does it speak TLS at all? (sends no secrets) */
 	char *auth_override; /* full header line for token requests (secret); sent to
 	                        the origin of url0 only */
 	enum body_kind body;

@@ -5,6 +5,7 @@
 #include "registry/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #include "core/util.h"
 #include "oci/digest.h"
 
+#define WRITEBACK_STEP (8u << 20)
+
 struct pull_job {
 	struct job j; /* first: the engine hands back &j */
 	const struct oci_desc *d;
@@ -25,6 +28,7 @@ struct pull_job {
 	struct sha256 sha;
 	bool sha_on;
 	uint64_t got;
+	uint64_t flushed; /* writeback started up to here */
 	bool resp_seen;
 	bool finished;
 	int prog_id;
@@ -37,6 +41,7 @@ static void reset_file(struct pull_job *p)
 	sha256_free(&p->sha);
 	p->sha_on = false;
 	p->got = 0;
+	p->flushed = 0;
 }
 
 static int pull_open(struct pull_job *p)
@@ -82,6 +87,13 @@ static size_t pull_sink(struct hreq *r, const char *buf, size_t n)
 	}
 	sha256_update(&p->sha, buf, n);
 	p->got += n;
+	if (p->got - p->flushed >= WRITEBACK_STEP) {
+		/* start writeback now, so the fsync at the end has little left to wait for */
+		if (fflush(p->a.f) == 0)
+			sync_file_range(fileno(p->a.f), (off64_t)p->flushed,
+					(off64_t)(p->got - p->flushed), SYNC_FILE_RANGE_WRITE);
+		p->flushed = p->got;
+	}
 	if (p->prog_id >= 0)
 		progress_update(c->progress, p->prog_id, p->got);
 	return n;

@@ -299,6 +299,12 @@ TEST(write_then_read)
 	CHECK_INT(count_files(oci_layout_dir(st), "blobs/sha256", false), 0);
 	oci_layout_close(st);
 
+	/* A descriptor without media type: the manifest's own type goes into index.json. */
+	struct oci_desc untyped = desc_of(NULL, s.manifest, s.manifest_len);
+	untyped.media_type = NULL;
+	CHECK_INT(docker_archive_write(tar2, s.l, &untyped, "alpine:3.19", &e), 0);
+	CHECK(files_equal(tar, tar2));
+
 	/* Without a tag: no RepoTags, no repositories file. */
 	CHECK_INT(docker_archive_write(tar2, s.l, &md, NULL, &e), 0);
 	mj = read_member(tar2, "manifest.json");
@@ -475,6 +481,29 @@ TEST(read_legacy_zstd)
 	free(tar);
 }
 
+TEST(empty_index_uses_legacy)
+{
+	/* index.json without entries next to a usable manifest.json. */
+	const char *mj = "[{\"Config\":\"c.json\",\"RepoTags\":[\"e:1\"],\"Layers\":[\"l.tar\"]}]";
+	const char *ij = "{\"schemaVersion\":2,\"manifests\":[]}";
+	const struct tar_member members[] = {
+		{ "c.json", "{}", 2, NULL, NULL },
+		{ "index.json", ij, strlen(ij), NULL, NULL },
+		{ "l.tar", "layer", 5, NULL, NULL },
+		{ "manifest.json", mj, strlen(mj), NULL, NULL },
+	};
+	char *tar = path_in("emptyidx.tar");
+	CHECK_INT(make_tar(tar, members, 4), 0);
+	struct oci_layout *st = new_layout("emptyidx-stage");
+	struct oci_desc out;
+	struct err e = ERR_INIT;
+	CHECK_INT(docker_archive_read(tar, NULL, st, &out, &e), 0);
+	CHECK_STR(out.media_type, MT_DOCKER_MANIFEST);
+	oci_desc_free(&out);
+	oci_layout_close(st);
+	free(tar);
+}
+
 TEST(hostile_archives)
 {
 	struct err e = ERR_INIT;
@@ -645,6 +674,7 @@ int main(void)
 	RUN(write_refuses);
 	RUN(read_legacy);
 	RUN(read_legacy_zstd);
+	RUN(empty_index_uses_legacy);
 	RUN(hostile_archives);
 	RUN(read_multiplatform_oci);
 	if (!test_failed)
