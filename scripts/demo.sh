@@ -8,7 +8,7 @@ source tests/lib/registry.sh
 source tests/lib/images.sh
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+run() { printf '$ %s\n' "$*" >&2; "$@"; }
 
 work=$(tmpdir_new)
 BOSUN=${BOSUN:-./bosun}

@@ -11,6 +11,13 @@
 #include "core/log.h"
 
 const struct cmd cmd_table[] = {
+	{ "build", cmd_build, "build an image from a Dockerfile, without a daemon" },
+	{ "scan", cmd_scan, "scan an image or root file system for known vulnerabilities" },
+	{ "db", cmd_db, "build, update, move and describe the vulnerability database" },
+	{ "keygen", cmd_keygen, "create a cosign-compatible signing key pair" },
+	{ "sign", cmd_sign, "sign an image digest (cosign-compatible)" },
+	{ "attest", cmd_attest, "attach a signed in-toto attestation to an image" },
+	{ "verify", cmd_verify, "verify signatures and attestations: the deploy gate" },
 	{ "copy", cmd_copy, "copy an image between registries, OCI layouts and docker archives" },
 	{ "inspect", cmd_inspect, "show an image's manifest, platforms, config and layers" },
 	{ "version", cmd_version, "print the version and the libraries bosun was built with" },

@@ -16,6 +16,13 @@ struct cmd {
 	const char *summary;
 };
 
+int cmd_build(int argc, char **argv, struct err *e);
+int cmd_scan(int argc, char **argv, struct err *e);
+int cmd_db(int argc, char **argv, struct err *e);
+int cmd_keygen(int argc, char **argv, struct err *e);
+int cmd_sign(int argc, char **argv, struct err *e);
+int cmd_attest(int argc, char **argv, struct err *e);
+int cmd_verify(int argc, char **argv, struct err *e);
 int cmd_copy(int argc, char **argv, struct err *e);
 int cmd_inspect(int argc, char **argv, struct err *e);
 int cmd_version(int argc, char **argv, struct err *e);

@@ -300,8 +300,16 @@ int reg_ping(struct reg_client *c, struct err *e)
 			plain = true;
 		}
 	}
-	if (ping_once(c, plain ? "http" : "https", false, &cc, e) < 0)
+	if (ping_once(c, plain ? "http" : "https", false, &cc, e) < 0) {
+		if (!plain && !c->plain_ok && cc == CURLE_SSL_CONNECT_ERROR && e) {
+			size_t n = strlen(e->msg);
+
+			snprintf(e->msg + n, sizeof(e->msg) - n,
+				 " (if it serves plain HTTP, allow it with --insecure-registry %s)",
+				 c->registry);
+		}
 		return -1;
+	}
 	if (c->plain_ok)
 		scheme_remember(c->host, plain);
 	c->pinged = true;
