@@ -106,7 +106,7 @@ static void set_param(struct chal_tmp *t, const char *name, size_t nlen, char *v
 
 int auth_parse_challenge(const char *hdr, struct auth_challenge *ch)
 {
-	struct chal_tmp cur = { 0 }, bearer = { 0 }, basic = { 0 };
+	struct chal_tmp cur = {0}, bearer = {0}, basic = {0};
 	const char *p = hdr;
 	bool have_cur = false;
 
@@ -153,7 +153,8 @@ int auth_parse_challenge(const char *hdr, struct auth_challenge *ch)
 			memset(&cur, 0, sizeof(cur));
 		}
 		have_cur = true;
-		snprintf(cur.scheme, sizeof(cur.scheme), "%.*s", (int)(nlen < 15 ? nlen : 15), name);
+		snprintf(cur.scheme, sizeof(cur.scheme), "%.*s", (int)(nlen < 15 ? nlen : 15),
+			 name);
 		for (char *s = cur.scheme; *s; s++)
 			*s = (char)tolower((unsigned char)*s);
 	}
@@ -250,9 +251,9 @@ static int load_creds(struct reg_client *c, struct err *e)
 
 static bool identity_flow(const struct reg_client *c)
 {
-	return c->have_creds && (c->creds.identity_token ||
-				 (c->creds.user && strcmp(c->creds.user, ACR_TOKEN_USER) == 0 &&
-				  c->creds.pass));
+	return c->have_creds &&
+	       (c->creds.identity_token ||
+		(c->creds.user && strcmp(c->creds.user, ACR_TOKEN_USER) == 0 && c->creds.pass));
 }
 
 static const char *refresh_token(const struct reg_client *c)
@@ -385,7 +386,9 @@ static int fetch_token(struct reg_client *c, struct err *e)
 			goto out;
 	}
 	log_debug("registry %s: token from %s (%s, scope %s)", c->registry, rh,
-		  post ? "refresh token" : c->have_creds ? "basic credentials" : "anonymous",
+		  post		  ? "refresh token"
+		  : c->have_creds ? "basic credentials"
+				  : "anonymous",
 		  joined);
 	if (http_do_auth(&j, e) < 0)
 		goto out;
@@ -393,9 +396,10 @@ static int fetch_token(struct reg_client *c, struct err *e)
 		err_set(e, ERR_NETWORK, "registry %s: token request to %s: HTTP %ld%s", c->registry,
 			rh, j.r.status,
 			j.r.status == 401 || j.r.status == 403
-				? (c->have_creds ? " (credentials rejected)"
-						 : " (no credentials found; use --creds or docker login)")
-				: "");
+			    ? (c->have_creds
+				   ? " (credentials rejected)"
+				   : " (no credentials found; use --creds or docker login)")
+			    : "");
 		e->http_status = (int)j.r.status;
 		goto out;
 	}
@@ -407,14 +411,14 @@ static int fetch_token(struct reg_client *c, struct err *e)
 	if (!tok && cJSON_IsString(x) && x->valuestring[0])
 		tok = x->valuestring;
 	if (!tok) {
-		err_set(e, ERR_NETWORK, "registry %s: token response from %s has no token", c->registry,
-			rh);
+		err_set(e, ERR_NETWORK, "registry %s: token response from %s has no token",
+			c->registry, rh);
 		goto out;
 	}
 	for (const char *s = tok; *s; s++)
 		if ((unsigned char)*s < 0x21 || *s == 0x7f) {
-			err_set(e, ERR_NETWORK, "registry %s: token from %s is malformed", c->registry,
-				rh);
+			err_set(e, ERR_NETWORK, "registry %s: token from %s is malformed",
+				c->registry, rh);
 			goto out;
 		}
 	x = cJSON_GetObjectItemCaseSensitive(js, "expires_in");
@@ -557,7 +561,8 @@ int auth_challenge(struct reg_client *c, const char *www_auth, struct err *e)
 		return -1;
 	if (c->auth == AUTH_BASIC) {
 		if (had_basic) {
-			err_set(e, ERR_NETWORK, "registry %s: authentication failed (credentials rejected)",
+			err_set(e, ERR_NETWORK,
+				"registry %s: authentication failed (credentials rejected)",
 				c->registry);
 			e->http_status = 401;
 			return -1;

@@ -85,11 +85,11 @@ static bool host_listed(const char *const *list, const struct reg_client *c)
 static int pick_ca(struct reg_client *c, const char *cacert, struct err *e)
 {
 	static const char *const files[] = {
-		"/etc/ssl/certs/ca-certificates.crt", /* Debian, Ubuntu, Alpine (ca-certificates) */
-		"/etc/pki/tls/certs/ca-bundle.crt",   /* RHEL, Fedora */
-		"/etc/ssl/cert.pem",                  /* Alpine, macOS */
-		"/etc/ssl/ca-bundle.pem",             /* SUSE */
-		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+	    "/etc/ssl/certs/ca-certificates.crt", /* Debian, Ubuntu, Alpine (ca-certificates) */
+	    "/etc/pki/tls/certs/ca-bundle.crt",	  /* RHEL, Fedora */
+	    "/etc/ssl/cert.pem",		  /* Alpine, macOS */
+	    "/etc/ssl/ca-bundle.pem",		  /* SUSE */
+	    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
 	};
 	const curl_version_info_data *vi;
 	const char *f = getenv("SSL_CERT_FILE"), *d = getenv("SSL_CERT_DIR");
@@ -107,9 +107,8 @@ static int pick_ca(struct reg_client *c, const char *cacert, struct err *e)
 		return 0;
 	}
 	vi = curl_version_info(CURLVERSION_NOW);
-	if (vi->age >= CURLVERSION_SEVENTH &&
-	    ((vi->cainfo && access(vi->cainfo, R_OK) == 0) ||
-	     (vi->capath && access(vi->capath, R_OK) == 0)))
+	if (vi->age >= CURLVERSION_SEVENTH && ((vi->cainfo && access(vi->cainfo, R_OK) == 0) ||
+					       (vi->capath && access(vi->capath, R_OK) == 0)))
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 		if (access(files[i], R_OK) == 0)
@@ -117,10 +116,10 @@ static int pick_ca(struct reg_client *c, const char *cacert, struct err *e)
 	return 0;
 }
 
-int reg_open(struct reg_client **out, const struct oci_ref *ref, const struct reg_opts *o, bool push,
-	     struct err *e)
+int reg_open(struct reg_client **out, const struct oci_ref *ref, const struct reg_opts *o,
+	     bool push, struct err *e)
 {
-	static const struct reg_opts defaults = { 0 };
+	static const struct reg_opts defaults = {0};
 	struct reg_client *c;
 	char *scope = NULL;
 	int rc;
@@ -285,6 +284,7 @@ int reg_ping(struct reg_client *c, struct err *e)
 	struct err e1 = ERR_INIT;
 	bool plain = false;
 
+	reg_err_begin(e);
 	if (c->plain_ok) {
 		int known = scheme_cached(c->host);
 
@@ -296,7 +296,8 @@ int reg_ping(struct reg_client *c, struct err *e)
 					*e = e1;
 				return -1;
 			}
-			log_debug("registry %s: no TLS (%s); using plain HTTP", c->registry, e1.msg);
+			log_debug("registry %s: no TLS (%s); using plain HTTP", c->registry,
+				  e1.msg);
 			plain = true;
 		}
 	}
@@ -314,7 +315,9 @@ int reg_ping(struct reg_client *c, struct err *e)
 		scheme_remember(c->host, plain);
 	c->pinged = true;
 	log_debug("registry %s: %s, auth %s", c->registry, c->base,
-		  c->auth == AUTH_NONE ? "none" : c->auth == AUTH_BASIC ? "basic" : "bearer");
+		  c->auth == AUTH_NONE	  ? "none"
+		  : c->auth == AUTH_BASIC ? "basic"
+					  : "bearer");
 	return 0;
 }
 
@@ -360,6 +363,7 @@ int reg_get_manifest(struct reg_client *c, const char *key, struct buf *out, cha
 	char *url = NULL, what[160], computed[72], *mt = NULL, *dg = NULL;
 	int rc = -1;
 
+	reg_err_begin(e);
 	if (media_type)
 		*media_type = NULL;
 	if (digest)
@@ -400,7 +404,8 @@ int reg_get_manifest(struct reg_client *c, const char *key, struct buf *out, cha
 	if (!dg)
 		goto out;
 	mt = mt_clean(j.r.ctype);
-	if (!mt || (!oci_mt_is_index(mt) && !oci_mt_is_manifest(mt) && !str_starts(mt, "application/vnd."))) {
+	if (!mt || (!oci_mt_is_index(mt) && !oci_mt_is_manifest(mt) &&
+		    !str_starts(mt, "application/vnd."))) {
 		/* application/json or nothing: the body says what it is */
 		cJSON *js = cJSON_ParseWithLength(out->data, out->len);
 		cJSON *m = js ? cJSON_GetObjectItemCaseSensitive(js, "mediaType") : NULL;
@@ -435,6 +440,7 @@ int reg_head_manifest(struct reg_client *c, const char *key, char **digest, char
 	char *url = NULL, what[160];
 	int rc = -1;
 
+	reg_err_begin(e);
 	if (digest)
 		*digest = NULL;
 	if (media_type)
@@ -455,7 +461,8 @@ int reg_head_manifest(struct reg_client *c, const char *key, char **digest, char
 		goto out;
 	}
 	if (j.r.digest && !oci_digest_valid(j.r.digest)) {
-		err_set(e, ERR_INPUT, "registry %s: %s: invalid Docker-Content-Digest", c->name, what);
+		err_set(e, ERR_INPUT, "registry %s: %s: invalid Docker-Content-Digest", c->name,
+			what);
 		goto out;
 	}
 	if (digest) {
@@ -482,6 +489,7 @@ int reg_put_manifest(struct reg_client *c, const char *key, const void *p, size_
 	char *url = NULL, what[160], computed[72];
 	int rc = -1;
 
+	reg_err_begin(e);
 	job_init(&j, c);
 	snprintf(what, sizeof(what), "put manifest %s:%.100s", c->repo, key ? key : "");
 	if (check_key(c, key, e) < 0)
@@ -529,6 +537,7 @@ int reg_get_blob_buf(struct reg_client *c, const struct oci_desc *d, struct buf 
 	char *url = NULL, what[128], sd[20];
 	int rc = -1;
 
+	reg_err_begin(e);
 	if (!max)
 		max = BUF_CAP_MANIFEST;
 	job_init(&j, c);
@@ -554,8 +563,8 @@ int reg_get_blob_buf(struct reg_client *c, const struct oci_desc *d, struct buf 
 		goto out;
 	}
 	if (d->size >= 0 && (int64_t)out->len != d->size) {
-		err_set(e, ERR_INPUT, "registry %s: %s: got %zu bytes, descriptor says %lld", c->name,
-			what, out->len, (long long)d->size);
+		err_set(e, ERR_INPUT, "registry %s: %s: got %zu bytes, descriptor says %lld",
+			c->name, what, out->len, (long long)d->size);
 		goto out;
 	}
 	if (oci_digest_verify(d->digest, out->data, out->len, e) < 0) {
@@ -586,6 +595,7 @@ int reg_list_tags(struct reg_client *c, char ***tags, size_t *n, struct err *e)
 	size_t cnt = 0, cap = 0;
 	int rc = -1;
 
+	reg_err_begin(e);
 	*tags = NULL;
 	*n = 0;
 	job_init(&j, c);

@@ -128,7 +128,7 @@ static int write_nosigpipe(int fd, const char *p, size_t n)
 		n -= (size_t)w;
 	}
 	if (rc < 0 && errno == EPIPE && !was_pending) {
-		struct timespec zero = { 0, 0 };
+		struct timespec zero = {0, 0};
 
 		sigtimedwait(&block, NULL, &zero);
 	}
@@ -141,7 +141,7 @@ int creds_run_helper(const char *helper, const char *server, struct reg_creds *o
 {
 	char prog[96];
 	char *argv[3];
-	int in[2] = { -1, -1 }, outp[2] = { -1, -1 };
+	int in[2] = {-1, -1}, outp[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
 	pid_t pid = -1;
 	struct buf b = BUF_INIT;
@@ -184,7 +184,7 @@ int creds_run_helper(const char *helper, const char *server, struct reg_creds *o
 
 	deadline = time_now() + HELPER_TIMEOUT_MS / 1000.0;
 	for (;;) {
-		struct pollfd pfd = { outp[0], POLLIN, 0 };
+		struct pollfd pfd = {outp[0], POLLIN, 0};
 		char chunk[4096];
 		int left = (int)((deadline - time_now()) * 1000);
 		ssize_t r;
@@ -204,7 +204,8 @@ int creds_run_helper(const char *helper, const char *server, struct reg_creds *o
 		if (r <= 0)
 			break;
 		if (b.len + (size_t)r > HELPER_OUT_MAX) {
-			log_warn("credential helper %s: output exceeds %d bytes", prog, HELPER_OUT_MAX);
+			log_warn("credential helper %s: output exceeds %d bytes", prog,
+				 HELPER_OUT_MAX);
 			timed_out = true; /* treat as broken: kill it */
 			break;
 		}
@@ -213,10 +214,22 @@ int creds_run_helper(const char *helper, const char *server, struct reg_creds *o
 			break;
 		}
 	}
-	if (timed_out)
+	/* stdout is closed; the helper still gets until the deadline to exit */
+	while (!timed_out) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		if (w == 0 && time_now() >= deadline)
+			timed_out = true;
+		else if (w == 0)
+			usleep(2000);
+	}
+	if (timed_out) {
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
 	pid = -1;
 	if (rc < 0)
 		goto out;
@@ -334,7 +347,8 @@ static int from_auths_entry(cJSON *ent, struct reg_creds *out, bool *found, cons
 		return 0;
 	}
 	if (cJSON_IsString(u) && cJSON_IsString(p) && u->valuestring[0]) {
-		if (set_userpass(out, u->valuestring, strlen(u->valuestring), p->valuestring, e) < 0)
+		if (set_userpass(out, u->valuestring, strlen(u->valuestring), p->valuestring, e) <
+		    0)
 			return -1;
 		*found = true;
 	}

@@ -186,7 +186,7 @@ static void resp_reset(struct hreq *r)
 	free(r->rrange);
 	free(r->link);
 	r->location = r->ctype = r->digest = r->www_auth = r->retry_after = r->rrange = r->link =
-		NULL;
+	    NULL;
 	r->clen = -1;
 	r->chunk_min = 0;
 	r->accept_ranges = false;
@@ -748,7 +748,8 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 	r->cc = cc;
 	url_for_log(r->url, lu, sizeof(lu));
 	if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && r->errbody_full))
-		log_debug("%s %s -> %ld (%.3f s)", r->method, lu, r->status, time_now() - r->started);
+		log_debug("%s %s -> %ld (%.3f s)", r->method, lu, r->status,
+			  time_now() - r->started);
 	else
 		log_debug("%s %s -> curl error %d (%s)", r->method, lu, (int)cc,
 			  r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
@@ -768,7 +769,8 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 			snprintf(j->err.msg + n, sizeof(j->err.msg) - n,
 				 " (trust its CA with --cacert FILE or SSL_CERT_FILE)");
 		}
-		if (r->tls_probe && (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_OPERATION_TIMEDOUT))
+		if (r->tls_probe &&
+		    (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_OPERATION_TIMEDOUT))
 			dispatch(run, j, JOB_FAIL);
 		else
 			dispatch(run, j, cc_retryable(cc) ? JOB_RETRY : JOB_FAIL);
@@ -803,8 +805,9 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 			hreq_fail(c, r, &j->err);
 			size_t n = strlen(j->err.msg);
 			snprintf(j->err.msg + n, sizeof(j->err.msg) - n, " (%s)",
-				 c->have_creds ? "credentials rejected or not allowed"
-					       : "no credentials found; use --creds or docker login");
+				 c->have_creds
+				     ? "credentials rejected or not allowed"
+				     : "no credentials found; use --creds or docker login");
 			dispatch(run, j, JOB_FAIL);
 			return;
 		}
@@ -829,7 +832,7 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 int http_run(struct reg_client *c, CURLM *m, struct job **jobs, size_t n, int parallel,
 	     struct err *e)
 {
-	struct run run = { c, m, 0, false, e };
+	struct run run = {c, m, 0, false, e};
 	size_t next = 0, i;
 	int running;
 

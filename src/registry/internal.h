@@ -69,13 +69,13 @@ enum auth_kind { AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
 
 struct reg_client {
 	char *registry; /* as written in the reference: "docker.io" */
-	char *host;     /* where the API lives: "registry-1.docker.io" */
+	char *host;	/* where the API lives: "registry-1.docker.io" */
 	char *repo;
-	char *name;     /* registry/repo, for messages */
-	char *base;     /* "https://host" once pinged */
+	char *name; /* registry/repo, for messages */
+	char *base; /* "https://host" once pinged */
 	bool pinged;
-	bool plain_ok;  /* may fall back to http */
-	bool insecure;  /* no TLS verification for host */
+	bool plain_ok; /* may fall back to http */
+	bool insecure; /* no TLS verification for host */
 	char *cainfo, *capath;
 	int parallel, retries;
 	struct progress *progress;
@@ -88,11 +88,11 @@ struct reg_client {
 	struct reg_creds creds;
 	bool creds_loaded, have_creds;
 	char *auth_header; /* "Authorization: ..." (secret) */
-	int auth_gen;      /* bumped whenever auth_header changes */
+	int auth_gen;	   /* bumped whenever auth_header changes */
 	double token_expiry;
 	char *token_scopes; /* scopes the current token was asked for */
 
-	CURLM *multi;      /* registry traffic */
+	CURLM *multi;	   /* registry traffic */
 	CURLM *auth_multi; /* token requests, run while multi is paused */
 	unsigned rng;
 };
@@ -109,16 +109,16 @@ typedef size_t (*hreq_sink_fn)(struct hreq *r, const char *p, size_t n);
 struct hreq {
 	/* request */
 	const char *method; /* static string */
-	char *url0;         /* as prepared; retries start here again */
-	char *url;          /* current (after redirects) */
+	char *url0;	    /* as prepared; retries start here again */
+	char *url;	    /* current (after redirects) */
 	const char *what;   /* "get manifest latest", for messages */
 	const char *accept, *content_type;
-	char *range;        /* "Range: bytes=N-" or "Content-Range: a-b" header line */
-	bool is_auth;       /* token endpoint: 401 is the caller's business */
-	bool tls_probe;     /* a TLS handshake failure ends it at once (scheme probe) */
-	bool no_verify;     /* scheme probe: does it speak TLS at all? (sends no secrets) */
+	char *range;	     /* "Range: bytes=N-" or "Content-Range: a-b" header line */
+	bool is_auth;	     /* token endpoint: 401 is the caller's business */
+	bool tls_probe;	     /* a TLS handshake failure ends it at once (scheme probe) */
+	bool no_verify;	     /* scheme probe: does it speak TLS at all? (sends no secrets) */
 	char *auth_override; /* full header line for token requests (secret); sent to
-	                        the origin of url0 only */
+				the origin of url0 only */
 	enum body_kind body;
 	const unsigned char *mem;
 	size_t mem_len;
@@ -129,8 +129,8 @@ struct hreq {
 	size_t out_max;
 	hreq_sink_fn sink;
 	void *ctx;
-	int prog_id;         /* progress item or -1 */
-	uint64_t prog_base;  /* bytes done before this exchange */
+	int prog_id;	    /* progress item or -1 */
+	uint64_t prog_base; /* bytes done before this exchange */
 	/* response */
 	long status;
 	char *location, *ctype, *digest, *www_auth, *retry_after, *rrange, *link;
@@ -213,10 +213,18 @@ void auth_free(struct reg_client *c);
 
 /* --------------------------------------------------------------- client */
 
+/* Public calls start here: a stale http_status from an earlier failure
+ * must not make a new, non-HTTP failure look like "not found". */
+static inline void reg_err_begin(struct err *e)
+{
+	if (e)
+		e->http_status = 0;
+}
+
 int client_ensure_ping(struct reg_client *c, struct err *e);
 /* "https://host/v2/<repo>/<suffix>" into a malloc'd string. */
 char *client_url(struct reg_client *c, struct err *e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Append "?k=v" or "&k=v" (v escaped) to a malloc'd url; frees the old one. */
 char *url_add_query(char *url, const char *k, const char *v, struct err *e);
 

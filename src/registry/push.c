@@ -231,7 +231,8 @@ static int push_next(struct job *j)
 				/* not mountable, but the registry opened a session for us */
 				if (take_location(p) < 0)
 					return JOB_FAIL;
-				p->chunk = r->chunk_min > CHUNK_DEFAULT ? r->chunk_min : CHUNK_DEFAULT;
+				p->chunk =
+				    r->chunk_min > CHUNK_DEFAULT ? r->chunk_min : CHUNK_DEFAULT;
 				return upload_begin(p);
 			}
 			log_debug("registry %s: %s: mount from %s refused (HTTP %ld)", c->registry,
@@ -252,8 +253,9 @@ static int push_next(struct job *j)
 		if (st == 201 || st == 204 || st == 200)
 			return finish(p, "done");
 		if (monolithic_refused(st) && !p->chunked) {
-			log_debug("registry %s: %s: monolithic upload refused (HTTP %ld); using chunks",
-				  c->registry, p->what, st);
+			log_debug(
+			    "registry %s: %s: monolithic upload refused (HTTP %ld); using chunks",
+			    c->registry, p->what, st);
 			p->chunked = true;
 			if (prep_repo(p, "POST", "blobs/uploads/", NULL, NULL) < 0)
 				return JOB_FAIL;
@@ -263,8 +265,9 @@ static int push_next(struct job *j)
 		break;
 	case P_PATCH:
 		if (st == 416) {
-			err_set(&j->err, ERR_NETWORK, "registry %s: %s: upload out of sync (HTTP 416)",
-				c->registry, p->what);
+			err_set(&j->err, ERR_NETWORK,
+				"registry %s: %s: upload out of sync (HTTP 416)", c->registry,
+				p->what);
 			return JOB_RETRY;
 		}
 		if (st != 202 && st != 204)
@@ -371,6 +374,7 @@ int reg_push_blobs(struct reg_client *c, const struct oci_desc *descs, const cha
 	size_t nj = 0;
 	int rc;
 
+	reg_err_begin(e);
 	if (!n)
 		return 0;
 	if (mount_repo && (!*mount_repo || strcmp(mount_repo, c->repo) == 0))
@@ -379,8 +383,8 @@ int reg_push_blobs(struct reg_client *c, const struct oci_desc *descs, const cha
 		if (oci_digest_check(descs[i].digest, "blob digest", e) < 0)
 			return err_prefix(e, "registry %s", c->name);
 		if (descs[i].size < 0)
-			return err_set(e, ERR_INPUT, "registry %s: blob %.80s: negative size", c->name,
-				       descs[i].digest);
+			return err_set(e, ERR_INPUT, "registry %s: blob %.80s: negative size",
+				       c->name, descs[i].digest);
 		if (!paths[i])
 			return err_set(e, ERR_USAGE, "registry %s: blob %.80s: no file", c->name,
 				       descs[i].digest);
@@ -408,6 +412,7 @@ int reg_push_blob_buf(struct reg_client *c, const void *p, size_t n, const char 
 {
 	struct push_job pj;
 
+	reg_err_begin(e);
 	if (oci_digest_check(digest, "blob digest", e) < 0)
 		return err_prefix(e, "registry %s", c->name);
 	if (oci_digest_verify(digest, p, n, e) < 0)

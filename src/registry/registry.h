@@ -25,12 +25,12 @@
 #include "oci/ref.h"
 
 struct reg_opts {
-	const char *creds;           /* "USER:PASS" from --creds, or NULL */
-	const char *cacert;          /* --cacert PATH or NULL */
+	const char *creds;	     /* "USER:PASS" from --creds, or NULL */
+	const char *cacert;	     /* --cacert PATH or NULL */
 	const char *const *insecure; /* hosts ("host" or "host:port") allowed plain HTTP and
-	                                unverified TLS, NULL-terminated; may be NULL */
-	int parallel;                /* blobs in flight; 0 = default 4 */
-	int retries;                 /* retries per request; 0 = default 5, -1 = none */
+					unverified TLS, NULL-terminated; may be NULL */
+	int parallel;		     /* blobs in flight; 0 = default 4 */
+	int retries;		     /* retries per request; 0 = default 5, -1 = none */
 	struct progress *progress;   /* may be NULL */
 };
 
@@ -38,8 +38,8 @@ struct reg_client;
 
 /* No network traffic happens here. push=true asks for pull+push access.
  * o may be NULL for the defaults. */
-int reg_open(struct reg_client **out, const struct oci_ref *ref, const struct reg_opts *o, bool push,
-	     struct err *e);
+int reg_open(struct reg_client **out, const struct oci_ref *ref, const struct reg_opts *o,
+	     bool push, struct err *e);
 void reg_close(struct reg_client *c); /* NULL is fine */
 
 /* GET /v2/: picks https or (localhost and --insecure-registry hosts only)

@@ -61,15 +61,15 @@ static const char *lookup(const char *registry, const char *opt)
 }
 
 static const char config_basic[] =
-	"{\"auths\":{"
-	"\"https://index.docker.io/v1/\":{\"auth\":\"dTE6cDE=\"},"           /* u1:p1 */
-	"\"http://localhost:5000/v2/\":{\"username\":\"u2\",\"password\":\"p2:x\"},"
-	"\"myreg.azurecr.io\":{\"identitytoken\":\"refresh-rt\"},"
-	"\"colon.example.com\":{\"auth\":\"dTM6cGE6c3M=\"},"                  /* u3:pa:ss */
-	"\"empty.example.com\":{}"
-	"},"
-	"\"credHelpers\":{\"https://helped.example.com\":\"test\",\"tok.example.com\":\"test\","
-	"\"bad.example.com\":\"../evil\",\"missing.example.com\":\"nosuchhelper\"}}";
+    "{\"auths\":{"
+    "\"https://index.docker.io/v1/\":{\"auth\":\"dTE6cDE=\"}," /* u1:p1 */
+    "\"http://localhost:5000/v2/\":{\"username\":\"u2\",\"password\":\"p2:x\"},"
+    "\"myreg.azurecr.io\":{\"identitytoken\":\"refresh-rt\"},"
+    "\"colon.example.com\":{\"auth\":\"dTM6cGE6c3M=\"}," /* u3:pa:ss */
+    "\"empty.example.com\":{}"
+    "},"
+    "\"credHelpers\":{\"https://helped.example.com\":\"test\",\"tok.example.com\":\"test\","
+    "\"bad.example.com\":\"../evil\",\"missing.example.com\":\"nosuchhelper\"}}";
 
 TEST(config_auths)
 {
@@ -105,7 +105,8 @@ TEST(config_store)
 	CHECK_STR(lookup("plain.example.com", NULL), "u1|p1|");
 	CHECK_STR(lookup("nothing.example.com", NULL), "none");
 	/* credHelpers beat credsStore */
-	use_config("{\"credsStore\":\"nosuchhelper\",\"credHelpers\":{\"helped.example.com\":\"test\"}}");
+	use_config(
+	    "{\"credsStore\":\"nosuchhelper\",\"credHelpers\":{\"helped.example.com\":\"test\"}}");
 	CHECK_STR(lookup("helped.example.com", NULL), "hu|hs|");
 }
 
@@ -139,7 +140,8 @@ TEST(precedence)
 
 	/* no DOCKER_CONFIG: $HOME/.docker/config.json */
 	unsetenv("DOCKER_CONFIG");
-	write_file("home/.docker/config.json", "{\"auths\":{\"h.example.com\":{\"auth\":\"dTE6cDE=\"}}}", 0600);
+	write_file("home/.docker/config.json",
+		   "{\"auths\":{\"h.example.com\":{\"auth\":\"dTE6cDE=\"}}}", 0600);
 	{
 		char *h = fs_join(tmp_root, "home");
 
@@ -193,17 +195,18 @@ TEST(helper_direct)
 
 /* The helper protocol: the server on stdin, JSON on stdout. */
 static const char helper_script[] =
-	"#!/bin/sh\n"
-	"[ \"$1\" = get ] || exit 2\n"
-	"read -r server || true\n"
-	"case \"$server\" in\n"
-	"helped.example.com) echo '{\"ServerURL\":\"helped.example.com\",\"Username\":\"hu\",\"Secret\":\"hs\"}' ;;\n"
-	"tok.example.com) echo '{\"Username\":\"<token>\",\"Secret\":\"helper-refresh\"}' ;;\n"
-	"https://index.docker.io/v1/) echo '{\"Username\":\"hub\",\"Secret\":\"hubsecret\"}' ;;\n"
-	"garbage.example.com) echo 'this is not json' ;;\n"
-	"big.example.com) head -c 200000 /dev/zero | tr '\\0' x ;;\n"
-	"*) echo 'credentials not found in native keychain'; exit 1 ;;\n"
-	"esac\n";
+    "#!/bin/sh\n"
+    "[ \"$1\" = get ] || exit 2\n"
+    "read -r server || true\n"
+    "case \"$server\" in\n"
+    "helped.example.com) echo "
+    "'{\"ServerURL\":\"helped.example.com\",\"Username\":\"hu\",\"Secret\":\"hs\"}' ;;\n"
+    "tok.example.com) echo '{\"Username\":\"<token>\",\"Secret\":\"helper-refresh\"}' ;;\n"
+    "https://index.docker.io/v1/) echo '{\"Username\":\"hub\",\"Secret\":\"hubsecret\"}' ;;\n"
+    "garbage.example.com) echo 'this is not json' ;;\n"
+    "big.example.com) head -c 200000 /dev/zero | tr '\\0' x ;;\n"
+    "*) echo 'credentials not found in native keychain'; exit 1 ;;\n"
+    "esac\n";
 
 int main(void)
 {

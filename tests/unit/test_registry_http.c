@@ -43,9 +43,9 @@ struct srv {
 	int port;
 	handler_fn h;
 	pthread_mutex_t lock;
-	char log[16384]; /* "METHOD PATH [auth]\n" lines */
-	int count;       /* requests seen */
-	int state;       /* free for handlers */
+	char log[16384];  /* "METHOD PATH [auth]\n" lines */
+	int count;	  /* requests seen */
+	int state;	  /* free for handlers */
 	struct buf store; /* uploaded bytes */
 };
 
@@ -190,7 +190,7 @@ static void *srv_main(void *arg)
 static struct srv *srv_start(handler_fn h)
 {
 	struct srv *s = calloc(1, sizeof(*s));
-	struct sockaddr_in a = { 0 };
+	struct sockaddr_in a = {0};
 	socklen_t al = sizeof(a);
 	pthread_t t;
 	int one = 1;
@@ -239,10 +239,10 @@ static bool has(const char *hay, const char *needle)
 /* --------------------------------------------------------------- fixtures */
 
 static const char manifest[] =
-	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-	"\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":"
-	"\"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\",\"size\":2},"
-	"\"layers\":[]}";
+    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":"
+    "\"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\",\"size\":2},"
+    "\"layers\":[]}";
 static char manifest_digest[72];
 
 static char blob[200000];
@@ -280,7 +280,8 @@ static void h_plain(struct srv *s, struct rq *r, int fd)
 	} else if (!strcmp(r->path, "/v2/app/manifests/liar")) {
 		reply(fd, r, 200,
 		      "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n"
-		      "Docker-Content-Digest: sha256:0000000000000000000000000000000000000000000000000000000000000000\r\n",
+		      "Docker-Content-Digest: "
+		      "sha256:0000000000000000000000000000000000000000000000000000000000000000\r\n",
 		      manifest, strlen(manifest));
 	} else if (!strcmp(r->path, "/v2/app/manifests/huge")) {
 		size_t n = (4u << 20) + 10;
@@ -289,11 +290,13 @@ static void h_plain(struct srv *s, struct rq *r, int fd)
 		memset(big, ' ', n);
 		big[0] = '{';
 		big[n - 1] = '}';
-		reply(fd, r, 200, "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n", big, n);
+		reply(fd, r, 200, "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n",
+		      big, n);
 		free(big);
 	} else if (!strncmp(r->path, "/v2/app/manifests/", 18)) {
 		reply_str(fd, r, 404, "Content-Type: application/json\r\n",
-			  "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest\\nunknown\",\"detail\":{}}]}");
+			  "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":"
+			  "\"manifest\\nunknown\",\"detail\":{}}]}");
 	} else {
 		reply_str(fd, r, 404, "", "");
 	}
@@ -337,8 +340,9 @@ TEST(manifests)
 	CHECK_INT(e.code, ERR_INPUT);
 	CHECK(has(e.msg, "exceeds"));
 	/* the digest we asked for is not what came back */
-	CHECK_INT(reg_get_manifest(c, "sha256:1111111111111111111111111111111111111111111111111111111111111111",
-				   &b, NULL, NULL, &e),
+	CHECK_INT(reg_get_manifest(
+		      c, "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+		      &b, NULL, NULL, &e),
 		  -1);
 	CHECK_INT(e.code, ERR_NETWORK); /* 404 from this server */
 
@@ -378,9 +382,11 @@ static void h_basic(struct srv *s, struct rq *r, int fd)
 	base64_encode("alice:s3cret", 12, b64);
 	snprintf(want, sizeof(want), "Basic %s", b64);
 	if (strcmp(r->auth, want) != 0) {
-		reply_str(fd, r, 401,
-			  "WWW-Authenticate: Basic realm=\"test\"\r\nContent-Type: application/json\r\n",
-			  "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}");
+		reply_str(
+		    fd, r, 401,
+		    "WWW-Authenticate: Basic realm=\"test\"\r\nContent-Type: application/json\r\n",
+		    "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication "
+		    "required\"}]}");
 		return;
 	}
 	if (!strcmp(r->path, "/v2/")) {
@@ -393,7 +399,8 @@ static void h_basic(struct srv *s, struct rq *r, int fd)
 	} else if (!strncmp(r->path, "/v2/app/manifests/", 18)) {
 		/* relative redirect on the same origin keeps it */
 		if (strstr(r->path, "/moved"))
-			reply(fd, r, 200, "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n",
+			reply(fd, r, 200,
+			      "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n",
 			      manifest, strlen(manifest));
 		else
 			reply_str(fd, r, 302, "Location: /v2/app/manifests/moved\r\n", "");
@@ -405,11 +412,11 @@ static void h_basic(struct srv *s, struct rq *r, int fd)
 TEST(basic_and_redirects)
 {
 	struct srv *s = srv_start(h_basic);
-	struct reg_opts o = { .creds = "alice:s3cret" };
+	struct reg_opts o = {.creds = "alice:s3cret"};
 	struct reg_client *c;
 	struct buf b = BUF_INIT;
 	struct err e = ERR_INIT;
-	struct oci_desc d = { 0 };
+	struct oci_desc d = {0};
 
 	storage = srv_start(h_storage);
 	c = client_for(s, "app:1", &o);
@@ -463,10 +470,11 @@ static void h_bearer(struct srv *s, struct rq *r, int fd)
 	char hdr[512];
 
 	if (strcmp(r->auth, "Bearer T0K3N") != 0) {
-		snprintf(hdr, sizeof(hdr),
-			 "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:%d/token\",service=\"svc\""
-			 "%s\r\n",
-			 tokens->port, strcmp(r->path, "/v2/") ? ",scope=\"repository:app:pull\"" : "");
+		snprintf(
+		    hdr, sizeof(hdr),
+		    "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:%d/token\",service=\"svc\""
+		    "%s\r\n",
+		    tokens->port, strcmp(r->path, "/v2/") ? ",scope=\"repository:app:pull\"" : "");
 		reply_str(fd, r, 401, hdr, "");
 		return;
 	}
@@ -533,15 +541,15 @@ static void h_flaky(struct srv *s, struct rq *r, int fd)
 		wr(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"sch", 47);
 		shutdown(fd, SHUT_RDWR);
 	} else {
-		reply(fd, r, 200, "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n", manifest,
-		      strlen(manifest));
+		reply(fd, r, 200, "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n",
+		      manifest, strlen(manifest));
 	}
 }
 
 TEST(retries)
 {
 	struct srv *s = srv_start(h_flaky);
-	struct reg_opts o = { .retries = 2 };
+	struct reg_opts o = {.retries = 2};
 	struct reg_client *c = client_for(s, "app:1", &o);
 	struct buf b = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -569,7 +577,7 @@ TEST(retries)
 	/* nobody listening: ERR_NETWORK naming the registry */
 	{
 		struct oci_ref ref;
-		struct reg_opts o1 = { .retries = -1 };
+		struct reg_opts o1 = {.retries = -1};
 
 		oci_ref_parse(&ref, "127.0.0.1:1/x/y:1", &e);
 		reg_open(&c, &ref, &o1, false, &e);
@@ -593,7 +601,8 @@ static void h_blobs(struct srv *s, struct rq *r, int fd)
 		if (s->state++ == 0) {
 			/* half the blob, then the connection drops */
 			snprintf(hdr, sizeof(hdr),
-				 "HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nContent-Length: %zu\r\n\r\n",
+				 "HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nContent-Length: "
+				 "%zu\r\n\r\n",
 				 sizeof(blob));
 			wr(fd, hdr, strlen(hdr));
 			wr(fd, blob, sizeof(blob) / 2);
@@ -658,7 +667,7 @@ TEST(downloads)
 	struct srv *s = srv_start(h_blobs);
 	struct reg_client *c = client_for(s, "good:1", NULL);
 	struct err e = ERR_INIT;
-	struct oci_desc d[2] = { { 0 } };
+	struct oci_desc d[2] = {{0}};
 	struct buf b = BUF_INIT;
 	char *p;
 
@@ -721,7 +730,8 @@ static void h_upload(struct srv *s, struct rq *r, int fd)
 			return;
 		}
 		buf_add(&s->store, r->body, r->body_len, NULL);
-		snprintf(hdr, sizeof(hdr), "Location: /v2/app/blobs/uploads/u1?_state=n%zu\r\nRange: 0-%zu\r\n",
+		snprintf(hdr, sizeof(hdr),
+			 "Location: /v2/app/blobs/uploads/u1?_state=n%zu\r\nRange: 0-%zu\r\n",
 			 s->store.len, s->store.len - 1);
 		reply_str(fd, r, 202, hdr, "");
 	} else if (!strcmp(r->method, "PUT")) {
@@ -734,7 +744,8 @@ static void h_upload(struct srv *s, struct rq *r, int fd)
 			reply_str(fd, r, 201, "", "");
 		else
 			reply_str(fd, r, 400, "Content-Type: application/json\r\n",
-				  "{\"errors\":[{\"code\":\"DIGEST_INVALID\",\"message\":\"digest did not match\"}]}");
+				  "{\"errors\":[{\"code\":\"DIGEST_INVALID\",\"message\":\"digest "
+				  "did not match\"}]}");
 	} else {
 		reply_str(fd, r, 404, "", "");
 	}

@@ -12,9 +12,13 @@ TEST(challenge_bearer)
 {
 	struct auth_challenge ch;
 
-	CHECK_INT(auth_parse_challenge("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\",scope=\"repository:library/alpine:pull\"",
-				       &ch),
-		  0);
+	CHECK_INT(
+	    auth_parse_challenge(
+		"Bearer "
+		"realm=\"https://auth.docker.io/"
+		"token\",service=\"registry.docker.io\",scope=\"repository:library/alpine:pull\"",
+		&ch),
+	    0);
 	CHECK_STR(ch.scheme, "bearer");
 	CHECK_STR(ch.realm, "https://auth.docker.io/token");
 	CHECK_STR(ch.service, "registry.docker.io");
@@ -28,7 +32,9 @@ TEST(challenge_quoting)
 	struct auth_challenge ch;
 
 	/* escapes, commas inside quotes, spaces around '=', case of names */
-	CHECK_INT(auth_parse_challenge("  bearer  Realm = \"https://h/t?a=1,b=2\" , SERVICE=\"a \\\"q\\\" b\",scope=\"repository:a/b:pull,push repository:c:pull\", error=\"insufficient_scope\"",
+	CHECK_INT(auth_parse_challenge("  bearer  Realm = \"https://h/t?a=1,b=2\" , SERVICE=\"a "
+				       "\\\"q\\\" b\",scope=\"repository:a/b:pull,push "
+				       "repository:c:pull\", error=\"insufficient_scope\"",
 				       &ch),
 		  0);
 	CHECK_STR(ch.scheme, "bearer");
@@ -56,13 +62,16 @@ TEST(challenge_several)
 	struct auth_challenge ch;
 
 	/* Bearer wins over Basic whatever the order; headers joined with ", " */
-	CHECK_INT(auth_parse_challenge("Basic realm=\"Registry\", Bearer realm=\"https://t/x\",service=\"s\"", &ch), 0);
+	CHECK_INT(auth_parse_challenge(
+		      "Basic realm=\"Registry\", Bearer realm=\"https://t/x\",service=\"s\"", &ch),
+		  0);
 	CHECK_STR(ch.scheme, "bearer");
 	CHECK_STR(ch.realm, "https://t/x");
 	CHECK_STR(ch.service, "s");
 	auth_challenge_free(&ch);
 
-	CHECK_INT(auth_parse_challenge("Negotiate abc==, Basic realm=\"bosun-test-registry\"", &ch), 0);
+	CHECK_INT(auth_parse_challenge("Negotiate abc==, Basic realm=\"bosun-test-registry\"", &ch),
+		  0);
 	CHECK_STR(ch.scheme, "basic");
 	CHECK_STR(ch.realm, "bosun-test-registry");
 	auth_challenge_free(&ch);
@@ -73,7 +82,9 @@ TEST(challenge_several)
 	auth_challenge_free(&ch);
 
 	/* several scope parameters become one list */
-	CHECK_INT(auth_parse_challenge("Bearer realm=\"r\",scope=\"a:b:pull\",scope=\"c:d:push\"", &ch), 0);
+	CHECK_INT(
+	    auth_parse_challenge("Bearer realm=\"r\",scope=\"a:b:pull\",scope=\"c:d:push\"", &ch),
+	    0);
 	CHECK_STR(ch.scope, "a:b:pull c:d:push");
 	auth_challenge_free(&ch);
 }
@@ -180,15 +191,15 @@ TEST(loopback)
 TEST(normalize_host)
 {
 	static const char *const cases[][2] = {
-		{ "https://index.docker.io/v1/", "docker.io" },
-		{ "index.docker.io", "docker.io" },
-		{ "registry-1.docker.io", "docker.io" },
-		{ "docker.io", "docker.io" },
-		{ "http://localhost:5000/v2/", "localhost:5000" },
-		{ "https://MyReg.AzureCR.io", "myreg.azurecr.io" },
-		{ "myreg.azurecr.io/", "myreg.azurecr.io" },
-		{ "ghcr.io/owner/repo", "ghcr.io" },
-		{ "[::1]:5000", "[::1]:5000" },
+	    {"https://index.docker.io/v1/", "docker.io"},
+	    {"index.docker.io", "docker.io"},
+	    {"registry-1.docker.io", "docker.io"},
+	    {"docker.io", "docker.io"},
+	    {"http://localhost:5000/v2/", "localhost:5000"},
+	    {"https://MyReg.AzureCR.io", "myreg.azurecr.io"},
+	    {"myreg.azurecr.io/", "myreg.azurecr.io"},
+	    {"ghcr.io/owner/repo", "ghcr.io"},
+	    {"[::1]:5000", "[::1]:5000"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
