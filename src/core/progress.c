@@ -53,8 +53,6 @@ struct progress *progress_new(const char *title)
 	p->tty = want_tty();
 	p->silent = log_get_level() < LOG_INFO || (m && strcmp(m, "none") == 0);
 	p->start = time_now();
-	if (!p->silent)
-		fprintf(stderr, "%s\n", p->title);
 	return p;
 }
 
@@ -125,6 +123,10 @@ int progress_add(struct progress *p, const char *label, uint64_t total)
 		p->items = ni;
 		p->alloc = na;
 	}
+	/* The title appears with the first item, so a step that fails before
+	 * transferring anything prints only its error. */
+	if (p->n == 0 && !p->silent)
+		fprintf(stderr, "%s\n", p->title);
 	it = &p->items[p->n];
 	memset(it, 0, sizeof(*it));
 	snprintf(it->label, sizeof(it->label), "%s", label);
@@ -186,7 +188,7 @@ void progress_free(struct progress *p)
 		return;
 	for (i = 0; i < p->n; i++)
 		bytes += p->items[i].done;
-	if (!p->silent) {
+	if (!p->silent && p->n > 0) {
 		if (p->tty)
 			draw_tty(p, true);
 		fmt_size(bytes, s);

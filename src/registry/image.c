@@ -336,8 +336,10 @@ static int stage(struct image_src *s, struct plan *p, struct oci_layout *l, stru
 }
 
 static int publish_oci(struct plan *p, struct oci_layout *from, const struct location *dst,
-		       struct err *e)
+		       struct progress *prog, struct err *e)
 {
+	char label[20];
+	int id;
 	struct oci_layout *l = NULL;
 	char *path;
 	size_t i, k;
@@ -351,8 +353,12 @@ static int publish_oci(struct plan *p, struct oci_layout *from, const struct loc
 		for (i = 0; i < n; i++) {
 			const char *dg = k ? p->manifests[i].digest : p->blobs[i].digest;
 
-			if (oci_layout_has_blob(l, dg))
+			oci_digest_short(dg, label);
+			id = k ? -1 : progress_add(prog, label, (uint64_t)p->blobs[i].size);
+			if (oci_layout_has_blob(l, dg)) {
+				progress_finish(prog, id, "exists");
 				continue;
+			}
 			path = oci_layout_blob_path(from, dg);
 			if (!path) {
 				err_set(e, ERR_INTERNAL, "out of memory");
@@ -360,8 +366,13 @@ static int publish_oci(struct plan *p, struct oci_layout *from, const struct loc
 			}
 			rc = oci_layout_put_blob_file(l, dg, path, e);
 			free(path);
-			if (rc < 0)
+			if (rc < 0) {
+				progress_finish(prog, id, "failed");
 				goto out;
+			}
+			if (!k)
+				progress_update(prog, id, (uint64_t)p->blobs[i].size);
+			progress_finish(prog, id, "done");
 			rc = -1;
 		}
 	}
@@ -508,7 +519,7 @@ int image_copy(const struct location *src, const struct location *dst, const str
 			/* staged straight into the destination */
 			if (oci_layout_set_ref(staging, &p.top, dst->tag, e) < 0)
 				goto out;
-		} else if (publish_oci(&p, s->layout, dst, e) < 0) {
+		} else if (publish_oci(&p, s->layout, dst, o->dst_reg.progress, e) < 0) {
 			goto out;
 		}
 		break;

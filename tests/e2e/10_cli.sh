@@ -109,4 +109,14 @@ port=$(free_port)
 expect_exit 4 "registry down" "$BOSUN" inspect --retries 1 "127.0.0.1:$port/x/y:1"
 expect_out "names the registry" "127.0.0.1:$port"
 expect_exit 4 "push to a registry that is down" "$BOSUN" -q copy --retries 1 "oci:$W/good:1.0" "127.0.0.1:$port/x/y:1"
+
+# Progress: plain lines in CI logs, bars redrawn in place on a terminal,
+# nothing with -q.
+expect_exit 0 "copy with plain progress" env BOSUN_PROGRESS=plain "$BOSUN" copy "oci:$W/good:1.0" "oci:$W/prog1:1.0"
+expect_out "plain progress names the blob and says done" 'sha256:[0-9a-f]{12} +done'
+expect_no_out "plain progress has no escape codes" $'\033'
+OUT=$(script -qec "$BOSUN copy oci:$W/good:1.0 oci:$W/prog2:1.0" /dev/null 2>&1) || true
+printf '%s' "$OUT" | grep -q $'\033\[' && ok "a terminal gets redrawn bars" || fail "a terminal gets redrawn bars" "$OUT"
+OUT=$(NO_COLOR=1 script -qec "$BOSUN -q copy oci:$W/good:1.0 oci:$W/prog3:1.0" /dev/null 2>&1) || true
+printf '%s' "$OUT" | grep -q 'sha256:[0-9a-f]*  *done' && fail "-q silences progress" "$OUT" || ok "-q silences progress"
 finish
