@@ -58,6 +58,10 @@ void dsse_envelope_free(struct dsse_envelope *d);
  * slsaprovenance02, slsaprovenance1, cyclonedx, spdxjson, vuln, openvex,
  * custom, link, or any URI (returned as given). NULL when unknown. */
 const char *intoto_predicate_type(const char *type);
+static inline int intoto_predicate_type_known(const char *type)
+{
+	return intoto_predicate_type(type) != NULL;
+}
 /* An in-toto Statement v1 about one image. predicate is the file's bytes:
  * JSON for every type except custom, whose bytes cosign wraps as
  * {"Data": TEXT, "Timestamp": RFC3339}. now is the time for that wrap. */
