@@ -78,6 +78,7 @@ TEST(encrypted_key_round_trip)
 	CHECK_INT(sign_key_verify(&pub, "hellO", 5, sig, siglen, &e), -1);
 	CHECK_INT(e.code, ERR_POLICY);
 	free(sig);
+	sign_key_free(&k2);
 	/* Truncated: the END line is gone. */
 	CHECK_INT(sign_key_parse_private(&k2, pem.data, pem.len / 2, "s3cret", 6, &e), -1);
 	CHECK_INT(e.code, ERR_INPUT);
