@@ -1,7 +1,154 @@
-/* Placeholder until the verify command lands; replaced by its implementation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "cmd/cmd.h"
+#include "registry/location.h"
+#include "core/util.h"
+#include "sign/cosign.h"
+#include "sign/verify.h"
+
+static const char help[] =
+	"usage: bosun verify --key PUB [--key PUB]... [--attestation TYPE]... [--policy FILE] IMAGE\n\n"
+	"Verify the cosign-style signatures of an image (the sha256-<hex>.sig manifest\n"
+	"next to it; no transparency log, works offline with keys). A signature counts\n"
+	"when it verifies with a given key, its payload names the image digest, and its\n"
+	"identity names the repository. With --attestation, the sha256-<hex>.att\n"
+	"manifest must hold a DSSE envelope of that predicate type, signed by a given\n"
+	"key, whose in-toto subject is the image digest. --policy adds the deploy gate\n"
+	"(see docs): required keys (anyOf / allOf), required attestations, maximum\n"
+	"severity and maximum age of the latest vulnerability-scan attestation.\n"
+	"Prints what was verified, by which key, signed when; on failure the reason.\n\n"
+	"Options:\n"
+	"  --key FILE                 public key (PEM); repeatable: any one must have signed\n"
+	"  --attestation TYPE         require an attestation: slsaprovenance, cyclonedx,\n"
+	"                             vuln, openvex, custom, spdxjson, link, or a URI\n"
+	"  --policy FILE              JSON policy file\n"
+	"  -v, -q                     more / less output\n\n" REG_OPTS_HELP "\n"
+	"Exit codes: 0 verified; 1 not verified (no signature, wrong key, digest\n"
+	"mismatch, missing attestation, stale scan, findings over the limit); 2 usage\n"
+	"error; 3 bad input (malformed key, policy, signature manifest, payload);\n"
+	"4 registry or network error; 5 internal error.\n";
+
+#define MAX_KEYS 32
+#define MAX_ATT 32
+
+int cmd_sign_parse_image(const char *s, const char *cmd, struct location *loc, struct err *e);
 
 int cmd_verify(int argc, char **argv, struct err *e)
 {
-	return err_set(e, ERR_INTERNAL, "'bosun verify' is not implemented yet");
+	enum { OPT_KEY = 3000, OPT_ATT, OPT_POLICY };
+	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
+					    { "key", required_argument, NULL, OPT_KEY },
+					    { "attestation", required_argument, NULL, OPT_ATT },
+					    { "policy", required_argument, NULL, OPT_POLICY },
+					    { NULL, 0, NULL, 0 } };
+	struct buf report __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	const char *keyfiles[MAX_KEYS], *atts[MAX_ATT + 64];
+	struct verify_key keys[MAX_KEYS + 64];
+	struct sign_policy pol = { 0 };
+	struct verify_req req = { 0 };
+	struct reg_cli rc = { 0 };
+	struct reg_client *cl = NULL;
+	struct location loc;
+	struct reg_opts ro;
+	const char *polfile = NULL;
+	char digest[136];
+	size_t nk = 0, na = 0, i;
+	int c, r;
+
+	memset(keys, 0, sizeof(keys));
+	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, lo, NULL)) != -1) {
+		if (cmd_common_opt(c))
+			continue;
+		switch (c) {
+		case 'h':
+			cmd_print_help(help);
+			return 0;
+		case OPT_KEY:
+			if (nk == MAX_KEYS)
+				return cmd_usage_error(e, "verify", "at most %d --key options", MAX_KEYS);
+			keyfiles[nk++] = optarg;
+			continue;
+		case OPT_ATT:
+			if (na == MAX_ATT)
+				return cmd_usage_error(e, "verify", "at most %d --attestation options", MAX_ATT);
+			if (!intoto_predicate_type_known(optarg))
+				return cmd_usage_error(e, "verify", "unknown attestation type \"%s\"", optarg);
+			atts[na++] = optarg;
+			continue;
+		case OPT_POLICY:
+			polfile = optarg;
+			continue;
+		}
+		r = cmd_reg_opt(&rc, c, optarg, "verify", e);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return cmd_usage_error(e, "verify", "bad option \"%s\"", argv[optind - 1]);
+	}
+	if (nk == 0 && !polfile)
+		return cmd_usage_error(e, "verify", "--key (or a --policy with keys) is required");
+	if (argc - optind != 1)
+		return cmd_usage_error(e, "verify", "expected one IMAGE");
+	if (polfile && sign_policy_load(&pol, polfile, e) < 0)
+		return -1;
+	if (nk == 0 && pol.n_keys == 0) {
+		sign_policy_free(&pol);
+		return cmd_usage_error(e, "verify", "no key: give --key or keys in the policy");
+	}
+	if (cmd_sign_parse_image(argv[optind], "verify", &loc, e) < 0) {
+		sign_policy_free(&pol);
+		return -1;
+	}
+	r = -1;
+	req.keys = keys;
+	for (i = 0; i < nk; i++, req.n_keys++) {
+		if (sign_key_load_public(&keys[req.n_keys].key, keyfiles[i], e) < 0)
+			goto out;
+		keys[req.n_keys].name = keyfiles[i];
+		keys[req.n_keys].cli = true;
+	}
+	for (i = 0; i < pol.n_keys; i++, req.n_keys++) {
+		if (sign_key_load_public(&keys[req.n_keys].key, pol.keys[i], e) < 0) {
+			err_prefix(e, "policy %s", polfile);
+			goto out;
+		}
+		keys[req.n_keys].name = pol.keys[i];
+		keys[req.n_keys].policy = true;
+	}
+	for (i = 0; i < pol.n_attestations; i++) {
+		if (!intoto_predicate_type_known(pol.attestations[i])) {
+			err_set(e, ERR_INPUT, "policy %s: unknown attestation type \"%s\"", polfile,
+				pol.attestations[i]);
+			goto out;
+		}
+		atts[na++] = pol.attestations[i];
+	}
+	req.policy_all_of = pol.all_of;
+	req.attestations = atts;
+	req.n_attestations = na;
+	req.max_severity = polfile ? pol.max_severity : SEV_UNSET;
+	req.max_age = pol.max_age;
+	req.now = (long long)time(NULL);
+	ro = (struct reg_opts){ rc.creds, rc.cacert, rc.insecure, rc.parallel, rc.retries, NULL };
+	if (reg_open(&cl, &loc.ref, &ro, false, e) < 0)
+		goto out;
+	r = sign_verify_image(cl, &loc.ref, &req, &report, digest, e);
+	if (report.len)
+		fputs(report.data, stdout);
+	if (r < 0) {
+		err_prefix(e, "%s", loc.text);
+		goto out;
+	}
+	printf("Verified %s@%s\n", loc.text, digest);
+	r = 0;
+out:
+	for (i = 0; i < req.n_keys + 1 && i < ARRAY_SIZE(keys); i++)
+		sign_key_free(&keys[i].key);
+	reg_close(cl);
+	location_free(&loc);
+	sign_policy_free(&pol);
+	return r;
 }
