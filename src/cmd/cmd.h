@@ -23,6 +23,7 @@ int cmd_keygen(int argc, char **argv, struct err *e);
 int cmd_sign(int argc, char **argv, struct err *e);
 int cmd_attest(int argc, char **argv, struct err *e);
 int cmd_verify(int argc, char **argv, struct err *e);
+int cmd_ship(int argc, char **argv, struct err *e);
 int cmd_copy(int argc, char **argv, struct err *e);
 int cmd_inspect(int argc, char **argv, struct err *e);
 int cmd_version(int argc, char **argv, struct err *e);

@@ -1,0 +1,756 @@
+#include "report/results.h"
+
+#include <cjson/cJSON.h>
+#include <libxml/xmlwriter.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/fs.h"
+#include "core/util.h"
+
+static const char *const stage_names[RS__N] = { "build", "scan", "policy", "push", "sign", "attest" };
+static const char *const status_names[] = { "not-run", "passed", "failed", "error", "skipped" };
+static const char *const sev_names[RSEV__N] = { "critical", "high", "medium", "low", "unknown" };
+
+const char *res_stage_name(enum res_stage s) { return stage_names[s]; }
+const char *res_status_name(enum res_status s) { return status_names[s]; }
+const char *res_sev_name(enum res_sev s) { return sev_names[s]; }
+
+int res_status_parse(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(status_names); i++)
+		if (!strcmp(s, status_names[i]))
+			return (int)i;
+	return -1;
+}
+
+int res_sev_parse(const char *s)
+{
+	for (size_t i = 0; i < RSEV__N; i++)
+		if (!strcasecmp(s, sev_names[i]))
+			return (int)i;
+	return -1;
+}
+
+void results_init(struct results *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->base_age_days = -1;
+	r->base_max_age_days = -1;
+}
+
+static void free_list(char **l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
+static void finding_free(struct res_finding *f)
+{
+	free(f->id), free(f->severity), free(f->package), free(f->installed);
+	free(f->fixed), free(f->layer), free(f->title);
+	free_list(f->aliases, f->n_aliases);
+}
+
+void results_free(struct results *r)
+{
+	free(r->tool), free(r->created), free(r->ref), free(r->digest), free(r->platform);
+	free_list(r->tags, r->n_tags);
+	free(r->base_name), free(r->base_digest), free(r->base_created);
+	free(r->fail_on), free(r->db_version);
+	for (size_t i = 0; i < RS__N; i++)
+		free(r->stage[i].details);
+	for (size_t i = 0; i < r->n_f; i++)
+		finding_free(&r->f[i]);
+	free(r->f);
+	free(r->sign_key), free(r->sign_key_id);
+	free_list(r->signed_refs, r->n_signed);
+	free_list(r->attestations, r->n_attestations);
+	results_init(r);
+}
+
+int results_set(char **field, const char *s, struct err *e)
+{
+	char *c = NULL;
+
+	if (s && !(c = xstrdup_e(s, e)))
+		return -1;
+	free(*field);
+	*field = c;
+	return 0;
+}
+
+int results_list_add(char ***list, size_t *n, const char *s, struct err *e)
+{
+	char **l;
+
+	if (*n >= RESULTS_MAX_LIST)
+		return err_set(e, ERR_INPUT, "more than %u list entries", RESULTS_MAX_LIST);
+	l = realloc(*list, (*n + 1) * sizeof(*l));
+	if (!l)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	*list = l;
+	if (!(l[*n] = xstrdup_e(s ? s : "", e)))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+int results_add_finding(struct results *r, const struct res_finding *f, struct err *e)
+{
+	struct res_finding *n;
+	const char *src[7] = { f->id, f->severity, f->package, f->installed, f->fixed, f->layer, f->title };
+	char **dst[7];
+
+	if (r->n_f >= RESULTS_MAX_FINDINGS)
+		return err_set(e, ERR_INPUT, "more than %u findings", RESULTS_MAX_FINDINGS);
+	if (r->n_f == r->alloc_f) {
+		size_t na = r->alloc_f ? r->alloc_f * 2 : 16;
+		n = realloc(r->f, na * sizeof(*n));
+		if (!n)
+			return err_set(e, ERR_INTERNAL, "out of memory");
+		r->f = n;
+		r->alloc_f = na;
+	}
+	n = &r->f[r->n_f];
+	memset(n, 0, sizeof(*n));
+	dst[0] = &n->id, dst[1] = &n->severity, dst[2] = &n->package, dst[3] = &n->installed;
+	dst[4] = &n->fixed, dst[5] = &n->layer, dst[6] = &n->title;
+	for (size_t i = 0; i < 7; i++)
+		if (!(*dst[i] = xstrdup_e(src[i] ? src[i] : "", e)))
+			goto fail;
+	for (size_t i = 0; i < f->n_aliases; i++)
+		if (results_list_add(&n->aliases, &n->n_aliases, f->aliases[i], e))
+			goto fail;
+	n->from_base = f->from_base;
+	n->failing = f->failing;
+	n->suppressed = f->suppressed;
+	r->n_f++;
+	return 0;
+fail:
+	finding_free(n);
+	return -1;
+}
+
+void results_counts(const struct results *r, size_t counts[RSEV__N])
+{
+	int s;
+
+	memset(counts, 0, RSEV__N * sizeof(counts[0]));
+	for (size_t i = 0; i < r->n_f; i++) {
+		if (r->f[i].suppressed)
+			continue;
+		s = res_sev_parse(r->f[i].severity);
+		counts[s < 0 ? RSEV_UNKNOWN : s]++;
+	}
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static cJSON *str_or_null(const char *s)
+{
+	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *list_json(char **l, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(l[i]));
+	return a;
+}
+
+int results_to_json(const struct results *r, struct buf *out, struct err *e)
+{
+	cJSON *root = cJSON_CreateObject(), *img, *base, *o, *st, *arr;
+	size_t counts[RSEV__N];
+	char *txt = NULL;
+	int rc = -1;
+
+	if (!root)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	cJSON_AddNumberToObject(root, "schemaVersion", 1);
+	cJSON_AddItemToObject(root, "tool", str_or_null(r->tool));
+	cJSON_AddItemToObject(root, "created", str_or_null(r->created));
+	img = cJSON_AddObjectToObject(root, "image");
+	cJSON_AddItemToObject(img, "ref", str_or_null(r->ref));
+	cJSON_AddItemToObject(img, "tags", list_json(r->tags, r->n_tags));
+	cJSON_AddItemToObject(img, "digest", str_or_null(r->digest));
+	cJSON_AddBoolToObject(img, "pushed", r->pushed);
+	cJSON_AddItemToObject(img, "platform", str_or_null(r->platform));
+	base = cJSON_AddObjectToObject(img, "base");
+	cJSON_AddItemToObject(base, "name", str_or_null(r->base_name));
+	cJSON_AddItemToObject(base, "digest", str_or_null(r->base_digest));
+	cJSON_AddItemToObject(base, "created", str_or_null(r->base_created));
+	if (r->base_age_days >= 0)
+		cJSON_AddNumberToObject(base, "ageDays", (double)r->base_age_days);
+	else
+		cJSON_AddNullToObject(base, "ageDays");
+	if (r->base_max_age_days >= 0)
+		cJSON_AddNumberToObject(base, "maxAgeDays", (double)r->base_max_age_days);
+	else
+		cJSON_AddNullToObject(base, "maxAgeDays");
+	o = cJSON_AddObjectToObject(root, "policy");
+	cJSON_AddItemToObject(o, "failOn", str_or_null(r->fail_on));
+	cJSON_AddBoolToObject(o, "passed", r->policy_passed);
+	cJSON_AddBoolToObject(o, "pushOnFail", r->push_on_fail);
+	o = cJSON_AddObjectToObject(root, "database");
+	cJSON_AddItemToObject(o, "version", str_or_null(r->db_version));
+	o = cJSON_AddObjectToObject(root, "stages");
+	for (size_t i = 0; i < RS__N; i++) {
+		st = cJSON_AddObjectToObject(o, stage_names[i]);
+		cJSON_AddStringToObject(st, "status", status_names[r->stage[i].status]);
+		cJSON_AddNumberToObject(st, "duration", (double)(long long)(r->stage[i].seconds * 1000 + 0.5) / 1000);
+		cJSON_AddItemToObject(st, "details", str_or_null(r->stage[i].details));
+	}
+	results_counts(r, counts);
+	o = cJSON_AddObjectToObject(root, "counts");
+	for (size_t i = 0; i < RSEV__N; i++)
+		cJSON_AddNumberToObject(o, sev_names[i], (double)counts[i]);
+	arr = cJSON_AddArrayToObject(root, "findings");
+	for (size_t i = 0; i < r->n_f; i++) {
+		const struct res_finding *f = &r->f[i];
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "id", f->id);
+		cJSON_AddItemToObject(j, "aliases", list_json(f->aliases, f->n_aliases));
+		cJSON_AddStringToObject(j, "severity", f->severity);
+		cJSON_AddStringToObject(j, "package", f->package);
+		cJSON_AddStringToObject(j, "installed", f->installed);
+		cJSON_AddStringToObject(j, "fixed", f->fixed);
+		cJSON_AddStringToObject(j, "layer", f->layer);
+		cJSON_AddBoolToObject(j, "fromBase", f->from_base);
+		cJSON_AddStringToObject(j, "title", f->title);
+		cJSON_AddBoolToObject(j, "failing", f->failing);
+		cJSON_AddBoolToObject(j, "suppressed", f->suppressed);
+		cJSON_AddItemToArray(arr, j);
+	}
+	o = cJSON_AddObjectToObject(root, "signing");
+	cJSON_AddItemToObject(o, "key", str_or_null(r->sign_key));
+	cJSON_AddItemToObject(o, "keyId", str_or_null(r->sign_key_id));
+	cJSON_AddItemToObject(o, "signed", list_json(r->signed_refs, r->n_signed));
+	cJSON_AddItemToObject(o, "attestations", list_json(r->attestations, r->n_attestations));
+	txt = cJSON_Print(root);
+	if (!txt) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (buf_adds(out, txt, e) || buf_adds(out, "\n", e))
+		goto out;
+	rc = 0;
+out:
+	free(txt);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* Typed getters: a missing or null member leaves *dst unchanged; any other
+ * type is bad input. */
+static int get_str(const cJSON *o, const char *name, char **dst, struct err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v))
+		return err_set(e, ERR_INPUT, "\"%s\" must be a string", name);
+	return results_set(dst, v->valuestring, e);
+}
+
+static int get_bool(const cJSON *o, const char *name, bool *dst, struct err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsBool(v))
+		return err_set(e, ERR_INPUT, "\"%s\" must be true or false", name);
+	*dst = cJSON_IsTrue(v);
+	return 0;
+}
+
+static int get_num(const cJSON *o, const char *name, double lo, double hi, double *dst,
+		   struct err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo || v->valuedouble > hi)
+		return err_set(e, ERR_INPUT, "\"%s\" must be a number from %g to %g", name, lo, hi);
+	*dst = v->valuedouble;
+	return 0;
+}
+
+static int get_list(const cJSON *o, const char *name, char ***l, size_t *n, struct err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name), *it;
+
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsArray(v))
+		return err_set(e, ERR_INPUT, "\"%s\" must be an array", name);
+	cJSON_ArrayForEach(it, v) {
+		if (!cJSON_IsString(it))
+			return err_set(e, ERR_INPUT, "\"%s\" must hold strings", name);
+		if (results_list_add(l, n, it->valuestring, e))
+			return err_prefix(e, "\"%s\"", name);
+	}
+	return 0;
+}
+
+static const cJSON *get_obj(const cJSON *o, const char *name, struct err *e, int *bad)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	*bad = 0;
+	if (!v || cJSON_IsNull(v))
+		return NULL;
+	if (!cJSON_IsObject(v)) {
+		*bad = 1;
+		err_set(e, ERR_INPUT, "\"%s\" must be an object", name);
+		return NULL;
+	}
+	return v;
+}
+
+static int parse_finding(struct results *r, const cJSON *j, struct err *e)
+{
+	struct res_finding f;
+	int rc = -1;
+
+	memset(&f, 0, sizeof(f));
+	if (!cJSON_IsObject(j))
+		return err_set(e, ERR_INPUT, "a finding must be an object");
+	if (get_str(j, "id", &f.id, e) || get_str(j, "severity", &f.severity, e) ||
+	    get_str(j, "package", &f.package, e) || get_str(j, "installed", &f.installed, e) ||
+	    get_str(j, "fixed", &f.fixed, e) || get_str(j, "layer", &f.layer, e) ||
+	    get_str(j, "title", &f.title, e) || get_list(j, "aliases", &f.aliases, &f.n_aliases, e) ||
+	    get_bool(j, "fromBase", &f.from_base, e) || get_bool(j, "failing", &f.failing, e) ||
+	    get_bool(j, "suppressed", &f.suppressed, e))
+		goto out;
+	if (!f.id || !*f.id) {
+		err_set(e, ERR_INPUT, "a finding has no \"id\"");
+		goto out;
+	}
+	if (!f.severity || res_sev_parse(f.severity) < 0) {
+		err_set(e, ERR_INPUT, "finding %s: unknown severity \"%s\"", f.id,
+			f.severity ? f.severity : "");
+		goto out;
+	}
+	rc = results_add_finding(r, &f, e);
+out:
+	finding_free(&f);
+	return rc;
+}
+
+static int parse_root(struct results *r, const cJSON *root, struct err *e)
+{
+	const cJSON *img, *base, *o, *st, *it;
+	double d;
+	int bad;
+
+	if (!cJSON_IsObject(root))
+		return err_set(e, ERR_INPUT, "not a JSON object");
+	d = 0;
+	if (get_num(root, "schemaVersion", 0, 1e9, &d, e))
+		return -1;
+	if (d != 1)
+		return err_set(e, ERR_INPUT, "unsupported schemaVersion %g (want 1)", d);
+	if (get_str(root, "tool", &r->tool, e) || get_str(root, "created", &r->created, e))
+		return -1;
+	if ((img = get_obj(root, "image", e, &bad))) {
+		if (get_str(img, "ref", &r->ref, e) || get_list(img, "tags", &r->tags, &r->n_tags, e) ||
+		    get_str(img, "digest", &r->digest, e) || get_bool(img, "pushed", &r->pushed, e) ||
+		    get_str(img, "platform", &r->platform, e))
+			return err_prefix(e, "image");
+		if ((base = get_obj(img, "base", e, &bad))) {
+			d = -1;
+			if (get_str(base, "name", &r->base_name, e) ||
+			    get_str(base, "digest", &r->base_digest, e) ||
+			    get_str(base, "created", &r->base_created, e) ||
+			    get_num(base, "ageDays", 0, 1e6, &d, e))
+				return err_prefix(e, "image.base");
+			r->base_age_days = (long)d;
+			d = -1;
+			if (get_num(base, "maxAgeDays", 0, 1e6, &d, e))
+				return err_prefix(e, "image.base");
+			r->base_max_age_days = (long)d;
+		} else if (bad) {
+			return err_prefix(e, "image");
+		}
+	} else if (bad) {
+		return -1;
+	}
+	if ((o = get_obj(root, "policy", e, &bad))) {
+		if (get_str(o, "failOn", &r->fail_on, e) || get_bool(o, "passed", &r->policy_passed, e) ||
+		    get_bool(o, "pushOnFail", &r->push_on_fail, e))
+			return err_prefix(e, "policy");
+	} else if (bad) {
+		return -1;
+	}
+	if ((o = get_obj(root, "database", e, &bad))) {
+		if (get_str(o, "version", &r->db_version, e))
+			return err_prefix(e, "database");
+	} else if (bad) {
+		return -1;
+	}
+	if ((o = get_obj(root, "stages", e, &bad))) {
+		for (size_t i = 0; i < RS__N; i++) {
+			char *status = NULL;
+			int s;
+
+			if (!(st = get_obj(o, stage_names[i], e, &bad))) {
+				if (bad)
+					return err_prefix(e, "stages");
+				continue;
+			}
+			d = 0;
+			if (get_str(st, "status", &status, e) || get_num(st, "duration", 0, 1e9, &d, e) ||
+			    get_str(st, "details", &r->stage[i].details, e)) {
+				free(status);
+				return err_prefix(e, "stages.%s", stage_names[i]);
+			}
+			s = status ? res_status_parse(status) : RST_NOT_RUN;
+			if (s < 0) {
+				err_set(e, ERR_INPUT, "stages.%s: unknown status \"%s\"", stage_names[i], status);
+				free(status);
+				return -1;
+			}
+			free(status);
+			r->stage[i].status = (enum res_status)s;
+			r->stage[i].seconds = d;
+		}
+	} else if (bad) {
+		return -1;
+	}
+	it = cJSON_GetObjectItemCaseSensitive(root, "findings");
+	if (it && !cJSON_IsNull(it)) {
+		const cJSON *f;
+		size_t i = 0;
+
+		if (!cJSON_IsArray(it))
+			return err_set(e, ERR_INPUT, "\"findings\" must be an array");
+		cJSON_ArrayForEach(f, it) {
+			if (parse_finding(r, f, e))
+				return err_prefix(e, "findings[%zu]", i);
+			i++;
+		}
+	}
+	if ((o = get_obj(root, "signing", e, &bad))) {
+		if (get_str(o, "key", &r->sign_key, e) || get_str(o, "keyId", &r->sign_key_id, e) ||
+		    get_list(o, "signed", &r->signed_refs, &r->n_signed, e) ||
+		    get_list(o, "attestations", &r->attestations, &r->n_attestations, e))
+			return err_prefix(e, "signing");
+	} else if (bad) {
+		return -1;
+	}
+	return 0;
+}
+
+int results_from_json(struct results *r, const char *s, size_t n, struct err *e)
+{
+	cJSON *root;
+	int rc;
+
+	results_init(r);
+	root = cJSON_ParseWithLength(s, n);
+	if (!root)
+		return err_json(e, s, n, "results");
+	rc = parse_root(r, root, e);
+	cJSON_Delete(root);
+	if (rc)
+		results_free(r);
+	return rc;
+}
+
+int results_read_file(struct results *r, const char *path, struct err *e)
+{
+	struct buf b __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+
+	results_init(r);
+	if (fs_read_file(path, &b, RESULTS_MAX, e) < 0)
+		return err_prefix(e, "%s", path);
+	if (results_from_json(r, b.data, b.len, e) < 0)
+		return err_prefix(e, "%s", path);
+	return 0;
+}
+
+/* -------------------------------------------------------------- markdown */
+
+/* Markdown table cell: pipes and line breaks would break the row. */
+static int md_cell(struct buf *out, const char *s, struct err *e)
+{
+	for (; s && *s; s++) {
+		const char *rep = *s == '|' ? "\\|" : (*s == '\n' || *s == '\r') ? " " : NULL;
+		if (rep ? buf_adds(out, rep, e) : buf_add(out, s, 1, e))
+			return -1;
+	}
+	return 0;
+}
+
+int results_markdown(const struct results *r, struct buf *out, struct err *e)
+{
+	size_t counts[RSEV__N], shown = 0;
+	static const char *const icon[] = { "-", "✅", "❌", "⚠️", "⏭️" };
+
+	results_counts(r, counts);
+	if (buf_addf(out, e, "## bosun ship: %s\n\n",
+		     r->policy_passed ? "passed" : "policy failed") ||
+	    buf_adds(out, "| | |\n|---|---|\n| Image | `", e) || md_cell(out, r->ref ? r->ref : "-", e) ||
+	    buf_adds(out, "` |\n| Digest | `", e) || md_cell(out, r->digest ? r->digest : "-", e) ||
+	    buf_adds(out, "` |\n| Base image | ", e) ||
+	    md_cell(out, r->base_name ? r->base_name : "unknown", e))
+		return -1;
+	if (r->base_age_days >= 0 && buf_addf(out, e, " (%ld days old)", r->base_age_days))
+		return -1;
+	if (buf_addf(out, e, " |\n| Findings | %zu critical, %zu high, %zu medium, %zu low, %zu unknown |\n",
+		     counts[RSEV_CRITICAL], counts[RSEV_HIGH], counts[RSEV_MEDIUM], counts[RSEV_LOW],
+		     counts[RSEV_UNKNOWN]) ||
+	    buf_adds(out, "| Policy | fail on ", e) || md_cell(out, r->fail_on ? r->fail_on : "none", e) ||
+	    buf_addf(out, e, ": **%s** |\n", r->policy_passed ? "passed" : "failed") ||
+	    buf_adds(out, "| Signed | ", e))
+		return -1;
+	if (r->n_signed) {
+		if (buf_adds(out, "yes, key `", e) || md_cell(out, r->sign_key ? r->sign_key : "?", e) ||
+		    buf_adds(out, "`", e))
+			return -1;
+		if (r->sign_key_id && (buf_adds(out, " (", e) || md_cell(out, r->sign_key_id, e) ||
+				       buf_adds(out, ")", e)))
+			return -1;
+	} else if (buf_adds(out, "no", e)) {
+		return -1;
+	}
+	if (buf_adds(out, " |\n\n### Stages\n\n| Stage | Status | Time | Details |\n|---|---|---|---|\n", e))
+		return -1;
+	for (size_t i = 0; i < RS__N; i++)
+		if (buf_addf(out, e, "| %s | %s %s | %.1f s | ", stage_names[i], icon[r->stage[i].status],
+			     status_names[r->stage[i].status], r->stage[i].seconds) ||
+		    md_cell(out, r->stage[i].details, e) || buf_adds(out, " |\n", e))
+			return -1;
+	for (size_t i = 0; i < r->n_f; i++)
+		if (r->f[i].failing && !r->f[i].suppressed) {
+			const struct res_finding *f = &r->f[i];
+
+			if (!shown++ && buf_adds(out, "\n### Findings over the threshold\n\n"
+						      "| Severity | ID | Package | Installed | Fixed | Title |\n"
+						      "|---|---|---|---|---|---|\n", e))
+				return -1;
+			if (shown > 50)
+				break;
+			if (buf_adds(out, "| ", e) || md_cell(out, f->severity, e) || buf_adds(out, " | ", e) ||
+			    md_cell(out, f->id, e) || buf_adds(out, " | ", e) || md_cell(out, f->package, e) ||
+			    buf_adds(out, " | ", e) || md_cell(out, f->installed, e) || buf_adds(out, " | ", e) ||
+			    md_cell(out, *f->fixed ? f->fixed : "none", e) || buf_adds(out, " | ", e) ||
+			    md_cell(out, f->title, e) || buf_adds(out, " |\n", e))
+				return -1;
+		}
+	if (shown > 50 && buf_addf(out, e, "\n…and %zu more; see report.html.\n", shown - 50))
+		return -1;
+	return buf_adds(out, "\nFull report: `report.html`, JUnit: `junit.xml`.\n", e);
+}
+
+/* ----------------------------------------------------------------- JUnit */
+
+/* XML 1.0 cannot carry control characters; JUnit readers choke on them. */
+static char *clean(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; s && *s && n < cap - 1; s++)
+		if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
+			out[n++] = *s;
+	out[n] = 0;
+	return out;
+}
+
+#define XW(x)                                                                                \
+	do {                                                                                 \
+		if ((x) < 0) {                                                               \
+			err_set(e, ERR_INTERNAL, "junit: xml writer failed");                \
+			goto out;                                                            \
+		}                                                                            \
+	} while (0)
+
+static int xw_attr(xmlTextWriterPtr w, const char *name, const char *val)
+{
+	char t[2048];
+
+	return xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST clean(val, t, sizeof(t)));
+}
+
+static int xw_attrf(xmlTextWriterPtr w, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int xw_attrf(xmlTextWriterPtr w, const char *name, const char *fmt, ...)
+{
+	char t[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t, sizeof(t), fmt, ap);
+	va_end(ap);
+	return xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST t);
+}
+
+/* classname "stage.PKG" with the package's dots replaced: Jenkins splits
+ * the classname at its last dot. */
+static void classname(const char *stage, const char *pkg, char *out, size_t cap)
+{
+	size_t n = (size_t)snprintf(out, cap, "%s.", stage);
+
+	for (; pkg && *pkg && n < cap - 1; pkg++)
+		out[n++] = *pkg == '.' ? '_' : *pkg;
+	out[n < cap ? n : cap - 1] = 0;
+}
+
+int results_junit(const struct results *r, struct buf *out, struct err *e)
+{
+	xmlBufferPtr xb = xmlBufferCreate();
+	xmlTextWriterPtr w = xb ? xmlNewTextWriterMemory(xb, 0) : NULL;
+	char ts[32], t[2048], cls[600];
+	int rc = -1;
+
+	if (!w) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	time_rfc3339((int64_t)time(NULL), ts);
+	if (r->created && strlen(r->created) >= 19 && r->created[10] == 'T')
+		memcpy(ts, r->created, 19);
+	ts[19] = 0; /* the windyroad XSD wants a timestamp without zone */
+	xmlTextWriterSetIndent(w, 1);
+	XW(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL));
+	XW(xmlTextWriterStartElement(w, BAD_CAST "testsuites"));
+	for (size_t s = 0; s < RS__N; s++) {
+		const struct res_stage_info *si = &r->stage[s];
+		size_t tests = 1, failures = 0, errors = 0, skipped = 0;
+		bool per_finding = s == RS_SCAN || s == RS_POLICY;
+
+		/* scan: every finding checked (failing ones fail in policy);
+		 * policy: one case per finding, failing when over the threshold. */
+		if (per_finding) {
+			tests = r->n_f ? r->n_f : 1;
+			for (size_t i = 0; i < r->n_f; i++) {
+				if (r->f[i].suppressed)
+					skipped++;
+				else if (s == RS_POLICY && r->f[i].failing)
+					failures++;
+			}
+			if (s == RS_SCAN && si->status == RST_ERROR)
+				tests = r->n_f + 1, errors = 1;
+			if (si->status == RST_NOT_RUN || si->status == RST_SKIPPED)
+				tests = 1, failures = 0, skipped = 1, errors = 0;
+		} else {
+			failures = si->status == RST_FAILED;
+			errors = si->status == RST_ERROR;
+			skipped = si->status == RST_NOT_RUN || si->status == RST_SKIPPED;
+		}
+		XW(xmlTextWriterStartElement(w, BAD_CAST "testsuite"));
+		XW(xw_attr(w, "name", stage_names[s]));
+		XW(xw_attrf(w, "tests", "%zu", tests));
+		XW(xw_attrf(w, "failures", "%zu", failures));
+		XW(xw_attrf(w, "errors", "%zu", errors));
+		XW(xw_attrf(w, "skipped", "%zu", skipped));
+		XW(xw_attrf(w, "time", "%.3f", si->seconds));
+		XW(xw_attr(w, "timestamp", ts));
+		XW(xw_attr(w, "hostname", "localhost"));
+		XW(xw_attrf(w, "id", "%zu", s));
+		XW(xw_attr(w, "package", "bosun"));
+		XW(xmlTextWriterStartElement(w, BAD_CAST "properties"));
+		{
+			const char *pv[][2] = { { "image.ref", r->ref }, { "image.digest", r->digest },
+						{ "db.version", r->db_version },
+						{ "policy.failOn", r->fail_on } };
+
+			for (size_t i = 0; i < ARRAY_SIZE(pv); i++) {
+				XW(xmlTextWriterStartElement(w, BAD_CAST "property"));
+				XW(xw_attr(w, "name", pv[i][0]));
+				XW(xw_attr(w, "value", pv[i][1] ? pv[i][1] : ""));
+				XW(xmlTextWriterEndElement(w));
+			}
+		}
+		XW(xmlTextWriterEndElement(w));
+		if (per_finding && r->n_f && si->status != RST_NOT_RUN && si->status != RST_SKIPPED) {
+			for (size_t i = 0; i < r->n_f; i++) {
+				const struct res_finding *f = &r->f[i];
+
+				classname(stage_names[s], f->package, cls, sizeof(cls));
+				XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
+				XW(xw_attr(w, "classname", cls));
+				snprintf(t, sizeof(t), "%s %s", f->package, f->id);
+				XW(xw_attr(w, "name", t));
+				XW(xw_attr(w, "time", "0"));
+				if (f->suppressed) {
+					XW(xmlTextWriterStartElement(w, BAD_CAST "skipped"));
+					XW(xw_attr(w, "message", "suppressed by ignore file or VEX"));
+					XW(xmlTextWriterEndElement(w));
+				} else if (s == RS_POLICY && f->failing) {
+					XW(xmlTextWriterStartElement(w, BAD_CAST "failure"));
+					XW(xw_attr(w, "message", *f->title ? f->title : f->id));
+					XW(xw_attr(w, "type", f->severity));
+					snprintf(t, sizeof(t), "%s %s in %s %s (layer %s%s); fixed version: %s", f->id,
+						 f->severity, f->package, f->installed, *f->layer ? f->layer : "?",
+						 f->from_base ? ", from the base image" : "",
+						 *f->fixed ? f->fixed : "none");
+					XW(xmlTextWriterWriteString(w, BAD_CAST clean(t, cls, sizeof(cls))));
+					XW(xmlTextWriterEndElement(w));
+				}
+				XW(xmlTextWriterEndElement(w));
+			}
+			if (s == RS_SCAN && si->status == RST_ERROR) {
+				XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
+				XW(xw_attr(w, "classname", "scan.image"));
+				XW(xw_attr(w, "name", "scan"));
+				XW(xw_attr(w, "time", "0"));
+				XW(xmlTextWriterStartElement(w, BAD_CAST "error"));
+				XW(xw_attr(w, "message", si->details ? si->details : "error"));
+				XW(xw_attr(w, "type", "error"));
+				XW(xmlTextWriterEndElement(w));
+				XW(xmlTextWriterEndElement(w));
+			}
+		} else {
+			/* the stage's own step as one case */
+			snprintf(cls, sizeof(cls), "%s.image", stage_names[s]);
+			XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
+			XW(xw_attr(w, "classname", cls));
+			XW(xw_attr(w, "name", per_finding && !skipped ? "no findings" : stage_names[s]));
+			XW(xw_attrf(w, "time", "%.3f", si->seconds));
+			if (skipped) {
+				XW(xmlTextWriterStartElement(w, BAD_CAST "skipped"));
+				XW(xw_attr(w, "message", si->details ? si->details : "not run"));
+				XW(xmlTextWriterEndElement(w));
+			} else if (failures || errors) {
+				XW(xmlTextWriterStartElement(w, BAD_CAST(failures ? "failure" : "error")));
+				XW(xw_attr(w, "message", si->details ? si->details : status_names[si->status]));
+				XW(xw_attr(w, "type", status_names[si->status]));
+				XW(xmlTextWriterEndElement(w));
+			}
+			XW(xmlTextWriterEndElement(w));
+		}
+		XW(xmlTextWriterStartElement(w, BAD_CAST "system-out"));
+		XW(xmlTextWriterWriteString(w, BAD_CAST clean(si->details ? si->details : "", t, sizeof(t))));
+		XW(xmlTextWriterEndElement(w));
+		XW(xmlTextWriterStartElement(w, BAD_CAST "system-err"));
+		XW(xmlTextWriterEndElement(w));
+		XW(xmlTextWriterEndElement(w));
+	}
+	XW(xmlTextWriterEndElement(w));
+	XW(xmlTextWriterEndDocument(w));
+	xmlFreeTextWriter(w);
+	w = NULL;
+	rc = buf_add(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb), e);
+out:
+	if (w)
+		xmlFreeTextWriter(w);
+	if (xb)
+		xmlBufferFree(xb);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/* bosun ship: the pipeline step. Writing the reports and the CI outputs
+ * from a results model (ship_reports.c); the build -> scan -> gate -> push
+ * -> sign -> attest orchestration lives next to it. */
+#ifndef BOSUN_SHIP_SHIP_H
+#define BOSUN_SHIP_SHIP_H
+
+#include <stdbool.h>
+#include "core/buf.h"
+#include "core/err.h"
+#include "report/ci.h"
+#include "report/results.h"
+
+/* Create DIR (and parents) and check it is writable before any work:
+ * ERR_INPUT "report dir DIR: ..." otherwise. */
+int ship_report_dir_check(const char *dir, struct err *e);
+
+/* Write results.json, summary.md, report.html and junit.xml into dir
+ * (atomically, each). */
+int ship_reports_write(const struct results *r, const char *dir, struct err *e);
+
+/* The named outputs: imageRef, imageDigest, findingsCritical, findingsHigh,
+ * findingsMedium, findingsLow, policyPassed, signed, reportDir. Strings point
+ * into r, reportdir or into storage (caller keeps both alive). */
+#define SHIP_OUTPUTS 9
+struct ship_outputs {
+	struct ci_output o[SHIP_OUTPUTS];
+	char num[4][24];
+};
+void ship_outputs_fill(struct ship_outputs *so, const struct results *r, const char *reportdir);
+
+/* CI integration for the given environment: Azure logging commands appended
+ * to azure_out (output variables, one logissue per failing finding up to 50
+ * plus one for the gate, uploadsummary, results.publish), bosun.properties
+ * in the report dir for Jenkins, the GitHub output and step-summary files.
+ * reportdir must be absolute (the agent wants absolute paths). */
+int ship_ci(const struct results *r, const char *reportdir, const struct ci_env *env,
+	    struct buf *azure_out, struct err *e);
+
+#endif
