@@ -35,7 +35,8 @@ static const char schema_sql[] =
 	"CREATE TABLE aliases(alias TEXT NOT NULL, id TEXT NOT NULL);"
 	"CREATE TABLE affected(id TEXT NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL, ranges TEXT,"
 	" versions TEXT, severity TEXT);"
-	"CREATE TABLE nvd(cve TEXT PRIMARY KEY, severity TEXT, score REAL, vector TEXT);";
+	"CREATE TABLE nvd(cve TEXT PRIMARY KEY, severity TEXT, score REAL, vector TEXT);"
+	"CREATE INDEX affected_id ON affected(id); CREATE INDEX aliases_id ON aliases(id);";
 
 struct builder {
 	sqlite3 *db;
