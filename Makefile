@@ -12,7 +12,7 @@ WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wstrict-prototypes \
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -Isrc -D_GNU_SOURCE \
 	-DBOSUN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
-LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
+LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 BOSUN_SRCS := src/main.c $(sort $(wildcard src/*/*.c))
 LIB_SRCS := $(filter-out src/main.c src/cmd/%,$(BOSUN_SRCS))
