@@ -12,7 +12,7 @@ WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wstrict-prototypes \
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -Isrc -D_GNU_SOURCE \
 	-DBOSUN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
-LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
+LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 BOSUN_SRCS := src/main.c $(sort $(wildcard src/*/*.c))
 LIB_SRCS := $(filter-out src/main.c src/cmd/%,$(BOSUN_SRCS))
@@ -26,7 +26,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 # Functions that have no place in this code base (unbounded or not thread-safe).
 BANNED := strcpy|strcat|sprintf|vsprintf|gets|strtok|gmtime|localtime|ctime|asctime|strncpy|tmpnam|mktemp
 
-.PHONY: all deps test unit e2e check-asan static bench clean banned fmt demo
+.PHONY: all deps test unit e2e check-asan static static-e2e bench clean banned fmt demo
 all: bosun
 
 bosun: $(LIB_OBJS) $(CMD_OBJS) | banned
@@ -48,7 +48,8 @@ banned:
 DEB_DEPS := build-essential pkg-config git file libcurl4-openssl-dev libssl-dev libarchive-dev \
 	libcjson-dev libxml2-dev libsqlite3-dev musl-tools dpkg-dev docker-registry skopeo \
 	busybox-static python3 python3-jsonschema libxml2-utils hyperfine apache2-utils \
-	openssl curl clang libclang-rt-14-dev ca-certificates xz-utils tcl linux-libc-dev bc
+	openssl curl clang libclang-rt-14-dev ca-certificates xz-utils tcl linux-libc-dev bc \
+	python3-nacl
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
@@ -73,6 +74,11 @@ bosun-asan-test: $(LIB_OBJS) $(CMD_OBJS) $(UNIT_BINS)
 	$(CC) $(ALL_CFLAGS) -o build/asan/bosun $(CMD_OBJS) $(LIB_OBJS) $(LIBS) $(LDFLAGS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		BOSUN=$(CURDIR)/build/asan/bosun B=build/asan tests/run.sh $(UNIT_BINS)
+
+# The release binary against real servers: transport, auth, TLS, signing.
+STATIC_E2E := tests/e2e/11_roundtrip.sh tests/e2e/12_auth.sh tests/e2e/50_sign_cosign.sh
+static-e2e: static
+	@BOSUN=$(CURDIR)/dist/bosun-linux-amd64 E2E="$(STATIC_E2E)" tests/run.sh
 
 bench: bosun
 	tests/bench/run.sh

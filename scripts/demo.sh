@@ -33,6 +33,12 @@ sk=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/dem
 echo "skopeo says $sk"
 [ "$sk" = "$digest" ] && echo "same digest"
 
+step "sign the pushed digest with a fresh cosign-compatible key, then verify it"
+export COSIGN_PASSWORD=demo-only-password
+run "$BOSUN" keygen --output-key-prefix "$work/demo"
+run "$BOSUN" sign --key "$work/demo.key" -a pipeline=demo "$REG/demo/busybox:1.0"
+run "$BOSUN" verify --key "$work/demo.pub" "$REG/demo/busybox:1.0"
+
 step "export it as a docker archive and read that back"
 run "$BOSUN" copy "$REG/demo/busybox:1.0" "docker-archive:$work/busybox.tar"
 ls -l "$work/busybox.tar"

@@ -20,7 +20,7 @@
 
 static const char *const sev_names[] = { "unknown", "low", "medium", "high", "critical" };
 
-int severity_rank(const char *s)
+int sign_severity_rank(const char *s)
 {
 	size_t i;
 
@@ -32,14 +32,14 @@ int severity_rank(const char *s)
 	return -1;
 }
 
-const char *severity_name(int rank)
+const char *sign_severity_name(int rank)
 {
 	if (rank == SEV_NONE)
 		return "none";
 	return rank >= 0 && rank < (int)ARRAY_SIZE(sev_names) ? sev_names[rank] : "?";
 }
 
-long long parse_duration(const char *s)
+long long sign_parse_duration(const char *s)
 {
 	char *end;
 	long long v;
@@ -195,7 +195,7 @@ int sign_policy_load(struct sign_policy *p, const char *path, struct err *e)
 		}
 		if (sev) {
 			if (!cJSON_IsString(sev) ||
-			    ((p->max_severity = severity_rank(sev->valuestring)) < 0 &&
+			    ((p->max_severity = sign_severity_rank(sev->valuestring)) < 0 &&
 			     strcasecmp(sev->valuestring, "none") != 0)) {
 				err_set(e, ERR_INPUT, "maxSeverity takes none, low, medium, high or critical");
 				goto bad;
@@ -204,7 +204,7 @@ int sign_policy_load(struct sign_policy *p, const char *path, struct err *e)
 				p->max_severity = SEV_NONE;
 		}
 		if (age) {
-			p->max_age = cJSON_IsString(age)   ? parse_duration(age->valuestring)
+			p->max_age = cJSON_IsString(age)   ? sign_parse_duration(age->valuestring)
 				     : cJSON_IsNumber(age) ? (long long)age->valuedouble
 							   : -1;
 			if (p->max_age <= 0) {
@@ -372,7 +372,7 @@ static void walk_severity(const cJSON *j, int depth, int limit, int *worst, int 
 	cJSON_ArrayForEach(it, j)
 	{
 		if (it->string && strcasecmp(it->string, "severity") == 0 && cJSON_IsString(it)) {
-			int r = severity_rank(it->valuestring);
+			int r = sign_severity_rank(it->valuestring);
 
 			if (r < 0)
 				r = 0;
@@ -528,12 +528,12 @@ static int verify_attestations(struct reg_client *c, const char *digest, struct 
 		if (req->max_severity != SEV_UNSET && over > 0)
 			add_reason(reasons,
 				   "vulnerabilities over the limit: the scan of %s found %d finding(s) above %s (worst %s)",
-				   latest_when, over, severity_name(req->max_severity), severity_name(worst));
+				   latest_when, over, sign_severity_name(req->max_severity), sign_severity_name(worst));
 		if (req->max_age > 0 && req->now - latest_t > req->max_age)
 			add_reason(reasons, "stale scan: the latest vulnerability scan finished %s, %lld h ago; the policy allows %lld h",
 				   latest_when, (req->now - latest_t) / 3600, req->max_age / 3600);
 		if (buf_addf(report, e, "vulnerability scan: finished %s, worst severity %s\n", latest_when,
-			     worst < 0 ? "none" : severity_name(worst)) < 0)
+			     worst < 0 ? "none" : sign_severity_name(worst)) < 0)
 			goto out;
 	}
 	rc = 0;

@@ -26,7 +26,7 @@ struct sign_policy {
 	bool all_of;
 	char **attestations; /* type names or URIs */
 	size_t n_attestations;
-	int max_severity;  /* SEV_UNSET, SEV_NONE, or a severity_rank() */
+	int max_severity;  /* SEV_UNSET, SEV_NONE, or a sign_severity_rank() */
 	long long max_age; /* seconds; 0 = no limit */
 };
 int sign_policy_load(struct sign_policy *p, const char *path, struct err *e);
@@ -34,10 +34,10 @@ void sign_policy_free(struct sign_policy *p);
 
 /* unknown/negligible 0, low 1, medium 2, high 3, critical 4; -1 for none
  * of these (case-insensitive). */
-int severity_rank(const char *s);
-const char *severity_name(int rank);
+int sign_severity_rank(const char *s);
+const char *sign_severity_name(int rank);
 /* "90", "90s", "30m", "24h", "7d" -> seconds; -1 when malformed. */
-long long parse_duration(const char *s);
+long long sign_parse_duration(const char *s);
 /* RFC 3339 ("2024-01-02T03:04:05.123Z", "+02:00") -> Unix time; -1 when bad. */
 long long parse_rfc3339(const char *s);
 

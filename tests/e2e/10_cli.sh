@@ -115,8 +115,10 @@ expect_exit 4 "push to a registry that is down" "$BOSUN" -q copy --retries 1 "oc
 expect_exit 0 "copy with plain progress" env BOSUN_PROGRESS=plain "$BOSUN" copy "oci:$W/good:1.0" "oci:$W/prog1:1.0"
 expect_out "plain progress names the blob and says done" 'sha256:[0-9a-f]{12} +done'
 expect_no_out "plain progress has no escape codes" $'\033'
-OUT=$(script -qec "$BOSUN copy oci:$W/good:1.0 oci:$W/prog2:1.0" /dev/null 2>&1) || true
+OUT=$(env -u CI -u TF_BUILD -u JENKINS_URL script -qec "$BOSUN copy oci:$W/good:1.0 oci:$W/prog2:1.0" /dev/null 2>&1) || true
 printf '%s' "$OUT" | grep -q $'\033\[' && ok "a terminal gets redrawn bars" || fail "a terminal gets redrawn bars" "$OUT"
+OUT=$(CI=true script -qec "$BOSUN copy oci:$W/good:1.0 oci:$W/prog4:1.0" /dev/null 2>&1) || true
+printf '%s' "$OUT" | grep -q $'\033\[' && fail "CI logs get plain lines even on a pty" "$OUT" || ok "CI logs get plain lines even on a pty"
 OUT=$(NO_COLOR=1 script -qec "$BOSUN -q copy oci:$W/good:1.0 oci:$W/prog3:1.0" /dev/null 2>&1) || true
 printf '%s' "$OUT" | grep -q 'sha256:[0-9a-f]*  *done' && fail "-q silences progress" "$OUT" || ok "-q silences progress"
 finish

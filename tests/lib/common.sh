@@ -13,7 +13,8 @@ REPO="$(cd "$TESTLIB/../.." && pwd)"
 BOSUN="${BOSUN:-$REPO/bosun}"
 case "$BOSUN" in /*) ;; *) BOSUN="$(pwd)/$BOSUN" ;; esac
 if [ -z "${SHARED:-}" ]; then
-    if [ -d /work/shared ]; then SHARED=/work/shared; else SHARED="$REPO/../shared"; fi
+    # CI lays shared/ beside the checkout; a developer's worktree may sit elsewhere.
+    if [ -d "$REPO/../shared" ]; then SHARED="$(cd "$REPO/../shared" && pwd)"; else SHARED=/work/shared; fi
 fi
 # Debian's interpreter: the servers use the standard library only, and the
 # pyenv python3 on PATH is not guaranteed to be there (or the same) in CI.

@@ -1,0 +1,526 @@
+#include <cjson/cJSON.h>
+#include <libxml/xmlwriter.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/util.h"
+#include "report/report.h"
+
+int report_fmt_parse(const char *s)
+{
+	static const char *const n[] = { "table", "json", "sarif", "cyclonedx", "junit", "markdown" };
+
+	for (int i = 0; i < (int)ARRAY_SIZE(n); i++)
+		if (strcmp(s, n[i]) == 0)
+			return i;
+	return -1;
+}
+
+int report_write(enum report_fmt f, const struct report_in *in, struct buf *out, struct err *e)
+{
+	switch (f) {
+	case RF_TABLE: return report_table(in, out, e);
+	case RF_JSON: return report_json(in, out, e);
+	case RF_SARIF: return report_sarif(in, out, e);
+	case RF_CYCLONEDX: return report_cyclonedx(in, out, e);
+	case RF_JUNIT: return report_junit(in, out, e);
+	case RF_MARKDOWN: return report_markdown(in, out, e);
+	}
+	return err_set(e, ERR_USAGE, "unknown report format");
+}
+
+static const char *status_of(const struct finding *f)
+{
+	return f->fixed[0] ? "fixed" : "unfixed";
+}
+
+static int base_fixed(const struct report_in *in)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < in->res->n; i++) {
+		const struct finding *f = &in->res->f[i];
+
+		n += f->reported && f->pkg->from_base && f->fixed[0];
+	}
+	return n;
+}
+
+int report_base_line(const struct report_in *in, struct buf *out, struct err *e)
+{
+	int n = base_fixed(in);
+
+	return buf_addf(out, e, "%d finding%s come%s from the base image and %s fixed in newer versions of it%s\n", n,
+			n == 1 ? "" : "s", n == 1 ? "s" : "", n == 1 ? "is" : "are",
+			n ? " (rebuild on an updated base)" : "");
+}
+
+static int put_json(cJSON *root, struct buf *out, struct err *e)
+{
+	char *s = cJSON_Print(root);
+	int r;
+
+	cJSON_Delete(root);
+	if (!s)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	r = buf_adds(out, s, e);
+	free(s);
+	return r < 0 ? -1 : buf_adds(out, "\n", e);
+}
+
+static cJSON *aliases_json(const struct finding *f)
+{
+	cJSON *a = cJSON_Parse(f->aliases);
+
+	return a ? a : cJSON_CreateArray();
+}
+
+/* JSON: documented in docs/scan.md ("bosun.scan.v1"). */
+int report_json(const struct report_in *in, struct buf *out, struct err *e)
+{
+	cJSON *root = cJSON_CreateObject(), *pk = cJSON_CreateArray(), *fs = cJSON_CreateArray(), *os, *sum;
+	int counts[6] = { 0 }, failing = 0, suppressed = 0;
+
+	cJSON_AddStringToObject(root, "schema", "bosun.scan.v1");
+	cJSON_AddStringToObject(root, "target", in->inv->target ? in->inv->target : "");
+	if (in->inv->digest)
+		cJSON_AddStringToObject(root, "digest", in->inv->digest);
+	cJSON_AddStringToObject(root, "database", in->db_version ? in->db_version : "");
+	os = cJSON_AddObjectToObject(root, "os");
+	cJSON_AddStringToObject(os, "id", in->inv->os.id);
+	cJSON_AddStringToObject(os, "version", in->inv->os.version_id);
+	cJSON_AddStringToObject(os, "ecosystem", in->inv->os.ecosystem);
+	for (size_t i = 0; i < in->inv->n; i++) {
+		const struct pkg *p = &in->inv->pkgs[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "name", p->name);
+		cJSON_AddStringToObject(o, "version", p->version);
+		cJSON_AddStringToObject(o, "type", p->type);
+		cJSON_AddStringToObject(o, "ecosystem", p->ecosystem);
+		if (strcmp(p->src_name, p->name) || strcmp(p->src_version, p->version)) {
+			cJSON_AddStringToObject(o, "source_name", p->src_name);
+			cJSON_AddStringToObject(o, "source_version", p->src_version);
+		}
+		cJSON_AddStringToObject(o, "path", p->path);
+		if (p->layer >= 0 && (size_t)p->layer < in->inv->n_layers)
+			cJSON_AddStringToObject(o, "layer", in->inv->layers[p->layer]);
+		cJSON_AddBoolToObject(o, "from_base", p->from_base);
+		cJSON_AddItemToArray(pk, o);
+	}
+	for (size_t i = 0; i < in->res->n; i++) {
+		const struct finding *f = &in->res->f[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "id", f->id);
+		cJSON_AddItemToObject(o, "aliases", aliases_json(f));
+		cJSON_AddStringToObject(o, "title", f->title);
+		cJSON_AddStringToObject(o, "severity", severity_name(f->severity));
+		if (f->score >= 0)
+			cJSON_AddNumberToObject(o, "cvss_score", f->score);
+		if (f->vector)
+			cJSON_AddStringToObject(o, "cvss_vector", f->vector);
+		cJSON_AddStringToObject(o, "package", f->pkg->name);
+		cJSON_AddStringToObject(o, "installed_version", f->pkg->version);
+		cJSON_AddStringToObject(o, "fixed_version", f->fixed);
+		cJSON_AddStringToObject(o, "status", status_of(f));
+		cJSON_AddStringToObject(o, "ecosystem", f->pkg->ecosystem);
+		cJSON_AddStringToObject(o, "path", f->pkg->path);
+		if (f->pkg->layer >= 0 && (size_t)f->pkg->layer < in->inv->n_layers)
+			cJSON_AddStringToObject(o, "layer", in->inv->layers[f->pkg->layer]);
+		cJSON_AddBoolToObject(o, "from_base", f->pkg->from_base);
+		cJSON_AddBoolToObject(o, "reported", f->reported);
+		cJSON_AddBoolToObject(o, "failing", f->failing);
+		if (f->suppressed)
+			cJSON_AddStringToObject(o, "suppressed", f->suppress_reason ? f->suppress_reason : "");
+		cJSON_AddItemToArray(fs, o);
+		if (f->reported)
+			counts[f->severity]++;
+		failing += f->failing;
+		suppressed += f->suppressed;
+	}
+	cJSON_AddItemToObject(root, "packages", pk);
+	cJSON_AddItemToObject(root, "findings", fs);
+	sum = cJSON_AddObjectToObject(root, "summary");
+	for (int s = SEV_CRITICAL; s >= SEV_UNKNOWN; s--)
+		cJSON_AddNumberToObject(sum, severity_name((enum severity)s), counts[s]);
+	cJSON_AddNumberToObject(sum, "failing", failing);
+	cJSON_AddNumberToObject(sum, "suppressed", suppressed);
+	cJSON_AddNumberToObject(sum, "base_fixed", base_fixed(in));
+	return put_json(root, out, e);
+}
+
+static const char *sarif_level(const struct finding *f)
+{
+	if (f->failing)
+		return "error";
+	return f->severity >= SEV_MEDIUM ? "warning" : "note";
+}
+
+int report_sarif(const struct report_in *in, struct buf *out, struct err *e)
+{
+	cJSON *root = cJSON_CreateObject(), *runs = cJSON_AddArrayToObject(root, "runs"), *run = cJSON_CreateObject();
+	cJSON *driver, *rules, *results;
+
+	cJSON_AddStringToObject(root, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+	cJSON_AddStringToObject(root, "version", "2.1.0");
+	cJSON_AddItemToArray(runs, run);
+	driver = cJSON_AddObjectToObject(cJSON_AddObjectToObject(run, "tool"), "driver");
+	cJSON_AddStringToObject(driver, "name", "bosun");
+	cJSON_AddStringToObject(driver, "version", in->tool_version ? in->tool_version : "dev");
+	cJSON_AddStringToObject(driver, "informationUri", "https://github.com/bosun/bosun");
+	rules = cJSON_AddArrayToObject(driver, "rules");
+	results = cJSON_AddArrayToObject(run, "results");
+	for (size_t i = 0; i < in->res->n; i++) {
+		const struct finding *f = &in->res->f[i];
+		cJSON *rule = NULL, *it, *res, *loc, *msg, *props;
+		int idx = 0;
+		char text[1024];
+
+		if (!f->reported)
+			continue;
+		cJSON_ArrayForEach(it, rules)
+		{
+			if (strcmp(cJSON_GetObjectItem(it, "id")->valuestring, f->id) == 0) {
+				rule = it;
+				break;
+			}
+			idx++;
+		}
+		if (!rule) {
+			rule = cJSON_CreateObject();
+			cJSON_AddStringToObject(rule, "id", f->id);
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(rule, "shortDescription"), "text", f->title);
+			props = cJSON_AddObjectToObject(rule, "properties");
+			cJSON_AddStringToObject(props, "severity", severity_name(f->severity));
+			if (f->score >= 0) {
+				snprintf(text, sizeof(text), "%.1f", f->score);
+				cJSON_AddStringToObject(props, "security-severity", text);
+			}
+			cJSON_AddItemToArray(rules, rule);
+		}
+		res = cJSON_CreateObject();
+		cJSON_AddStringToObject(res, "ruleId", f->id);
+		cJSON_AddNumberToObject(res, "ruleIndex", idx);
+		cJSON_AddStringToObject(res, "level", sarif_level(f));
+		snprintf(text, sizeof(text), "%s %s: %s (%s)%s%s", f->pkg->name, f->pkg->version, f->id, severity_name(f->severity),
+			 f->fixed[0] ? ", fixed in " : ", no fix yet", f->fixed);
+		msg = cJSON_AddObjectToObject(res, "message");
+		cJSON_AddStringToObject(msg, "text", text);
+		loc = cJSON_CreateObject();
+		cJSON_AddStringToObject(
+			cJSON_AddObjectToObject(cJSON_AddObjectToObject(loc, "physicalLocation"), "artifactLocation"), "uri",
+			f->pkg->path);
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "locations"), loc);
+		cJSON_AddItemToArray(results, res);
+	}
+	return put_json(root, out, e);
+}
+
+static void purl(const struct report_in *in, const struct pkg *p, char *out, size_t cap)
+{
+	const char *t = strcmp(p->type, "deb") == 0 ? "deb" : strcmp(p->type, "apk") == 0 ? "apk"
+		: strcmp(p->type, "python") == 0 ? "pypi" : strcmp(p->type, "npm") == 0 ? "npm"
+		: strcmp(p->type, "maven") == 0 ? "maven" : strcmp(p->type, "cargo") == 0 ? "cargo" : "golang";
+	char name[600];
+	size_t n = 0;
+
+	/* maven group:artifact -> group/artifact; keep other names, percent-encode '@' */
+	for (const char *c = p->name; *c && n < sizeof(name) - 4; c++) {
+		if (*c == ':' && strcmp(t, "maven") == 0)
+			name[n++] = '/';
+		else if (*c == '@')
+			memcpy(name + n, "%40", 3), n += 3;
+		else
+			name[n++] = *c;
+	}
+	name[n] = 0;
+	if (strcmp(t, "deb") == 0 || strcmp(t, "apk") == 0)
+		snprintf(out, cap, "pkg:%s/%s/%s@%s", t, in->inv->os.id[0] ? in->inv->os.id : "unknown", name, p->version);
+	else
+		snprintf(out, cap, "pkg:%s/%s@%s", t, name, p->version);
+}
+
+int report_cyclonedx(const struct report_in *in, struct buf *out, struct err *e)
+{
+	cJSON *root = cJSON_CreateObject(), *meta, *comps, *vulns, *tool;
+	char ref[1200], now[32];
+
+	cJSON_AddStringToObject(root, "bomFormat", "CycloneDX");
+	cJSON_AddStringToObject(root, "specVersion", "1.5");
+	cJSON_AddNumberToObject(root, "version", 1);
+	meta = cJSON_AddObjectToObject(root, "metadata");
+	time_rfc3339((int64_t)time(NULL), now);
+	cJSON_AddStringToObject(meta, "timestamp", now);
+	tool = cJSON_CreateObject();
+	cJSON_AddStringToObject(tool, "type", "application");
+	cJSON_AddStringToObject(tool, "name", "bosun");
+	cJSON_AddStringToObject(tool, "version", in->tool_version ? in->tool_version : "dev");
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(cJSON_AddObjectToObject(meta, "tools"), "components"), tool);
+	{
+		cJSON *c = cJSON_AddObjectToObject(meta, "component");
+
+		cJSON_AddStringToObject(c, "type", "container");
+		cJSON_AddStringToObject(c, "name", in->inv->target ? in->inv->target : "target");
+		cJSON_AddStringToObject(c, "bom-ref", "target");
+	}
+	comps = cJSON_AddArrayToObject(root, "components");
+	for (size_t i = 0; i < in->inv->n; i++) {
+		const struct pkg *p = &in->inv->pkgs[i];
+		cJSON *c = cJSON_CreateObject();
+		char bref[64];
+
+		snprintf(bref, sizeof(bref), "pkg-%zu", i);
+		purl(in, p, ref, sizeof(ref));
+		cJSON_AddStringToObject(c, "type", "library");
+		cJSON_AddStringToObject(c, "bom-ref", bref);
+		cJSON_AddStringToObject(c, "name", p->name);
+		cJSON_AddStringToObject(c, "version", p->version);
+		cJSON_AddStringToObject(c, "purl", ref);
+		cJSON_AddItemToArray(comps, c);
+	}
+	vulns = cJSON_AddArrayToObject(root, "vulnerabilities");
+	for (size_t i = 0; i < in->res->n; i++) {
+		const struct finding *f = &in->res->f[i];
+		cJSON *v = cJSON_CreateObject(), *ratings = cJSON_CreateArray(), *rt = cJSON_CreateObject(), *aff;
+		char bref[64];
+		static const char *const cdx_sev[] = { "unknown", "none", "low", "medium", "high", "critical" };
+
+		if (!f->reported && !f->suppressed)
+			continue;
+		snprintf(bref, sizeof(bref), "pkg-%zu", (size_t)(f->pkg - in->inv->pkgs));
+		cJSON_AddStringToObject(v, "id", f->id);
+		if (f->score >= 0)
+			cJSON_AddNumberToObject(rt, "score", f->score);
+		cJSON_AddStringToObject(rt, "severity", cdx_sev[f->severity]);
+		if (f->vector) {
+			cJSON_AddStringToObject(rt, "method", strncmp(f->vector, "CVSS:3.1", 8) == 0 ? "CVSSv31"
+							       : strncmp(f->vector, "CVSS:3", 6) == 0 ? "CVSSv3" : "CVSSv2");
+			cJSON_AddStringToObject(rt, "vector", f->vector);
+		}
+		cJSON_AddItemToArray(ratings, rt);
+		cJSON_AddItemToObject(v, "ratings", ratings);
+		cJSON_AddStringToObject(v, "description", f->title);
+		if (f->fixed[0]) {
+			char rec[200];
+
+			snprintf(rec, sizeof(rec), "Upgrade %.80s to %.80s", f->pkg->name, f->fixed);
+			cJSON_AddStringToObject(v, "recommendation", rec);
+		}
+		aff = cJSON_CreateObject();
+		cJSON_AddStringToObject(aff, "ref", bref);
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(v, "affects"), aff);
+		if (f->suppressed) {
+			cJSON *an = cJSON_AddObjectToObject(v, "analysis");
+
+			cJSON_AddStringToObject(an, "state", "not_affected");
+			cJSON_AddStringToObject(an, "detail", f->suppress_reason ? f->suppress_reason : "");
+		}
+		cJSON_AddItemToArray(vulns, v);
+	}
+	return put_json(root, out, e);
+}
+
+/* JUnit text: no control characters (XML 1.0 cannot carry them). */
+static void clean(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; s && *s && n < cap - 1; s++)
+		if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
+			out[n++] = *s;
+	out[n] = 0;
+}
+
+#define XW(x)                                                                                \
+	do {                                                                                 \
+		if ((x) < 0) {                                                               \
+			err_set(e, ERR_INTERNAL, "junit: xml writer failed");                \
+			goto out;                                                            \
+		}                                                                            \
+	} while (0)
+
+int report_junit(const struct report_in *in, struct buf *out, struct err *e)
+{
+	xmlBufferPtr xb = xmlBufferCreate();
+	xmlTextWriterPtr w = xb ? xmlNewTextWriterMemory(xb, 0) : NULL;
+	char t[2048], n[64];
+	int tests = 0, failures = 0, skipped = 0, r = -1;
+
+	if (!w) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < in->res->n; i++) {
+		tests++;
+		failures += in->res->f[i].failing;
+		skipped += !in->res->f[i].reported;
+	}
+	xmlTextWriterSetIndent(w, 1);
+	XW(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL));
+	XW(xmlTextWriterStartElement(w, BAD_CAST "testsuites"));
+	XW(xmlTextWriterStartElement(w, BAD_CAST "testsuite"));
+	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST "scan"));
+	snprintf(n, sizeof(n), "%d", tests);
+	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "tests", BAD_CAST n));
+	snprintf(n, sizeof(n), "%d", failures);
+	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "failures", BAD_CAST n));
+	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "errors", BAD_CAST "0"));
+	snprintf(n, sizeof(n), "%d", skipped);
+	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "skipped", BAD_CAST n));
+	snprintf(n, sizeof(n), "%.3f", in->seconds);
+	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "time", BAD_CAST n));
+	time_rfc3339((int64_t)time(NULL), t);
+	t[19] = 0; /* the windyroad XSD wants a timestamp without zone */
+	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "timestamp", BAD_CAST t));
+	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "hostname", BAD_CAST "localhost"));
+	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST "0"));
+	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "package", BAD_CAST "bosun"));
+	XW(xmlTextWriterStartElement(w, BAD_CAST "properties"));
+	{
+		const char *pv[][2] = { { "image.digest", in->inv->digest ? in->inv->digest : "" },
+					{ "image.target", in->inv->target ? in->inv->target : "" },
+					{ "db.version", in->db_version ? in->db_version : "" } };
+
+		for (size_t i = 0; i < ARRAY_SIZE(pv); i++) {
+			clean(pv[i][1], t, sizeof(t));
+			XW(xmlTextWriterStartElement(w, BAD_CAST "property"));
+			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST pv[i][0]));
+			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "value", BAD_CAST t));
+			XW(xmlTextWriterEndElement(w));
+		}
+	}
+	XW(xmlTextWriterEndElement(w));
+	for (size_t i = 0; i < in->res->n; i++) {
+		const struct finding *f = &in->res->f[i];
+		char cls[600], title[1024];
+		size_t k = 0;
+
+		/* classname without dots: Jenkins splits at the last one */
+		snprintf(t, sizeof(t), "scan.%s", f->pkg->src_name);
+		for (const char *c = t; *c && k < sizeof(cls) - 1; c++)
+			cls[k++] = (c - t >= 5 && *c == '.') ? '_' : *c;
+		cls[k] = 0;
+		clean(cls, t, sizeof(t));
+		XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
+		XW(xmlTextWriterWriteAttribute(w, BAD_CAST "classname", BAD_CAST t));
+		snprintf(t, sizeof(t), "%s %s", f->pkg->name, f->id);
+		clean(t, title, sizeof(title));
+		XW(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST title));
+		XW(xmlTextWriterWriteAttribute(w, BAD_CAST "time", BAD_CAST "0"));
+		if (f->failing) {
+			clean(f->title, title, sizeof(title));
+			XW(xmlTextWriterStartElement(w, BAD_CAST "failure"));
+			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "message", BAD_CAST title));
+			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST severity_name(f->severity)));
+			snprintf(t, sizeof(t), "%s %s in %s %s (%s); fixed version: %s", f->id, severity_name(f->severity),
+				 f->pkg->name, f->pkg->version, f->pkg->path, f->fixed[0] ? f->fixed : "none");
+			clean(t, title, sizeof(title));
+			XW(xmlTextWriterWriteString(w, BAD_CAST title));
+			XW(xmlTextWriterEndElement(w));
+		} else if (!f->reported) {
+			XW(xmlTextWriterStartElement(w, BAD_CAST "skipped"));
+			if (f->suppressed) {
+				clean(f->suppress_reason, title, sizeof(title));
+				XW(xmlTextWriterWriteAttribute(w, BAD_CAST "message", BAD_CAST title));
+			}
+			XW(xmlTextWriterEndElement(w));
+		}
+		XW(xmlTextWriterEndElement(w));
+	}
+	XW(xmlTextWriterStartElement(w, BAD_CAST "system-out"));
+	XW(xmlTextWriterEndElement(w));
+	XW(xmlTextWriterStartElement(w, BAD_CAST "system-err"));
+	XW(xmlTextWriterEndElement(w));
+	XW(xmlTextWriterEndElement(w));
+	XW(xmlTextWriterEndElement(w));
+	XW(xmlTextWriterEndDocument(w));
+	xmlFreeTextWriter(w);
+	w = NULL;
+	r = buf_add(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb), e);
+out:
+	if (w)
+		xmlFreeTextWriter(w);
+	if (xb)
+		xmlBufferFree(xb);
+	return r;
+}
+
+static const char *sev_color(enum severity s)
+{
+	switch (s) {
+	case SEV_CRITICAL: return "\033[1;31m";
+	case SEV_HIGH: return "\033[31m";
+	case SEV_MEDIUM: return "\033[33m";
+	case SEV_LOW: return "\033[36m";
+	default: return "\033[2m";
+	}
+}
+
+int report_table(const struct report_in *in, struct buf *out, struct err *e)
+{
+	int shown = 0;
+
+	if (buf_addf(out, e, "%s  (%s%s%s, %zu packages)\n", in->inv->target ? in->inv->target : "",
+		     in->inv->os.pretty[0] ? in->inv->os.pretty : "unknown OS", in->inv->digest ? ", " : "",
+		     in->inv->digest ? in->inv->digest : "", in->inv->n) < 0)
+		return -1;
+	/* grouped by package: findings arrive per package already */
+	for (size_t i = 0; i < in->res->n; i++) {
+		const struct finding *f = &in->res->f[i];
+		bool first = i == 0 || in->res->f[i - 1].pkg != f->pkg;
+
+		if (!f->reported)
+			continue;
+		if (first && buf_addf(out, e, "\n%s %s (%s)%s\n", f->pkg->name, f->pkg->version, f->pkg->path,
+				      f->pkg->from_base ? " [base image]" : "") < 0)
+			return -1;
+		if (buf_addf(out, e, "  %s%-8s%s %-20s %-8s %-24s %.70s\n", in->color ? sev_color(f->severity) : "",
+			     severity_name(f->severity), in->color ? "\033[0m" : "", f->id, status_of(f),
+			     f->fixed[0] ? f->fixed : "-", f->title) < 0)
+			return -1;
+		shown++;
+	}
+	if (buf_addf(out, e, "\n%d finding%s reported", shown, shown == 1 ? "" : "s") < 0)
+		return -1;
+	{
+		int sup = 0, fail = 0;
+
+		for (size_t i = 0; i < in->res->n; i++)
+			sup += in->res->f[i].suppressed, fail += in->res->f[i].failing;
+		if (buf_addf(out, e, ", %d suppressed, %d at or above the failure threshold\n", sup, fail) < 0)
+			return -1;
+	}
+	return report_base_line(in, out, e);
+}
+
+int report_markdown(const struct report_in *in, struct buf *out, struct err *e)
+{
+	int counts[6] = { 0 }, fail = 0;
+
+	for (size_t i = 0; i < in->res->n; i++)
+		if (in->res->f[i].reported)
+			counts[in->res->f[i].severity]++, fail += in->res->f[i].failing;
+	if (buf_addf(out, e, "## bosun scan: %s\n\n", in->inv->target ? in->inv->target : "") < 0 ||
+	    buf_addf(out, e, "%s, %zu packages, database %s. **%s**\n\n",
+		     in->inv->os.pretty[0] ? in->inv->os.pretty : "unknown OS", in->inv->n,
+		     in->db_version ? in->db_version : "?", fail ? "Policy failed" : "Policy passed") < 0 ||
+	    buf_adds(out, "| Critical | High | Medium | Low | Unknown |\n|---:|---:|---:|---:|---:|\n", e) < 0 ||
+	    buf_addf(out, e, "| %d | %d | %d | %d | %d |\n\n", counts[SEV_CRITICAL], counts[SEV_HIGH], counts[SEV_MEDIUM],
+		     counts[SEV_LOW], counts[SEV_UNKNOWN]) < 0)
+		return -1;
+	if (buf_adds(out, "| Severity | Advisory | Package | Installed | Fixed |\n|---|---|---|---|---|\n", e) < 0)
+		return -1;
+	for (size_t i = 0; i < in->res->n; i++) {
+		const struct finding *f = &in->res->f[i];
+
+		if (f->reported && buf_addf(out, e, "| %s | %s | %s | %s | %s |\n", severity_name(f->severity), f->id,
+					    f->pkg->name, f->pkg->version, f->fixed[0] ? f->fixed : "no fix") < 0)
+			return -1;
+	}
+	if (buf_adds(out, "\n", e) < 0)
+		return -1;
+	return report_base_line(in, out, e);
+}

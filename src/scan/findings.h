@@ -1,0 +1,52 @@
+/* Matching an inventory against the database, and the policy applied to
+ * the findings (severity filter, ignore file with expiry, OpenVEX). */
+#ifndef BOSUN_SCAN_FINDINGS_H
+#define BOSUN_SCAN_FINDINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "core/err.h"
+#include "scan/cvss.h"
+#include "scan/db.h"
+#include "scan/inventory.h"
+
+struct finding {
+	char *id;        /* advisory id */
+	char *aliases;   /* JSON array text */
+	char *title;
+	enum severity severity;
+	double score;    /* -1 none */
+	char *vector;
+	char *fixed;     /* "" when unfixed */
+	const struct pkg *pkg;
+	bool suppressed; /* by ignore file or VEX */
+	char *suppress_reason;
+	bool reported;   /* passes --severity / --ignore-unfixed and is not suppressed */
+	bool failing;    /* reported and at or above --fail-on */
+};
+
+struct scan_result {
+	struct finding *f;
+	size_t n, alloc;
+	char *db_built;  /* database build time */
+	char *warnings;  /* newline-separated notes for the user (expired ignores) */
+};
+
+int scan_match(struct vdb *db, const struct inventory *inv, struct scan_result *res, struct err *e);
+void scan_result_free(struct scan_result *res);
+
+struct policy {
+	unsigned severities;   /* bitmask of (1 << severity) to report; 0 = all */
+	int fail_on;           /* severity, or -1: never fail */
+	bool ignore_unfixed;
+	int unknown_as;        /* severity UNKNOWN findings are treated as */
+	const char *ignore_file; /* may be NULL */
+	const char *const *vex;  /* OpenVEX files */
+	size_t n_vex;
+	long long today;       /* days since epoch, for exp: dates */
+};
+
+/* Marks suppressed/reported/failing. Returns the number failing, or -1. */
+int scan_policy(struct scan_result *res, const struct policy *p, struct err *e);
+
+#endif

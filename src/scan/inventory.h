@@ -1,0 +1,52 @@
+/* Inventory of an image or root file system: the OS and the packages the
+ * catalogers find. Image layers are read as streams, in order, with
+ * whiteouts applied; only the files a cataloger needs are kept (Go
+ * binaries are scanned for their build info while they stream past). */
+#ifndef BOSUN_SCAN_INVENTORY_H
+#define BOSUN_SCAN_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "core/err.h"
+#include "registry/registry.h"
+
+struct os_info {
+	char id[32];          /* "debian", "alpine", "rhel", ... or "" */
+	char version_id[32];  /* "12", "3.19.1" */
+	char pretty[128];
+	char ecosystem[64];   /* OSV ecosystem of its packages: "Debian:12", "Alpine:v3.19" */
+};
+
+struct pkg {
+	char *name, *version;
+	char *src_name, *src_version; /* source package (dpkg Source:, apk o:), else = name/version */
+	char *type;                   /* deb apk go-module stdlib python npm maven cargo */
+	char *ecosystem;              /* OSV ecosystem to match in */
+	char *path;                   /* file it was found in */
+	int layer;                    /* index of the layer that brought it, -1 for dir: */
+	bool from_base;
+};
+
+struct inventory {
+	struct os_info os;
+	struct pkg *pkgs;
+	size_t n, alloc;
+	char *target;       /* as given */
+	char *digest;       /* manifest digest, or NULL for dir: */
+	char **layers;      /* layer digests */
+	size_t n_layers;
+	size_t n_base;      /* the first n_base layers belong to the base image */
+	long files_seen;
+};
+
+struct inv_opts {
+	const struct reg_opts *ro;
+	const char *platform;  /* "os/arch" or NULL */
+	const char *cache_dir; /* where registry layers are fetched to; NULL = a temp dir */
+	const char *base;      /* location of the base image, or NULL */
+};
+
+int inventory_scan(const char *target, const struct inv_opts *o, struct inventory *inv, struct err *e);
+void inventory_free(struct inventory *inv);
+
+#endif
