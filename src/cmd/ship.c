@@ -48,7 +48,7 @@ static int finish(const struct results *r, const char *dir, struct err *e)
 	if (ship_reports_write(r, dir, e) < 0 || absolute_dir(dir, abs, e) < 0)
 		return -1;
 	ci_detect(&env);
-	if (ship_ci(r, abs, &env, &az, e) < 0)
+	if (ship_ci(r, abs, &env, true, &az, e) < 0)
 		return -1;
 	fwrite(az.data, 1, az.len, stdout);
 	fflush(stdout);

@@ -70,7 +70,7 @@ void ship_outputs_fill(struct ship_outputs *so, const struct results *r, const c
 }
 
 static int azure(const struct results *r, const char *dir, const struct ship_outputs *so,
-		 struct buf *out, struct err *e)
+		 bool publish_junit, struct buf *out, struct err *e)
 {
 	char *summary __attribute__((cleanup(freep))) = fs_join(dir, "summary.md");
 	char *junit __attribute__((cleanup(freep))) = fs_join(dir, "junit.xml");
@@ -110,19 +110,20 @@ static int azure(const struct results *r, const char *dir, const struct ship_out
 			return -1;
 	}
 	snprintf(title, sizeof(title), "bosun %s", r->ref ? r->ref : "image");
-	if (ci_azure_uploadsummary(out, summary, e) || ci_azure_publish_junit(out, junit, title, e))
+	if (ci_azure_uploadsummary(out, summary, e) ||
+	    (publish_junit && ci_azure_publish_junit(out, junit, title, e)))
 		return -1;
 	return 0;
 }
 
 int ship_ci(const struct results *r, const char *reportdir, const struct ci_env *env,
-	    struct buf *azure_out, struct err *e)
+	    bool publish_junit, struct buf *azure_out, struct err *e)
 {
 	struct ship_outputs so;
 	struct buf b __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
 
 	ship_outputs_fill(&so, r, reportdir);
-	if (env->azure && azure(r, reportdir, &so, azure_out, e))
+	if (env->azure && azure(r, reportdir, &so, publish_junit, azure_out, e))
 		return -1;
 	if (env->jenkins) {
 		char *path __attribute__((cleanup(freep))) = fs_join(reportdir, "bosun.properties");

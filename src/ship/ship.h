@@ -30,10 +30,11 @@ void ship_outputs_fill(struct ship_outputs *so, const struct results *r, const c
 
 /* CI integration for the given environment: Azure logging commands appended
  * to azure_out (output variables, one logissue per failing finding up to 50
- * plus one for the gate, uploadsummary, results.publish), bosun.properties
+ * plus one for the gate, uploadsummary, results.publish unless
+ * publish_junit is false), bosun.properties
  * in the report dir for Jenkins, the GitHub output and step-summary files.
  * reportdir must be absolute (the agent wants absolute paths). */
 int ship_ci(const struct results *r, const char *reportdir, const struct ci_env *env,
-	    struct buf *azure_out, struct err *e);
+	    bool publish_junit, struct buf *azure_out, struct err *e);
 
 #endif
