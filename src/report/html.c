@@ -62,7 +62,7 @@ static const char css[] =
 	".kv2{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);column-gap:18px}"
 	".sub{flex-basis:100%;font-size:13.5px;color:#c9d4e3;margin-top:-6px}"
 	".card{background:var(--card);border:1px solid var(--line);border-radius:10px;"
-	"padding:14px 16px;min-width:0}"
+	"padding:14px 16px;min-width:0;overflow-wrap:anywhere}"
 	".card h2{font-size:12px;text-transform:uppercase;letter-spacing:.8px;color:var(--mute);"
 	"margin:0 0 8px;font-weight:600}"
 	".kv{margin:0}.kv dt{font-size:12px;color:var(--mute);margin-top:6px}"
@@ -75,6 +75,7 @@ static const char css[] =
 	".stages{display:grid;grid-template-columns:repeat(6,minmax(0,1fr));gap:10px;padding:0;margin:0;"
 	"list-style:none}"
 	".stage{border-radius:8px;padding:10px 12px;border:1px solid var(--line);background:var(--card);"
+	"min-width:0;overflow-wrap:anywhere;"
 	"border-top:4px solid var(--unk)}"
 	".stage b{display:block;text-transform:capitalize}.stage span{font-size:12px;color:var(--mute)}"
 	".stage.passed{border-top-color:var(--ok)}.stage.failed{border-top-color:var(--bad)}"
@@ -148,8 +149,8 @@ static int chart(const struct results *r, struct buf *out, struct err *e)
 		if (counts[i] > max)
 			max = counts[i];
 	}
-	FMT("<p class=\"tot\"><span id=\"count-total\">%zu</span> <small>findings (not suppressed)</small></p>",
-	    total);
+	FMT("<p class=\"tot\"><span id=\"count-total\">%zu</span> <small>finding%s (not suppressed)</small></p>",
+	    total, total == 1 ? "" : "s");
 	FMT("<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"findings by severity\" "
 	    "xmlns=\"http://www.w3.org/2000/svg\">",
 	    w, row * RSEV__N + 6);
