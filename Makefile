@@ -49,7 +49,8 @@ DEB_DEPS := build-essential pkg-config git file libcurl4-openssl-dev libssl-dev 
 	libcjson-dev libxml2-dev libsqlite3-dev musl-tools dpkg-dev docker-registry skopeo \
 	busybox-static python3 python3-jsonschema libxml2-utils hyperfine apache2-utils \
 	openssl curl clang libclang-rt-14-dev ca-certificates xz-utils tcl linux-libc-dev bc \
-	python3-nacl
+	python3-nacl \
+	python3-yaml chromium groovy default-jre-headless
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
