@@ -618,6 +618,8 @@ static int pull_base(struct build *b, const char *ref, struct oci_desc *top, str
 	co.platform = &b->plat;
 	log_info("pull %s", src.text);
 	if (image_copy(&src, &dst, &co, &cr, e) < 0) {
+		if (reg_not_found(e))
+			e->code = ERR_INPUT; /* a base that does not exist is bad input */
 		err_prefix(e, "base image %s", ref);
 		goto out;
 	}
@@ -1286,6 +1288,14 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 	}
 	if (ff && *ff) {
 		from = find_stage(b, ff, (size_t)s->index);
+		if (!from && strspn(ff, "0123456789") == strlen(ff)) {
+			err_set(e, ERR_INPUT, "--from=%s: no such stage", ff);
+			goto fail;
+		}
+		if (!from && find_stage(b, ff, b->n_st)) {
+			err_set(e, ERR_INPUT, "--from=%s: stage is defined later", ff);
+			goto fail;
+		}
 		if (from) {
 			if (sync_rootfs(b, from, e) < 0)
 				goto fail;
