@@ -748,7 +748,8 @@ static int do_from(struct build *b, struct stage *s, const struct df_instr *in, 
 				if (exec_instr(b, s, &tdf.ins[i], true, e) < 0) {
 					df_free(&tdf);
 					cJSON_Delete(ob);
-					goto fail;
+					err_prefix(e, "%s:%d: ONBUILD trigger of %s", b->df.path, in->line, img);
+					goto out;
 				}
 			}
 			df_free(&tdf);
