@@ -946,8 +946,12 @@ static int copy_meta(struct copy_ctx *c, const char *dst, const struct stat *st,
 		fchownat(pfd, base, u, g, AT_SYMLINK_NOFOLLOW);
 	if (!is_link) {
 		mode_t m = st->st_mode & 07777;
-		if (c->chmod_mode >= 0)
+		if (c->chmod_mode >= 0) {
 			m = (mode_t)c->chmod_mode;
+			/* Directories stay searchable where readable (chmod's "X"). */
+			if (S_ISDIR(st->st_mode))
+				m |= (m & 0444) >> 2;
+		}
 		fchmodat(pfd, base, m, 0);
 	}
 	struct timespec ts[2] = { st->st_mtim, st->st_mtim };
