@@ -30,7 +30,14 @@ int oci_root_open(int rootfd, const char *path, int flags, int mode)
 	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 }
 
+static int mkdir_p_depth(int rootfd, const char *path, int mode, int depth, struct err *e);
+
 int oci_root_mkdir_p(int rootfd, const char *path, int mode, struct err *e)
+{
+	return mkdir_p_depth(rootfd, path, mode, 0, e);
+}
+
+static int mkdir_p_depth(int rootfd, const char *path, int mode, int depth, struct err *e)
 {
 	char prefix[PATH_MAX];
 	size_t pl = 0;
@@ -70,6 +77,25 @@ int oci_root_mkdir_p(int rootfd, const char *path, int mode, struct err *e)
 				return -1;
 			}
 			nfd = oci_root_open(rootfd, prefix, O_PATH | O_DIRECTORY, 0);
+			char target[PATH_MAX];
+			ssize_t tl;
+			if (nfd < 0 && errno == ENOENT && depth < 16 &&
+			    (tl = readlinkat(cur, comp, target, sizeof(target) - 1)) > 0) {
+				/* A dangling symlink: create its target, inside the root. */
+				char tp[PATH_MAX * 2];
+				target[tl] = 0;
+				if (target[0] == '/')
+					snprintf(tp, sizeof(tp), "%s", target);
+				else
+					snprintf(tp, sizeof(tp), "%.*s/%s", (int)(pl - l), prefix, target);
+				int t = mkdir_p_depth(rootfd, tp, mode, depth + 1, e);
+				if (t < 0) {
+					close(cur);
+					return -1;
+				}
+				close(t);
+				nfd = oci_root_open(rootfd, prefix, O_PATH | O_DIRECTORY, 0);
+			}
 		}
 		close(cur);
 		if (nfd < 0)
