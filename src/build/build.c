@@ -1207,7 +1207,8 @@ static int write_layer(struct build *b, struct stage *s, const char *dir, bool o
 	struct layer_opts lo = { .comp = b->o->comp,
 				 .clamp_mtime = b->o->source_date_epoch,
 				 .overlay_whiteouts = overlay,
-				 .map_self_root = b->rootless };
+				 .map_self_root = b->rootless,
+				 .threads = (int)sysconf(_SC_NPROCESSORS_ONLN) };
 	struct layer_result lr;
 
 	if (oci_layer_write_dir(b->lay, dir, &lo, &lr, e) < 0)

@@ -2,6 +2,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,26 @@
 #include "oci/desc.h"
 #include "oci/layer.h"
 
+/* Parallel gzip, as pigz does: the tar stream is cut into fixed-size
+ * chunks, each compressed on its own thread into a complete gzip member,
+ * and the members are written in order (a multi-member gzip file, which
+ * every gzip reader accepts). Fixed chunk boundaries keep it deterministic. */
+#define PGZ_CHUNK (4u << 20)
+#define PGZ_SLOTS 5
+
+struct pgz_slot {
+	char *in, *out;
+	size_t n_in, n_out, cap_out;
+	int level;
+	int rc;
+	bool busy;
+	pthread_t th;
+};
+
 struct lw {
 	struct archive *tar, *comp;
+	struct pgz_slot slots[PGZ_SLOTS];
+	int n_threads, next_slot, oldest, in_flight;
 	struct oci_blob_writer *bw;
 	struct sha256 diff;
 	const struct layer_opts *o;
@@ -48,12 +67,144 @@ static la_ssize_t comp_write(struct archive *a, void *ctx, const void *p, size_t
 	return (la_ssize_t)n;
 }
 
+static void *pgz_worker(void *arg)
+{
+	struct pgz_slot *sl = arg;
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+	char opt[64];
+
+	sl->rc = -1;
+	if (!a || !ae)
+		goto out;
+	if (archive_write_set_format_raw(a) != ARCHIVE_OK || archive_write_add_filter_gzip(a) != ARCHIVE_OK)
+		goto out;
+	archive_write_set_options(a, "gzip:!timestamp");
+	if (sl->level > 0) {
+		snprintf(opt, sizeof(opt), "gzip:compression-level=%d", sl->level);
+		archive_write_set_options(a, opt);
+	}
+	archive_write_set_bytes_per_block(a, 0);
+	if (archive_write_open_memory(a, sl->out, sl->cap_out, &sl->n_out) != ARCHIVE_OK)
+		goto out;
+	archive_entry_set_pathname(ae, "layer.tar");
+	archive_entry_set_mode(ae, AE_IFREG | 0644);
+	if (archive_write_header(a, ae) != ARCHIVE_OK ||
+	    archive_write_data(a, sl->in, sl->n_in) != (la_ssize_t)sl->n_in || archive_write_close(a) != ARCHIVE_OK)
+		goto out;
+	sl->rc = 0;
+out:
+	archive_entry_free(ae);
+	if (a)
+		archive_write_free(a);
+	return NULL;
+}
+
+/* Wait for the oldest chunk in flight and write its gzip member. */
+static int pgz_drain_one(struct lw *w)
+{
+	struct pgz_slot *sl = &w->slots[w->oldest];
+	int r = 0;
+
+	pthread_join(sl->th, NULL);
+	sl->busy = false;
+	sl->n_in = 0;
+	w->in_flight--;
+	w->oldest = (w->oldest + 1) % PGZ_SLOTS;
+	if (sl->rc < 0) {
+		if (!w->failed)
+			err_set(w->e, ERR_INTERNAL, "layer: gzip of a chunk failed");
+		w->failed = 1;
+		r = -1;
+	} else if (!w->failed && comp_write(NULL, w, sl->out, sl->n_out) < 0) {
+		r = -1;
+	}
+	return r;
+}
+
+static int pgz_submit(struct lw *w)
+{
+	struct pgz_slot *sl = &w->slots[w->next_slot];
+
+	if (sl->n_in == 0)
+		return 0;
+	if (pthread_create(&sl->th, NULL, pgz_worker, sl) != 0) {
+		/* No thread: compress here. */
+		pgz_worker(sl);
+		sl->busy = true;
+		w->in_flight++;
+		w->next_slot = (w->next_slot + 1) % PGZ_SLOTS;
+		return pgz_drain_one(w);
+	}
+	sl->busy = true;
+	w->in_flight++;
+	w->next_slot = (w->next_slot + 1) % PGZ_SLOTS;
+	return 0;
+}
+
+static int pgz_write(struct lw *w, const char *p, size_t n)
+{
+	while (n > 0) {
+		struct pgz_slot *sl = &w->slots[w->next_slot];
+		if (sl->busy && pgz_drain_one(w) < 0)
+			return -1;
+		if (!sl->in) {
+			sl->in = malloc(PGZ_CHUNK);
+			sl->cap_out = PGZ_CHUNK + PGZ_CHUNK / 8 + 65536;
+			sl->out = malloc(sl->cap_out);
+			sl->level = w->o->level;
+			if (!sl->in || !sl->out) {
+				w->failed = 1;
+				return err_set(w->e, ERR_INTERNAL, "out of memory");
+			}
+		}
+		size_t k = PGZ_CHUNK - sl->n_in;
+		if (k > n)
+			k = n;
+		memcpy(sl->in + sl->n_in, p, k);
+		sl->n_in += k;
+		p += k;
+		n -= k;
+		if (sl->n_in == PGZ_CHUNK) {
+			if (pgz_submit(w) < 0)
+				return -1;
+			/* Keep at most n_threads chunks compressing while this thread fills the next. */
+			while (w->in_flight > w->n_threads)
+				if (pgz_drain_one(w) < 0)
+					return -1;
+		}
+	}
+	return 0;
+}
+
+static int pgz_finish(struct lw *w)
+{
+	int r = w->failed ? -1 : pgz_submit(w);
+
+	while (w->in_flight > 0)
+		if (pgz_drain_one(w) < 0)
+			r = -1;
+	return r;
+}
+
+static void pgz_free(struct lw *w)
+{
+	while (w->in_flight > 0)
+		pgz_drain_one(w);
+	for (int i = 0; i < PGZ_SLOTS; i++) {
+		free(w->slots[i].in);
+		free(w->slots[i].out);
+	}
+}
+
 static la_ssize_t tar_write(struct archive *a, void *ctx, const void *p, size_t n)
 {
 	struct lw *w = ctx;
 
 	(void)a;
 	sha256_update(&w->diff, p, n);
+	if (w->n_threads > 1)
+		return pgz_write(w, p, n) < 0 ? -1 : (la_ssize_t)n;
 	if (!w->comp)
 		return comp_write(NULL, w, p, n);
 	if (archive_write_data(w->comp, p, n) != (la_ssize_t)n) {
@@ -326,7 +477,9 @@ int oci_layer_write_dir(struct oci_layout *l, const char *dir, const struct laye
 		goto out;
 	if (oci_layout_blob_writer_open(l, NULL, -1, &w.bw, e) < 0)
 		goto out;
-	if (o->comp != LAYER_NONE) {
+	if (o->comp == LAYER_GZIP && o->threads > 1) {
+		w.n_threads = o->threads > PGZ_SLOTS - 1 ? PGZ_SLOTS - 1 : o->threads;
+	} else if (o->comp != LAYER_NONE) {
 		char opt[64];
 		w.comp = archive_write_new();
 		if (!w.comp || archive_write_set_format_raw(w.comp) != ARCHIVE_OK)
@@ -376,6 +529,8 @@ int oci_layer_write_dir(struct oci_layout *l, const char *dir, const struct laye
 		lw_fail(&w, w.tar, "layer: finish tar");
 		goto out;
 	}
+	if (w.n_threads > 1 && pgz_finish(&w) < 0)
+		goto out;
 	if (w.comp && archive_write_close(w.comp) != ARCHIVE_OK) {
 		lw_fail(&w, w.comp, "layer: finish compression");
 		goto out;
@@ -396,6 +551,7 @@ out:
 		archive_write_free(w.tar);
 	if (w.comp)
 		archive_write_free(w.comp);
+	pgz_free(&w);
 	oci_layout_blob_writer_abort(w.bw);
 	sha256_free(&w.diff);
 	for (size_t i = 0; i < w.n_links; i++)

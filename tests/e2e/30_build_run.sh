@@ -66,7 +66,8 @@ COPY --chown=65534:65534 --chmod=0640 data/f data/
 COPY *.txt ./
 COPY . /ctx/
 RUN mkdir /d && touch /d/old1 /d/old2 && echo "$TARGETARCH" > /arch
-RUN rm /etc/group && rm -rf /d && mkdir /d && touch /d/new
+RUN rm /etc/group && rm -rf /d && mkdir /d && touch /d/new && \
+    seq 1 1500000 > /big && md5sum /big > /big.md5
 COPY <<EOF /srv/app/heredoc.txt
 arch=${TARGETARCH}
 EOF
@@ -119,6 +120,7 @@ expect_out "file deleted by RUN is gone" '^group-gone$'
 expect_out "opaque dir hides lower children" '^new$'
 expect_no_out "old children of the opaque dir are gone" 'old1|old2'
 expect_out "ARG TARGETARCH in RUN" '^arch-ok$'
+expect_exit 0 "a layer compressed in parallel gzip members reads back intact" bud_run "$IMG" 'md5sum -c /big.md5'
 expect_exit 0 ".dockerignore applied" bud_run "$IMG" 'ls -R /ctx'
 expect_out ".dockerignore keeps the exception" 'keep.log'
 expect_no_out ".dockerignore drops ignored files and dirs" 'x\.log|secret-dir|^s$'
