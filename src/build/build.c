@@ -1350,7 +1350,8 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 		goto fail;
 	/* Pass 1: hash what would be copied (the cache key), pass 2: copy on a miss. */
 	snprintf(created_by, sizeof(created_by), "%s", in->original);
-	for (int pass = 0; pass < 2; pass++) {
+	/* Without a cache nobody needs the content hash: skip that read. */
+	for (int pass = b->o->cache_dir ? 0 : 1; pass < 2; pass++) {
 		c.hash_only = pass == 0;
 		if (pass == 1) {
 			char hex[65];
