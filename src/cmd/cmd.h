@@ -25,6 +25,7 @@ int cmd_attest(int argc, char **argv, struct err *e);
 int cmd_verify(int argc, char **argv, struct err *e);
 int cmd_copy(int argc, char **argv, struct err *e);
 int cmd_inspect(int argc, char **argv, struct err *e);
+int cmd_base(int argc, char **argv, struct err *e);
 int cmd_version(int argc, char **argv, struct err *e);
 int cmd_help(int argc, char **argv, struct err *e);
 

@@ -1,0 +1,324 @@
+/* bosun base check | pin | watch */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "cmd/cmd.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "registry/image.h"
+
+static const char help[] =
+	"usage: bosun base check [OPTIONS] IMAGE\n"
+	"       bosun base check [OPTIONS] --dockerfile FILE\n"
+	"       bosun base pin [--update] [--build-arg K=V]... --dockerfile FILE\n"
+	"       bosun base watch --images FILE [OPTIONS]\n\n"
+	"Find out whether images were built on the current version of their base\n"
+	"image, so a pipeline can rebuild and redeploy them when the base is updated.\n"
+	"Run 'bosun base SUBCOMMAND --help' for the options of each.\n\n" EXIT_CODES_HELP;
+
+static const char help_check[] =
+	"usage: bosun base check [OPTIONS] IMAGE\n"
+	"       bosun base check [OPTIONS] --dockerfile FILE\n\n"
+	"IMAGE: read the base the image was built on (the manifest annotations\n"
+	"org.opencontainers.image.base.name/.base.digest, else the same config labels,\n"
+	"else the Azure Docker task's labels image.base.ref.name/image.base.digest) and\n"
+	"ask the base's registry (HEAD) where its tag points now. For a multi-platform\n"
+	"base only the image's platform counts. Answers up-to-date, stale (old and new\n"
+	"digests, age of the new base) or unknown (no base recorded, with advice).\n"
+	"--dockerfile FILE: every FROM (all stages, ARGs expanded); a FROM pinned with\n"
+	"@sha256: is compared with its tag's current digest, an unpinned one is listed.\n\n"
+	"Options:\n"
+	"  --dockerfile FILE          check the FROM lines of a Dockerfile instead of an image\n"
+	"  --build-arg K=V            value of a global ARG used in FROM (repeatable)\n"
+	"  --fail-if-stale            exit 1 when the base (any FROM) is stale\n"
+	"  --format text|json         output format (default text)\n"
+	"  --scan --db FILE           also scan the old and the current base and report the\n"
+	"                             findings the rebuild would fix\n"
+	"  --report-dir DIR           where bosun-base.properties goes under Jenkins (default .)\n"
+	"  -v, -q                     more / less output\n" REG_OPTS_HELP "\n"
+	"CI outputs: baseStatus, baseStale (true|false), baseDigest, baseCurrentDigest\n"
+	"(and baseFixedFindings with --scan): Azure output variables when TF_BUILD=True,\n"
+	"REPORTDIR/bosun-base.properties when JENKINS_URL is set, $GITHUB_OUTPUT.\n\n"
+	"Exit codes: 0 for every answer (up-to-date, stale, unknown) unless\n"
+	"--fail-if-stale (then 1 for stale); 2 usage; 3 bad input (unreadable image,\n"
+	"Dockerfile, base tag that does not exist); 4 registry unreachable; 5 internal.\n";
+
+static const char help_pin[] __attribute__((unused)) =
+	"usage: bosun base pin [OPTIONS] --dockerfile FILE\n\n"
+	"Rewrite each 'FROM name:tag' of FILE (all stages) to 'FROM name:tag@sha256:...'\n"
+	"with the tag's current digest, in place (atomic write), keeping comments,\n"
+	"formatting and ARG references. Stages, scratch and FROMs already pinned are left\n"
+	"alone unless --update, which moves existing pins to the current digests.\n"
+	"Running it twice changes nothing the second time.\n\n"
+	"Options:\n"
+	"  --dockerfile FILE          the Dockerfile to rewrite\n"
+	"  --update                   move existing pins to the current digests\n"
+	"  --build-arg K=V            value of a global ARG used in FROM (repeatable)\n"
+	"  --dry-run                  print the result instead of writing it\n"
+	"  -v, -q                     more / less output\n" REG_OPTS_HELP "\n" EXIT_CODES_HELP;
+
+enum {
+	O_FORMAT = 3000,
+	O_FAIL_STALE,
+	O_DOCKERFILE,
+	O_BUILD_ARG,
+	O_REPORT_DIR,
+	O_SCAN,
+	O_DB,
+	O_UPDATE,
+	O_DRY_RUN,
+	O_IMAGES,
+	O_SHARD,
+	O_JUNIT,
+	O_RESCAN,
+	O_STATE,
+	O_JOBS,
+};
+
+#define MAX_BUILD_ARGS 64
+
+struct base_cli {
+	struct reg_cli rc;
+	struct oci_platform plat;
+	struct reg_opts ro;
+	struct base_opts bo;
+	const char *format, *dockerfile, *report_dir, *db, *images, *shard, *state;
+	const char *build_args[MAX_BUILD_ARGS + 1];
+	int n_build_args, jobs;
+	bool fail_if_stale, scan, update, dry_run, rescan;
+};
+
+static const struct option base_lo[] = { COMMON_LONGOPTS,
+					  REG_LONGOPTS,
+					  { "format", required_argument, NULL, O_FORMAT },
+					  { "fail-if-stale", no_argument, NULL, O_FAIL_STALE },
+					  { "dockerfile", required_argument, NULL, O_DOCKERFILE },
+					  { "build-arg", required_argument, NULL, O_BUILD_ARG },
+					  { "report-dir", required_argument, NULL, O_REPORT_DIR },
+					  { "scan", no_argument, NULL, O_SCAN },
+					  { "db", required_argument, NULL, O_DB },
+					  { "update", no_argument, NULL, O_UPDATE },
+					  { "dry-run", no_argument, NULL, O_DRY_RUN },
+					  { "images", required_argument, NULL, O_IMAGES },
+					  { "shard", required_argument, NULL, O_SHARD },
+					  { "rescan", no_argument, NULL, O_RESCAN },
+					  { "state", required_argument, NULL, O_STATE },
+					  { "jobs", required_argument, NULL, O_JOBS },
+					  { NULL, 0, NULL, 0 } };
+
+/* Parse the options; returns 1 when --help was printed. allowed: the
+ * option ids this subcommand takes. */
+static int parse(int argc, char **argv, const char *name, const char *hlp, const int *allowed,
+		 struct base_cli *b, struct err *e)
+{
+	int c, r;
+	char cmd[32];
+
+	snprintf(cmd, sizeof(cmd), "base %s", name);
+	b->format = "text";
+	b->report_dir = ".";
+	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, base_lo, NULL)) != -1) {
+		bool ok = false;
+
+		if (cmd_common_opt(c))
+			continue;
+		if (c == 'h') {
+			cmd_print_help(hlp);
+			return 1;
+		}
+		for (const int *a = allowed; *a; a++)
+			ok |= *a == c;
+		if (c >= O_FORMAT && !ok)
+			return cmd_usage_error(e, cmd, "option \"%s\" does not apply here", argv[optind - 1]);
+		switch (c) {
+		case O_FORMAT:
+			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+				return cmd_usage_error(e, cmd, "--format takes text or json");
+			b->format = optarg;
+			continue;
+		case O_FAIL_STALE: b->fail_if_stale = true; continue;
+		case O_DOCKERFILE: b->dockerfile = optarg; continue;
+		case O_BUILD_ARG:
+			if (!strchr(optarg, '=') || b->n_build_args >= MAX_BUILD_ARGS)
+				return cmd_usage_error(e, cmd, "--build-arg takes K=V (at most %d)", MAX_BUILD_ARGS);
+			b->build_args[b->n_build_args++] = optarg;
+			continue;
+		case O_REPORT_DIR: b->report_dir = optarg; continue;
+		case O_SCAN: b->scan = true; continue;
+		case O_DB: b->db = optarg; continue;
+		case O_UPDATE: b->update = true; continue;
+		case O_DRY_RUN: b->dry_run = true; continue;
+		case O_IMAGES: b->images = optarg; continue;
+		case O_SHARD: b->shard = optarg; continue;
+		case O_RESCAN: b->rescan = true; continue;
+		case O_STATE: b->state = optarg; continue;
+		case O_JOBS:
+			b->jobs = atoi(optarg);
+			if (b->jobs < 1 || b->jobs > 64)
+				return cmd_usage_error(e, cmd, "--jobs takes 1..64");
+			continue;
+		}
+		r = cmd_reg_opt(&b->rc, c, optarg, cmd, e);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return cmd_usage_error(e, cmd, "bad option \"%s\"", argv[optind - 1]);
+	}
+	if (b->rc.platform && oci_platform_parse(&b->plat, b->rc.platform, e) < 0)
+		return -1;
+	b->ro = (struct reg_opts){ b->rc.creds, b->rc.cacert, b->rc.insecure, b->rc.parallel, b->rc.retries, NULL };
+	b->bo.ro = &b->ro;
+	b->bo.platform = b->rc.platform ? &b->plat : NULL;
+	return 0;
+}
+
+static int outputs(const struct base_cli *b, const struct base_output *o, size_t n, struct err *e)
+{
+	struct buf az __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	_cleanup_free_ char *props = fs_join(b->report_dir, "bosun-base.properties");
+
+	if (!props)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	if (getenv("JENKINS_URL") && *getenv("JENKINS_URL") && fs_mkdir_p(b->report_dir, 0755, e) < 0)
+		return -1;
+	if (base_ci_outputs(o, n, props, &az, e) < 0)
+		return -1;
+	fwrite(az.data, 1, az.len, stdout);
+	return 0;
+}
+
+static cJSON *result_json(const struct base_result *r)
+{
+	cJSON *o = cJSON_CreateObject(), *x;
+
+	cJSON_AddStringToObject(o, "image", r->image);
+	if (r->image_digest)
+		cJSON_AddStringToObject(o, "digest", r->image_digest);
+	if (r->platform)
+		cJSON_AddStringToObject(o, "platform", r->platform);
+	cJSON_AddStringToObject(o, "status", base_state_name(r->state));
+	if (r->base_name) {
+		x = cJSON_AddObjectToObject(o, "base");
+		cJSON_AddStringToObject(x, "name", r->base_name);
+		cJSON_AddStringToObject(x, "digest", r->base_digest);
+		cJSON_AddStringToObject(x, "source", r->source);
+	}
+	if (r->current_digest) {
+		x = cJSON_AddObjectToObject(o, "current");
+		cJSON_AddStringToObject(x, "digest", r->current_digest);
+		if (r->current_platform_digest)
+			cJSON_AddStringToObject(x, "platformDigest", r->current_platform_digest);
+		if (r->current_created)
+			cJSON_AddStringToObject(x, "created", r->current_created);
+		if (r->age_seconds >= 0)
+			cJSON_AddNumberToObject(x, "ageSeconds", (double)r->age_seconds);
+	}
+	if (r->note)
+		cJSON_AddStringToObject(o, "note", r->note);
+	if (r->state == BASE_ERROR) {
+		cJSON_AddStringToObject(o, "error", r->err.msg);
+		cJSON_AddNumberToObject(o, "errorCode", r->err.code);
+	}
+	return o;
+}
+
+static int print_json(cJSON *o, struct err *e)
+{
+	char *s = cJSON_Print(o);
+
+	cJSON_Delete(o);
+	if (!s)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	printf("%s\n", s);
+	free(s);
+	return 0;
+}
+
+static void print_result(const struct base_result *r)
+{
+	char age[32];
+
+	printf("%s: %s\n", r->image, base_state_name(r->state));
+	if (r->base_name) {
+		printf("  base:      %s\n", r->base_name);
+		printf("  built on:  %s\n", r->base_digest);
+	}
+	if (r->state == BASE_STALE) {
+		base_age_string(r->age_seconds, age, sizeof(age));
+		printf("  current:   %s", r->current_digest);
+		if (r->current_platform_digest)
+			printf(" (%s: %s)", r->platform ? r->platform : "platform", r->current_platform_digest);
+		if (r->age_seconds >= 0)
+			printf("\n  new base:  published %s ago (%s)\n", age, r->current_created);
+		else
+			printf("\n  new base:  age unknown\n");
+		printf("  rebuild the image on the new base and redeploy it\n");
+	}
+	if (r->note)
+		printf("  %s\n", r->note);
+}
+
+static int check_image(struct base_cli *b, const char *image, struct err *e)
+{
+	struct base_result r;
+	int rc;
+
+	if (base_check(image, &b->bo, &r, e) < 0) {
+		base_result_free(&r);
+		return -1;
+	}
+	if (strcmp(b->format, "json") == 0)
+		rc = print_json(result_json(&r), e);
+	else
+		print_result(&r), rc = 0;
+	if (rc == 0) {
+		struct base_output o[] = {
+			{ "baseStatus", base_state_name(r.state) },
+			{ "baseStale", r.state == BASE_STALE ? "true" : "false" },
+			{ "baseDigest", r.base_digest ? r.base_digest : "" },
+			{ "baseCurrentDigest", r.current_digest ? r.current_digest : "" },
+		};
+		rc = outputs(b, o, ARRAY_SIZE(o), e);
+	}
+	if (rc == 0)
+		rc = b->fail_if_stale && r.state == BASE_STALE ? 1 : 0;
+	base_result_free(&r);
+	return rc;
+}
+
+static int sub_check(int argc, char **argv, struct err *e)
+{
+	static const int allowed[] = { O_FORMAT, O_FAIL_STALE, O_DOCKERFILE, O_BUILD_ARG, O_REPORT_DIR,
+				       O_SCAN, O_DB, 0 };
+	struct base_cli b = { 0 };
+	int r = parse(argc, argv, "check", help_check, allowed, &b, e);
+
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
+		goto out;
+	}
+	if (argc - optind != 1) {
+		r = cmd_usage_error(e, "base check", "expected one IMAGE (or --dockerfile FILE)");
+		goto out;
+	}
+	r = check_image(&b, argv[optind], e);
+out:
+	oci_platform_free(&b.plat);
+	return r;
+}
+
+int cmd_base(int argc, char **argv, struct err *e)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		cmd_print_help(help);
+		return argc < 2 ? err_set(e, ERR_USAGE, "expected a subcommand: check, pin or watch") : 0;
+	}
+	optind = 0;
+	if (!strcmp(argv[1], "check"))
+		return sub_check(argc - 1, argv + 1, e);
+	return cmd_usage_error(e, "base", "unknown subcommand \"%s\" (check, pin, watch)", argv[1]);
+}
