@@ -283,8 +283,11 @@ int base_resolve(const char *name, const struct base_opts *o, char **digest, cha
 		err_set(e, ERR_INPUT, "%s names no tag, so it has no current digest", name);
 		goto out;
 	}
-	if (reg_head_manifest(c, ref.tag, digest, NULL, NULL, e) < 0)
+	if (reg_head_manifest(c, ref.tag, digest, NULL, NULL, e) < 0) {
+		if (reg_not_found(e))
+			e->code = ERR_INPUT; /* the tag does not exist: bad input, not a broken network */
 		goto out;
+	}
 	if (!*digest) { /* no Docker-Content-Digest: the body tells */
 		struct buf b = BUF_INIT;
 

@@ -47,7 +47,7 @@ static const char help_check[] =
 	"--fail-if-stale (then 1 for stale); 2 usage; 3 bad input (unreadable image,\n"
 	"Dockerfile, base tag that does not exist); 4 registry unreachable; 5 internal.\n";
 
-static const char help_pin[] __attribute__((unused)) =
+static const char help_pin[] =
 	"usage: bosun base pin [OPTIONS] --dockerfile FILE\n\n"
 	"Rewrite each 'FROM name:tag' of FILE (all stages) to 'FROM name:tag@sha256:...'\n"
 	"with the tag's current digest, in place (atomic write), keeping comments,\n"
@@ -290,6 +290,146 @@ static int check_image(struct base_cli *b, const char *image, struct err *e)
 	return rc;
 }
 
+
+static const char *from_status(const struct base_from *f)
+{
+	if (f->skip)
+		return "skipped";
+	if (f->err.code)
+		return "error";
+	if (!f->pinned)
+		return "unpinned";
+	return strcmp(f->pinned, f->current) == 0 ? "up-to-date" : "stale";
+}
+
+static int check_dockerfile(struct base_cli *b, struct err *e)
+{
+	struct base_df df;
+	const struct base_from *last = NULL, *bad = NULL;
+	bool stale = false, json = strcmp(b->format, "json") == 0;
+	cJSON *o = NULL, *arr = NULL;
+	int rc = -1;
+
+	b->build_args[b->n_build_args] = NULL;
+	if (base_df_load(&df, b->dockerfile, b->build_args, e) < 0)
+		return -1;
+	if (base_df_resolve(&df, &b->bo, e) < 0)
+		goto out;
+	if (json) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "dockerfile", df.path);
+		arr = cJSON_AddArrayToObject(o, "from");
+	}
+	for (size_t i = 0; i < df.n; i++) {
+		const struct base_from *f = &df.from[i];
+		const char *st = from_status(f);
+
+		stale |= strcmp(st, "stale") == 0;
+		if (f->err.code && !bad)
+			bad = f;
+		if (!f->skip)
+			last = f;
+		if (json) {
+			cJSON *x = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(x, "line", f->line);
+			cJSON_AddStringToObject(x, "image", f->image);
+			if (strcmp(f->image, f->written))
+				cJSON_AddStringToObject(x, "written", f->written);
+			if (f->stage)
+				cJSON_AddStringToObject(x, "stage", f->stage);
+			cJSON_AddStringToObject(x, "status", st);
+			if (f->pinned)
+				cJSON_AddStringToObject(x, "pinned", f->pinned);
+			if (f->current)
+				cJSON_AddStringToObject(x, "current", f->current);
+			if (f->err.code)
+				cJSON_AddStringToObject(x, "error", f->err.msg);
+			cJSON_AddItemToArray(arr, x);
+			continue;
+		}
+		printf("%s:%d: FROM %s: %s", df.path, f->line, f->image, st);
+		if (f->err.code)
+			printf(": %s", f->err.msg);
+		else if (!strcmp(st, "stale"))
+			printf(": pinned %s, current %s", f->pinned, f->current);
+		else if (!strcmp(st, "unpinned"))
+			printf(": current %s (pin it with 'bosun base pin')", f->current);
+		printf("\n");
+	}
+	if (json) {
+		cJSON_AddBoolToObject(o, "stale", stale);
+		if (print_json(o, e) < 0)
+			goto out;
+	}
+	{
+		struct base_output out[] = {
+			{ "baseStatus", bad ? "error" : stale ? "stale" : "up-to-date" },
+			{ "baseStale", stale ? "true" : "false" },
+			{ "baseDigest", last && last->pinned ? last->pinned : "" },
+			{ "baseCurrentDigest", last && last->current ? last->current : "" },
+		};
+		if (outputs(b, out, ARRAY_SIZE(out), e) < 0)
+			goto out;
+	}
+	if (bad) {
+		*e = bad->err;
+		err_prefix(e, "%s:%d", df.path, bad->line);
+		goto out;
+	}
+	rc = b->fail_if_stale && stale ? 1 : 0;
+out:
+	base_df_free(&df);
+	return rc;
+}
+
+static int sub_pin(int argc, char **argv, struct err *e)
+{
+	static const int allowed[] = { O_DOCKERFILE, O_BUILD_ARG, O_UPDATE, O_DRY_RUN, 0 };
+	struct base_cli b = { 0 };
+	struct buf text = BUF_INIT, out = BUF_INIT;
+	struct base_df df = { 0 };
+	int r = parse(argc, argv, "pin", help_pin, allowed, &b, e), changed = 0;
+
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
+		goto out;
+	}
+	r = -1;
+	if (!b.dockerfile || argc != optind) {
+		cmd_usage_error(e, "base pin", "expected --dockerfile FILE and nothing else");
+		goto out;
+	}
+	b.build_args[b.n_build_args] = NULL;
+	if (fs_read_file(b.dockerfile, &text, 4u << 20, e) < 0 ||
+	    base_df_load(&df, b.dockerfile, b.build_args, e) < 0 || base_df_resolve(&df, &b.bo, e) < 0)
+		goto out;
+	for (size_t i = 0; i < df.n; i++)
+		if (df.from[i].err.code) {
+			*e = df.from[i].err;
+			err_prefix(e, "%s:%d", df.path, df.from[i].line);
+			goto out;
+		}
+	if (base_df_pin_text(&df, text.data, text.len, b.update, &out, &changed, e) < 0)
+		goto out;
+	if (b.dry_run)
+		fwrite(out.data, 1, out.len, stdout);
+	else if (changed && fs_write_atomic(b.dockerfile, out.data, out.len, 0644, e) < 0)
+		goto out;
+	for (size_t i = 0; i < df.n; i++)
+		if (!df.from[i].skip)
+			log_info("%s:%d: %s@%s", df.path, df.from[i].line, df.from[i].image, df.from[i].current);
+	log_info("%s: %d FROM line%s %s", b.dockerfile, changed, changed == 1 ? "" : "s",
+		 b.dry_run ? "would change" : "changed");
+	r = 0;
+out:
+	buf_free(&text);
+	buf_free(&out);
+	base_df_free(&df);
+	oci_platform_free(&b.plat);
+	return r;
+}
+
 static int sub_check(int argc, char **argv, struct err *e)
 {
 	static const int allowed[] = { O_FORMAT, O_FAIL_STALE, O_DOCKERFILE, O_BUILD_ARG, O_REPORT_DIR,
@@ -299,6 +439,11 @@ static int sub_check(int argc, char **argv, struct err *e)
 
 	if (r != 0) {
 		r = r > 0 ? 0 : r;
+		goto out;
+	}
+	if (b.dockerfile) {
+		r = argc != optind ? cmd_usage_error(e, "base check", "--dockerfile takes no IMAGE")
+				   : check_dockerfile(&b, e);
 		goto out;
 	}
 	if (argc - optind != 1) {
@@ -320,5 +465,7 @@ int cmd_base(int argc, char **argv, struct err *e)
 	optind = 0;
 	if (!strcmp(argv[1], "check"))
 		return sub_check(argc - 1, argv + 1, e);
+	if (!strcmp(argv[1], "pin"))
+		return sub_pin(argc - 1, argv + 1, e);
 	return cmd_usage_error(e, "base", "unknown subcommand \"%s\" (check, pin, watch)", argv[1]);
 }
