@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "base/watch.h"
 #include "cmd/cmd.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -61,6 +62,36 @@ static const char help_pin[] =
 	"  --dry-run                  print the result instead of writing it\n"
 	"  -v, -q                     more / less output\n" REG_OPTS_HELP "\n" EXIT_CODES_HELP;
 
+static const char help_watch[] =
+	"usage: bosun base watch --images FILE [OPTIONS]\n\n"
+	"Check the base of every image listed in FILE, concurrently, and write\n"
+	"REPORTDIR/junit.xml (one testcase per image; a stale base is a failure naming\n"
+	"the base and its new digest), REPORTDIR/watch.json and REPORTDIR/summary.md.\n"
+	"FILE is one image reference per line ('#' comments), a JSON array or\n"
+	"{\"images\": [...]} of references or {\"image\", \"dockerfile\", \"pipeline\"}\n"
+	"objects, the same in YAML (images: / - image: ... / dockerfile: / pipeline:),\n"
+	"or the output of 'kubectl get pods -A -o json' (the running digests are checked).\n\n"
+	"Options:\n"
+	"  --images FILE              the fleet file (required)\n"
+	"  --shard I/N                check only shard I of N (for a CI matrix; every image\n"
+	"                             falls in exactly one shard, by a hash of its reference)\n"
+	"  --jobs N                   images checked at once (default 8)\n"
+	"  --report-dir DIR           where the reports go (default bosun-reports)\n"
+	"  --format text|json         what goes to stdout (default text; json = watch.json)\n"
+	"  --fail-if-stale            exit 1 when any image is stale\n"
+	"  --rescan --db FILE         also scan every image with the database and report the\n"
+	"                             findings that are new since the last watch\n"
+	"  --state FILE               rescan state kept between runs (default\n"
+	"                             REPORTDIR/base-watch-state.json; cache it in the pipeline)\n"
+	"  --cache-dir DIR            where layers are fetched for --rescan\n"
+	"  -v, -q                     more / less output\n" REG_OPTS_HELP "\n"
+	"CI outputs: baseImages, baseStaleCount, baseStaleImages, baseStalePipelines\n"
+	"(comma-separated), baseErrorCount, baseNewFindings (--rescan).\n\n"
+	"Exit codes: 0 when every image was checked (stale or not) unless --fail-if-stale\n"
+	"(then 1 for any stale image); 3 for a malformed fleet file (with its line), an\n"
+	"image that cannot be read or a base tag that does not exist; 4 when a registry\n"
+	"was unreachable. Every other image is still checked and reported.\n";
+
 enum {
 	O_FORMAT = 3000,
 	O_FAIL_STALE,
@@ -77,6 +108,7 @@ enum {
 	O_RESCAN,
 	O_STATE,
 	O_JOBS,
+	O_CACHE_DIR,
 };
 
 #define MAX_BUILD_ARGS 64
@@ -86,7 +118,7 @@ struct base_cli {
 	struct oci_platform plat;
 	struct reg_opts ro;
 	struct base_opts bo;
-	const char *format, *dockerfile, *report_dir, *db, *images, *shard, *state;
+	const char *format, *dockerfile, *report_dir, *db, *images, *shard, *state, *cache_dir;
 	const char *build_args[MAX_BUILD_ARGS + 1];
 	int n_build_args, jobs;
 	bool fail_if_stale, scan, update, dry_run, rescan;
@@ -108,6 +140,7 @@ static const struct option base_lo[] = { COMMON_LONGOPTS,
 					  { "rescan", no_argument, NULL, O_RESCAN },
 					  { "state", required_argument, NULL, O_STATE },
 					  { "jobs", required_argument, NULL, O_JOBS },
+					  { "cache-dir", required_argument, NULL, O_CACHE_DIR },
 					  { NULL, 0, NULL, 0 } };
 
 /* Parse the options; returns 1 when --help was printed. allowed: the
@@ -156,6 +189,7 @@ static int parse(int argc, char **argv, const char *name, const char *hlp, const
 		case O_SHARD: b->shard = optarg; continue;
 		case O_RESCAN: b->rescan = true; continue;
 		case O_STATE: b->state = optarg; continue;
+		case O_CACHE_DIR: b->cache_dir = optarg; continue;
 		case O_JOBS:
 			b->jobs = atoi(optarg);
 			if (b->jobs < 1 || b->jobs > 64)
@@ -430,6 +464,143 @@ out:
 	return r;
 }
 
+static int write_report(const char *dir, const char *name, const struct buf *b, struct err *e)
+{
+	_cleanup_free_ char *p = fs_join(dir, name);
+
+	if (!p)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	return fs_write_atomic(p, b->data, b->len, 0644, e);
+}
+
+/* Comma-separated values of the stale images. */
+static int stale_list(const struct watch *w, bool pipelines, struct buf *out, struct err *e)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		const char *v = pipelines ? w->it[i].fi->pipeline : w->it[i].fi->image;
+
+		if (w->it[i].r.state != BASE_STALE || !v)
+			continue;
+		if ((out->len && buf_adds(out, ",", e) < 0) || buf_adds(out, v, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int sub_watch(int argc, char **argv, struct err *e)
+{
+	static const int allowed[] = { O_FORMAT, O_FAIL_STALE, O_REPORT_DIR, O_DB, O_IMAGES, O_SHARD,
+				       O_RESCAN, O_STATE, O_JOBS, O_CACHE_DIR, 0 };
+	struct base_cli b = { 0 };
+	struct fleet f = { 0 };
+	struct watch w = { 0 };
+	struct watch_opts wo = { 0 };
+	struct buf junit = BUF_INIT, json = BUF_INIT, md = BUF_INIT, sl = BUF_INIT, sp = BUF_INIT;
+	_cleanup_free_ char *state = NULL;
+	char n1[32], n2[32], n3[32], n4[32];
+	int r = parse(argc, argv, "watch", help_watch, allowed, &b, e);
+	const struct err *worst = NULL;
+
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
+		goto out;
+	}
+	r = -1;
+	if (!b.images || argc != optind) {
+		cmd_usage_error(e, "base watch", "expected --images FILE and no other arguments");
+		goto out;
+	}
+	if (strcmp(b.report_dir, ".") == 0)
+		b.report_dir = "bosun-reports";
+	if (b.rescan != (b.db != NULL)) {
+		cmd_usage_error(e, "base watch", "--rescan and --db FILE go together");
+		goto out;
+	}
+	if (b.shard && base_shard_parse(b.shard, &wo.shard_i, &wo.shard_n, e) < 0)
+		goto out;
+	if (fleet_load(&f, b.images, e) < 0)
+		goto out;
+	if (fs_mkdir_p(b.report_dir, 0755, e) < 0)
+		goto out;
+	if (b.rescan && !b.state && !(state = fs_join(b.report_dir, "base-watch-state.json"))) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	wo.bo = &b.bo;
+	wo.jobs = b.jobs;
+	wo.db = b.db;
+	wo.state = b.state ? b.state : state;
+	wo.cache_dir = b.cache_dir;
+	if (base_watch_run(&f, &wo, &w, e) < 0)
+		goto out;
+	w.fleet_path = b.images;
+	if (base_watch_junit(&w, &junit, e) < 0 || base_watch_json(&w, &json, e) < 0 ||
+	    base_watch_markdown(&w, &md, e) < 0 || write_report(b.report_dir, "junit.xml", &junit, e) < 0 ||
+	    write_report(b.report_dir, "watch.json", &json, e) < 0 ||
+	    write_report(b.report_dir, "summary.md", &md, e) < 0)
+		goto out;
+	if (strcmp(b.format, "json") == 0) {
+		fwrite(json.data, 1, json.len, stdout);
+	} else {
+		for (size_t i = 0; i < w.n; i++) {
+			const struct watch_item *it = &w.it[i];
+
+			printf("%-10s %s", base_state_name(it->r.state), it->fi->image);
+			if (it->r.state == BASE_STALE)
+				printf(": base %s now %s", it->r.base_name, it->r.current_digest);
+			else if (it->r.state == BASE_ERROR)
+				printf(": %s", it->r.err.msg);
+			if (it->n_fresh)
+				printf(" (%zu new finding%s)", it->n_fresh, it->n_fresh == 1 ? "" : "s");
+			printf("\n");
+		}
+		printf("%zu images (shard %d/%d): %zu stale, %zu up-to-date, %zu unknown, %zu errors\n", w.n,
+		       w.shard_i, w.shard_n, w.n_stale, w.n_up, w.n_unknown, w.n_error);
+		if (w.db_built)
+			printf("rescan: %zu new findings since the last watch\n", w.n_fresh);
+	}
+	if (stale_list(&w, false, &sl, e) < 0 || stale_list(&w, true, &sp, e) < 0)
+		goto out;
+	snprintf(n1, sizeof(n1), "%zu", w.n);
+	snprintf(n2, sizeof(n2), "%zu", w.n_stale);
+	snprintf(n3, sizeof(n3), "%zu", w.n_error);
+	snprintf(n4, sizeof(n4), "%zu", w.n_fresh);
+	{
+		struct base_output o[] = {
+			{ "baseImages", n1 }, { "baseStaleCount", n2 }, { "baseStaleImages", sl.data },
+			{ "baseStalePipelines", sp.data }, { "baseErrorCount", n3 }, { "baseNewFindings", n4 },
+		};
+		if (outputs(&b, o, w.db_built ? 6 : 5, e) < 0)
+			goto out;
+	}
+	log_info("reports in %s: junit.xml, watch.json, summary.md", b.report_dir);
+	/* Network failures outrank bad input: the step broke, retry it. */
+	for (size_t i = 0; i < w.n; i++)
+		if (w.it[i].r.state == BASE_ERROR && (!worst || (w.it[i].r.err.code == ERR_NETWORK &&
+								  worst->code != ERR_NETWORK)))
+			worst = &w.it[i].r.err;
+	if (worst) {
+		err_set(e, worst->code, "%zu of %zu images could not be checked (first: %s)", w.n_error, w.n,
+			worst->msg);
+		goto out;
+	}
+	if (w.n_scan_err) {
+		err_set(e, ERR_INPUT, "%zu images could not be rescanned (see the reports)", w.n_scan_err);
+		goto out;
+	}
+	r = b.fail_if_stale && w.n_stale ? 1 : 0;
+out:
+	base_watch_free(&w);
+	fleet_free(&f);
+	buf_free(&junit);
+	buf_free(&json);
+	buf_free(&md);
+	buf_free(&sl);
+	buf_free(&sp);
+	oci_platform_free(&b.plat);
+	return r;
+}
+
 static int sub_check(int argc, char **argv, struct err *e)
 {
 	static const int allowed[] = { O_FORMAT, O_FAIL_STALE, O_DOCKERFILE, O_BUILD_ARG, O_REPORT_DIR,
@@ -465,6 +636,8 @@ int cmd_base(int argc, char **argv, struct err *e)
 	optind = 0;
 	if (!strcmp(argv[1], "check"))
 		return sub_check(argc - 1, argv + 1, e);
+	if (!strcmp(argv[1], "watch"))
+		return sub_watch(argc - 1, argv + 1, e);
 	if (!strcmp(argv[1], "pin"))
 		return sub_pin(argc - 1, argv + 1, e);
 	return cmd_usage_error(e, "base", "unknown subcommand \"%s\" (check, pin, watch)", argv[1]);
