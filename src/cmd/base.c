@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "base/scan.h"
 #include "base/watch.h"
 #include "cmd/cmd.h"
 #include "core/fs.h"
@@ -37,8 +38,9 @@ static const char help_check[] =
 	"  --build-arg K=V            value of a global ARG used in FROM (repeatable)\n"
 	"  --fail-if-stale            exit 1 when the base (any FROM) is stale\n"
 	"  --format text|json         output format (default text)\n"
-	"  --scan --db FILE           also scan the old and the current base and report the\n"
-	"                             findings the rebuild would fix\n"
+	"  --scan --db FILE           for a stale base, also scan the old and the current base\n"
+	"                             and report the findings the rebuild would fix\n"
+	"  --cache-dir DIR            where layers are fetched for --scan (default: a temp dir)\n"
 	"  --report-dir DIR           where bosun-base.properties goes under Jenkins (default .)\n"
 	"  -v, -q                     more / less output\n" REG_OPTS_HELP "\n"
 	"CI outputs: baseStatus, baseStale (true|false), baseDigest, baseCurrentDigest\n"
@@ -296,34 +298,88 @@ static void print_result(const struct base_result *r)
 		printf("  %s\n", r->note);
 }
 
+static cJSON *fixes_json(const struct base_scan *fx, size_t n_old, size_t n_new)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+
+	cJSON_AddNumberToObject(o, "count", (double)fx->n);
+	cJSON_AddNumberToObject(o, "oldBaseFindings", (double)n_old);
+	cJSON_AddNumberToObject(o, "currentBaseFindings", (double)n_new);
+	arr = cJSON_AddArrayToObject(o, "findings");
+	for (size_t i = 0; i < fx->n; i++) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "id", fx->f[i].id);
+		cJSON_AddStringToObject(f, "package", fx->f[i].pkg);
+		cJSON_AddStringToObject(f, "version", fx->f[i].version);
+		cJSON_AddStringToObject(f, "fixed", fx->f[i].fixed);
+		cJSON_AddStringToObject(f, "severity", fx->f[i].severity);
+		cJSON_AddStringToObject(f, "title", fx->f[i].title);
+		cJSON_AddItemToArray(arr, f);
+	}
+	return o;
+}
+
 static int check_image(struct base_cli *b, const char *image, struct err *e)
 {
 	struct base_result r;
-	int rc;
+	struct base_scan fx = { 0 };
+	size_t n_old = 0, n_new = 0;
+	bool scanned = false;
+	char nfix[32] = "0";
+	int rc = -1;
 
-	if (base_check(image, &b->bo, &r, e) < 0) {
-		base_result_free(&r);
-		return -1;
+	if (b->scan && !b->db)
+		return cmd_usage_error(e, "base check", "--scan needs --db FILE");
+	if (base_check(image, &b->bo, &r, e) < 0)
+		goto out;
+	if (b->scan && r.state == BASE_STALE) {
+		struct vdb *db = NULL;
+
+		if (vdb_open(&db, b->db, e) < 0)
+			goto out;
+		rc = base_scan_fixes(db, &r, &b->ro, b->cache_dir, &fx, &n_old, &n_new, e);
+		vdb_close(db);
+		if (rc < 0)
+			goto out;
+		rc = -1;
+		scanned = true;
+		snprintf(nfix, sizeof(nfix), "%zu", fx.n);
 	}
-	if (strcmp(b->format, "json") == 0)
-		rc = print_json(result_json(&r), e);
-	else
-		print_result(&r), rc = 0;
-	if (rc == 0) {
+	if (strcmp(b->format, "json") == 0) {
+		cJSON *o = result_json(&r);
+
+		if (scanned)
+			cJSON_AddItemToObject(o, "fixes", fixes_json(&fx, n_old, n_new));
+		if (print_json(o, e) < 0)
+			goto out;
+	} else {
+		print_result(&r);
+		if (scanned) {
+			printf("  the rebuild fixes %zu finding%s (old base: %zu, current base: %zu)\n", fx.n,
+			       fx.n == 1 ? "" : "s", n_old, n_new);
+			for (size_t i = 0; i < fx.n; i++)
+				printf("    %-20s %-9s %s %s -> %s\n", fx.f[i].id, fx.f[i].severity, fx.f[i].pkg,
+				       fx.f[i].version, *fx.f[i].fixed ? fx.f[i].fixed : "(removed)");
+		}
+	}
+	{
 		struct base_output o[] = {
 			{ "baseStatus", base_state_name(r.state) },
 			{ "baseStale", r.state == BASE_STALE ? "true" : "false" },
 			{ "baseDigest", r.base_digest ? r.base_digest : "" },
 			{ "baseCurrentDigest", r.current_digest ? r.current_digest : "" },
+			{ "baseFixedFindings", nfix },
 		};
-		rc = outputs(b, o, ARRAY_SIZE(o), e);
+		if (outputs(b, o, b->scan ? 5 : 4, e) < 0)
+			goto out;
 	}
-	if (rc == 0)
-		rc = b->fail_if_stale && r.state == BASE_STALE ? 1 : 0;
+	rc = b->fail_if_stale && r.state == BASE_STALE ? 1 : 0;
+out:
+	base_scan_free(&fx);
 	base_result_free(&r);
 	return rc;
 }
-
 
 static const char *from_status(const struct base_from *f)
 {
@@ -604,7 +660,7 @@ out:
 static int sub_check(int argc, char **argv, struct err *e)
 {
 	static const int allowed[] = { O_FORMAT, O_FAIL_STALE, O_DOCKERFILE, O_BUILD_ARG, O_REPORT_DIR,
-				       O_SCAN, O_DB, 0 };
+				       O_SCAN, O_DB, O_CACHE_DIR, 0 };
 	struct base_cli b = { 0 };
 	int r = parse(argc, argv, "check", help_check, allowed, &b, e);
 
