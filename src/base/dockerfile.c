@@ -165,8 +165,10 @@ int base_df_load(struct base_df *bd, const char *path, const char *const *build_
 	memset(bd, 0, sizeof(*bd));
 	memset(&a, 0, sizeof(a));
 	a.over = build_args;
-	if (df_parse_file(&df, path, e) < 0)
+	if (df_parse_file(&df, path, e) < 0) {
+		df_free(&df); /* a failed parse leaves what it had read */
 		return -1;
+	}
 	if (!(bd->path = xstrdup_e(path, e)))
 		goto out;
 	for (size_t i = 0; i < df.n; i++) {
