@@ -18,6 +18,7 @@ const struct cmd cmd_table[] = {
 	{ "sign", cmd_sign, "sign an image digest (cosign-compatible)" },
 	{ "attest", cmd_attest, "attach a signed in-toto attestation to an image" },
 	{ "verify", cmd_verify, "verify signatures and attestations: the deploy gate" },
+	{ "base", cmd_base, "check and pin base images, watch a fleet for base updates" },
 	{ "ship", cmd_ship, "build, scan, gate, push, sign and attest in one pipeline step" },
 	{ "copy", cmd_copy, "copy an image between registries, OCI layouts and docker archives" },
 	{ "inspect", cmd_inspect, "show an image's manifest, platforms, config and layers" },

@@ -26,7 +26,6 @@ static const char help[] =
 	"                             {\"Data\":...,\"Timestamp\":...}), or any URI\n"
 	"  -v, -q                     more / less output\n\n" REG_OPTS_HELP "\n" EXIT_CODES_HELP;
 
-int cmd_sign_parse_image(const char *s, const char *cmd, struct location *loc, struct err *e);
 
 int cmd_attest(int argc, char **argv, struct err *e)
 {

@@ -26,6 +26,7 @@ int cmd_verify(int argc, char **argv, struct err *e);
 int cmd_ship(int argc, char **argv, struct err *e);
 int cmd_copy(int argc, char **argv, struct err *e);
 int cmd_inspect(int argc, char **argv, struct err *e);
+int cmd_base(int argc, char **argv, struct err *e);
 int cmd_version(int argc, char **argv, struct err *e);
 int cmd_help(int argc, char **argv, struct err *e);
 
@@ -56,7 +57,6 @@ void cmd_print_help(const char *text);
 	"  4  registry or network error after retries\n"                                       \
 	"  5  internal error\n"
 
-#endif
 
 /* Registry options shared by copy, inspect and later commands. */
 #define REG_MAX_INSECURE 16
@@ -100,3 +100,9 @@ enum {
 
 /* Returns 1 when c was a registry option, 0 when not, -1 on a bad value. */
 int cmd_reg_opt(struct reg_cli *r, int c, const char *arg, const char *cmd, struct err *e);
+
+/* A registry reference for sign/attest/verify (those work on registries only). */
+struct location;
+int cmd_sign_parse_image(const char *s, const char *cmd, struct location *loc, struct err *e);
+
+#endif

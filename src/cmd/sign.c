@@ -30,7 +30,6 @@ static const char help[] =
 #define MAX_ANN 64
 
 /* Parse IMAGE as a registry location; shared with attest and verify. */
-int cmd_sign_parse_image(const char *s, const char *cmd, struct location *loc, struct err *e);
 int cmd_sign_parse_image(const char *s, const char *cmd, struct location *loc, struct err *e)
 {
 	if (location_parse(loc, s, e) < 0)

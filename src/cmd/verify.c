@@ -34,7 +34,6 @@ static const char help[] =
 #define MAX_KEYS 32
 #define MAX_ATT 32
 
-int cmd_sign_parse_image(const char *s, const char *cmd, struct location *loc, struct err *e);
 
 int cmd_verify(int argc, char **argv, struct err *e)
 {
