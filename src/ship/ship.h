@@ -8,7 +8,9 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "report/ci.h"
+#include "build/build.h"
 #include "report/results.h"
+#include "scan/findings.h"
 
 /* Create DIR (and parents) and check it is writable before any work:
  * ERR_INPUT "report dir DIR: ..." otherwise. */
@@ -36,5 +38,32 @@ void ship_outputs_fill(struct ship_outputs *so, const struct results *r, const c
  * reportdir must be absolute (the agent wants absolute paths). */
 int ship_ci(const struct results *r, const char *reportdir, const struct ci_env *env,
 	    bool publish_junit, struct buf *azure_out, struct err *e);
+
+/* ---- the pipeline (run.c) */
+struct ship_opts {
+	struct build_opts build;      /* context, Dockerfile, args, platform, ... */
+	const char **tags;            /* registry references pushed when the gate passes */
+	size_t n_tags;
+	const char *output;           /* also write the image here (oci:, docker-archive:) */
+	bool no_push, push_on_fail, attest;
+	const char *key;              /* private key file, or NULL: no signing */
+	const char *db;               /* vulnerability database file */
+	long long db_max_age;         /* seconds; 0 = no limit */
+	struct policy pol;            /* gate: fail_on, severities, ignores, VEX */
+	const char *report_dir;       /* scan.sarif and sbom.cdx.json go here */
+	long base_max_age_days;       /* base freshness threshold, -1 none */
+	struct reg_opts reg;
+	/* called as each stage starts (the command opens a CI log group) */
+	void (*on_stage)(enum res_stage s, void *arg);
+	void *cb_arg;
+};
+
+/* Checks that need no build: references, key (loaded, so a wrong password
+ * fails here), database (opens, not too old). */
+int ship_preflight(const struct ship_opts *o, struct err *e);
+/* Runs every stage, recording each in r (the caller results_init's it).
+ * 0 when the pipeline ran (r->policy_passed says whether the gate passed),
+ * -1 with e filled when a stage broke (its stage is "error" in r). */
+int ship_run(const struct ship_opts *o, struct results *r, struct err *e);
 
 #endif
