@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/sha256.h"
 #include "core/util.h"
+#include "oci/digest.h"
 #include "oci/layer.h"
 #include "oci/layout.h"
 #include "oci/manifest.h"
@@ -1038,14 +1039,73 @@ out:
 	return ret;
 }
 
+/* Content digests of context files are remembered in the cache directory,
+ * keyed by path, inode, size, mtime and ctime (any write or chmod changes
+ * ctime), so a warm build does not read every source file again. */
+static char *memo_path(struct build *b, const char *src)
+{
+	struct stat st;
+	struct buf k = BUF_INIT;
+	struct err e = ERR_INIT;
+	char d[72];
+
+	if (!b->o->cache_dir || lstat(src, &st) < 0)
+		return NULL;
+	if (buf_addf(&k, &e, "%s\n%lu:%lu:%lld:%lld.%ld:%lld.%ld", src, (unsigned long)st.st_dev,
+		     (unsigned long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		     (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec) < 0) {
+		buf_free(&k);
+		return NULL;
+	}
+	sha256_digest_str(k.data, k.len, d);
+	buf_free(&k);
+	return xasprintf_e(&e, "%s/filehash/%.2s/%s", b->o->cache_dir, d + 7, d + 9);
+}
+
 static int hash_file(struct copy_ctx *c, const char *src, struct err *e)
 {
 	char d[72];
 	uint64_t sz;
+	char *mp = memo_path(c->b, src);
+	int fd = mp ? open(mp, O_RDONLY | O_CLOEXEC) : -1;
 
-	if (sha256_file(src, d, &sz, e) < 0)
+	if (fd >= 0) {
+		ssize_t n = read(fd, d, sizeof(d));
+		close(fd);
+		if (n == 71) {
+			d[71] = 0;
+			if (oci_digest_valid(d)) {
+				hash_str(c, d);
+				free(mp);
+				return 0;
+			}
+		}
+	}
+	if (sha256_file(src, d, &sz, e) < 0) {
+		free(mp);
 		return -1;
+	}
 	hash_str(c, d);
+	if (mp) {
+		/* Best effort, no fsync: a torn memo fails the length check above. */
+		char *dir = xstrdup_e(mp, e), *tmp = xasprintf_e(e, "%s.%d", mp, (int)getpid());
+		char *sl = dir ? strrchr(dir, '/') : NULL;
+		if (sl)
+			*sl = 0;
+		if (dir && tmp && fs_mkdir_p(dir, 0755, e) == 0) {
+			int w = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (w >= 0) {
+				bool ok = write(w, d, 71) == 71;
+				close(w);
+				if (!ok || rename(tmp, mp) < 0)
+					unlink(tmp);
+			}
+		}
+		err_clear(e);
+		free(dir);
+		free(tmp);
+		free(mp);
+	}
 	return 0;
 }
 

@@ -173,4 +173,14 @@ check "push the cached build" skopeo copy --dest-tls-verify=false oci:"$T/c2":bu
 expect_exit 0 "warm build gives a runnable image" bud_run "docker://$REG/app:cached" 'cat /srv/app/msg'
 expect_out "cached image has the content" '^built:default$'
 
+# A changed source file is a miss for its COPY and what follows.
+echo changed >"$C/a.txt"
+expect_exit 0 "build after changing a.txt" "$BOSUN" build --cache-dir "$CD" --build-arg BASE="oci:$T/base:latest" \
+    --secret id=tok,src="$T/token" --output oci:"$T/c3" "$C"
+expect_out "COPY *.txt misses after the change" 'COPY \*\.txt \./ \(cache miss\)'
+expect_out "steps before it still hit" 'COPY --from=builder /out/ \./ \(cache hit\)'
+check "push the rebuilt image" skopeo copy --dest-tls-verify=false oci:"$T/c3":build docker://"$REG"/app:changed
+expect_exit 0 "rebuilt image has the new content" bud_run "docker://$REG/app:changed" 'cat /srv/app/a.txt'
+expect_out "new content of a.txt" '^changed$'
+
 finish
