@@ -72,6 +72,11 @@ struct build {
 	const char *cache_dir;    /* --cache-dir, or a private one for --cache-repo */
 	char *cache_dir_own;
 	struct reg_client *creg;  /* --cache-repo */
+	struct memo {
+		struct memo_ent *v;
+		size_t cap, n;
+		bool loaded, dirty;
+	} memo;
 	struct stage *cur;
 	const struct df_instr *cur_in;
 	int tmpseq;
@@ -1161,73 +1166,146 @@ out:
 	return ret;
 }
 
-/* Content digests of context files are remembered in the cache directory,
- * keyed by path, inode, size, mtime and change time (any write or chmod changes
- * ctime), so a warm build does not read every source file again. */
-static char *memo_path(struct build *b, const char *src)
+/* Content digests of context files are remembered in the cache directory
+ * (one file, DIR/filehash.txt, "METAKEY DIGEST" lines), keyed by a hash of
+ * path, inode, size, mtime and change time (a write or chmod changes the
+ * latter), so a warm build does not read every source file again. */
+#define MEMO_MAX 200000
+
+struct memo_ent {
+	char key[65];
+	char dig[72];
+	bool used;
+};
+
+static size_t memo_slot(const struct memo *m, const char *key)
+{
+	size_t h = 0;
+
+	/* The key is already a hash: its first hex digits index the table. */
+	for (int i = 0; i < 15; i++)
+		h = (h << 4) | (size_t)(isdigit((unsigned char)key[i]) ? key[i] - '0' : key[i] - 'a' + 10);
+	size_t j = h & (m->cap - 1);
+
+	while (m->v[j].key[0] && strcmp(m->v[j].key, key) != 0)
+		j = (j + 1) & (m->cap - 1);
+	return j;
+}
+
+static int memo_put(struct memo *m, const char *key, const char *dig, bool used)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 1024;
+		struct memo_ent *old = m->v;
+		size_t oc = m->cap;
+		m->v = calloc(nc, sizeof(*m->v));
+		if (!m->v) {
+			m->v = old;
+			return -1;
+		}
+		m->cap = nc;
+		m->n = 0;
+		for (size_t i = 0; i < oc; i++)
+			if (old[i].key[0])
+				memo_put(m, old[i].key, old[i].dig, old[i].used);
+		free(old);
+	}
+	size_t j = memo_slot(m, key);
+	if (!m->v[j].key[0])
+		m->n++;
+	snprintf(m->v[j].key, sizeof(m->v[j].key), "%s", key);
+	snprintf(m->v[j].dig, sizeof(m->v[j].dig), "%s", dig);
+	m->v[j].used = m->v[j].used || used;
+	return 0;
+}
+
+static void memo_load(struct build *b, struct memo *m)
+{
+	struct buf t = BUF_INIT;
+	struct err e = ERR_INIT;
+	char *p = xasprintf_e(&e, "%s/filehash.txt", b->cache_dir);
+
+	m->loaded = true;
+	if (p && fs_exists(p) && fs_read_file(p, &t, 64u << 20, &e) == 0) {
+		for (char *l = t.data, *nl; l && *l; l = nl) {
+			nl = strchr(l, '\n');
+			if (nl)
+				*nl++ = 0;
+			if (strlen(l) == 64 + 1 + 71 && l[64] == ' ') {
+				l[64] = 0;
+				if (oci_digest_valid(l + 65))
+					memo_put(m, l, l + 65, false);
+			}
+		}
+	}
+	buf_free(&t);
+	free(p);
+}
+
+static void memo_save(struct build *b, struct memo *m)
+{
+	struct fs_atomic a;
+	struct err e = ERR_INIT;
+	char *p;
+
+	if (!m->dirty || !b->cache_dir)
+		return;
+	p = xasprintf_e(&e, "%s/filehash.txt", b->cache_dir);
+	if (!p || fs_atomic_open(&a, p, &e) < 0) {
+		free(p);
+		return;
+	}
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->v[i].key[0] && (m->n <= MEMO_MAX || m->v[i].used))
+			fprintf(a.f, "%s %s\n", m->v[i].key, m->v[i].dig);
+	if (fs_atomic_commit(&a, 0644, &e) < 0)
+		log_warn("cache: %s", e.msg);
+	free(p);
+}
+
+static bool memo_key(const char *src, char key[65])
 {
 	struct stat st;
-	struct buf k = BUF_INIT;
-	struct err e = ERR_INIT;
-	char d[72];
+	char buf[PATH_MAX + 160], d[72];
+	int n;
 
-	if (!b->cache_dir || lstat(src, &st) < 0)
-		return NULL;
-	if (buf_addf(&k, &e, "%s\n%lu:%lu:%lld:%lld.%ld:%lld.%ld", src, (unsigned long)st.st_dev,
+	if (lstat(src, &st) < 0)
+		return false;
+	n = snprintf(buf, sizeof(buf), "%s\n%lu:%lu:%lld:%lld.%ld:%lld.%ld", src, (unsigned long)st.st_dev,
 		     (unsigned long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-		     (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec) < 0) {
-		buf_free(&k);
-		return NULL;
-	}
-	sha256_digest_str(k.data, k.len, d);
-	buf_free(&k);
-	return xasprintf_e(&e, "%s/filehash/%.2s/%s", b->cache_dir, d + 7, d + 9);
+		     (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	if (n < 0 || n >= (int)sizeof(buf))
+		return false;
+	sha256_digest_str(buf, (size_t)n, d);
+	memcpy(key, d + 7, 65);
+	return true;
 }
 
 static int hash_file(struct copy_ctx *c, const char *src, struct err *e)
 {
-	char d[72];
+	struct build *b = c->b;
+	struct memo *m = &b->memo;
+	char d[72], key[65];
 	uint64_t sz;
-	char *mp = memo_path(c->b, src);
-	int fd = mp ? open(mp, O_RDONLY | O_CLOEXEC) : -1;
+	bool have_key = b->cache_dir && memo_key(src, key);
 
-	if (fd >= 0) {
-		ssize_t n = read(fd, d, sizeof(d));
-		close(fd);
-		if (n == 71) {
-			d[71] = 0;
-			if (oci_digest_valid(d)) {
-				hash_str(c, d);
-				free(mp);
+	if (have_key) {
+		if (!m->loaded)
+			memo_load(b, m);
+		if (m->cap) {
+			size_t j = memo_slot(m, key);
+			if (m->v[j].key[0]) {
+				m->v[j].used = true;
+				hash_str(c, m->v[j].dig);
 				return 0;
 			}
 		}
 	}
-	if (sha256_file(src, d, &sz, e) < 0) {
-		free(mp);
+	if (sha256_file(src, d, &sz, e) < 0)
 		return -1;
-	}
 	hash_str(c, d);
-	if (mp) {
-		/* Best effort, no fsync: a torn memo fails the length check above. */
-		char *dir = xstrdup_e(mp, e), *tmp = xasprintf_e(e, "%s.%d", mp, (int)getpid());
-		char *sl = dir ? strrchr(dir, '/') : NULL;
-		if (sl)
-			*sl = 0;
-		if (dir && tmp && fs_mkdir_p(dir, 0755, e) == 0) {
-			int w = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-			if (w >= 0) {
-				bool ok = write(w, d, 71) == 71;
-				close(w);
-				if (!ok || rename(tmp, mp) < 0)
-					unlink(tmp);
-			}
-		}
-		err_clear(e);
-		free(dir);
-		free(tmp);
-		free(mp);
-	}
+	if (have_key && memo_put(m, key, d, true) == 0)
+		m->dirty = true;
 	return 0;
 }
 
@@ -2569,6 +2647,7 @@ int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
 			log_warn("build argument %s was not consumed by any ARG", b.bargs.k[i]);
 	if (finish_image(&b, &b.st[target], r, e) < 0)
 		goto out;
+	memo_save(&b, &b.memo);
 	r->layout = fs_join(b.workdir, "layout");
 	r->workdir = b.workdir;
 	b.workdir = NULL;
@@ -2598,6 +2677,7 @@ out:
 		free(b.workdir);
 	}
 	free(b.cache_dir_own);
+	free(b.memo.v);
 	return ret;
 }
 
