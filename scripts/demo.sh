@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The README's demo: a small busybox image copied into a local registry
-# with bosun, inspected, read back by skopeo, exported as a docker archive.
+# The README's demo: a small busybox base image copied into a local
+# registry with bosun and read back by skopeo; the example app built on it
+# and pushed, its base checked, signed and verified; a docker archive
+# exported.
 # Everything lives in a temporary directory removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,11 +35,20 @@ sk=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/dem
 echo "skopeo says $sk"
 [ "$sk" = "$digest" ] && echo "same digest"
 
-step "sign the pushed digest with a fresh cosign-compatible key, then verify it"
+step "build the example app (examples/app) on that base, without a daemon, and push it"
+app=$(run "$BOSUN" build --build-arg BASE="$REG/demo/busybox:1.0" --build-arg VERSION=1.0 \
+	-t "$REG/demo/app:1.0" --push examples/app)
+echo "built and pushed $REG/demo/app:1.0 at $app"
+run "$BOSUN" inspect "$REG/demo/app:1.0"
+
+step "is the app's base image still current?"
+run "$BOSUN" base check "$REG/demo/app:1.0"
+
+step "sign the app's digest with a fresh cosign-compatible key, then verify it"
 export COSIGN_PASSWORD=demo-only-password
 run "$BOSUN" keygen --output-key-prefix "$work/demo"
-run "$BOSUN" sign --key "$work/demo.key" -a pipeline=demo "$REG/demo/busybox:1.0"
-run "$BOSUN" verify --key "$work/demo.pub" "$REG/demo/busybox:1.0"
+run "$BOSUN" sign --key "$work/demo.key" -a pipeline=demo "$REG/demo/app:1.0"
+run "$BOSUN" verify --key "$work/demo.pub" "$REG/demo/app:1.0"
 
 step "export it as a docker archive and read that back"
 run "$BOSUN" copy "$REG/demo/busybox:1.0" "docker-archive:$work/busybox.tar"

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/sha256.h"
 #include "core/util.h"
+#include "oci/digest.h"
 #include "oci/layer.h"
 #include "oci/layout.h"
 #include "oci/manifest.h"
@@ -68,6 +69,14 @@ struct build {
 	int64_t created;
 	int step, n_steps, hits;
 	bool rootless;
+	const char *cache_dir;    /* --cache-dir, or a private one for --cache-repo */
+	char *cache_dir_own;
+	struct reg_client *creg;  /* --cache-repo */
+	struct memo {
+		struct memo_ent *v;
+		size_t cap, n;
+		bool loaded, dirty;
+	} memo;
 	struct stage *cur;
 	const struct df_instr *cur_in;
 	int tmpseq;
@@ -351,10 +360,116 @@ static char *cache_path(struct build *b, const char *key)
 {
 	char p[4096];
 
-	if (!b->o->cache_dir)
+	if (!b->cache_dir)
 		return NULL;
-	snprintf(p, sizeof(p), "%s/keys/%s.json", b->o->cache_dir, key);
+	snprintf(p, sizeof(p), "%s/keys/%s.json", b->cache_dir, key);
 	return strdup(p);
+}
+
+/* --cache-repo: one tag per step key ("bosun-cache-<key>") naming a small
+ * OCI artifact manifest whose only layer is the step's layer (diff_id in
+ * its annotations) or, for steps without a layer, no layer at all. */
+#define MT_BOSUN_CACHE "application/vnd.bosun.build.cache.v1"
+
+static char *write_record(struct build *b, const char *key, const char *mt, const char *digest, int64_t size,
+			  const char *diff_id);
+
+static char *blob_path_for(void *ctx, const struct oci_desc *d)
+{
+	return oci_layout_blob_path(ctx, d->digest);
+}
+
+static bool remote_get(struct build *b, struct stage *s)
+{
+	char tag[80];
+	struct buf mb = BUF_INIT;
+	struct oci_manifest m = { 0 };
+	struct err e = ERR_INIT;
+	bool hit = false;
+	char *mt = NULL;
+
+	snprintf(tag, sizeof(tag), "bosun-cache-%s", s->chain);
+	if (reg_get_manifest(b->creg, tag, &mb, &mt, NULL, &e) < 0) {
+		if (!reg_not_found(&e))
+			log_warn("cache repo: %s", e.msg);
+		goto out;
+	}
+	if (oci_manifest_parse(&m, mb.data, mb.len, mt, &e) < 0)
+		goto out;
+	if (m.n_layers == 0) {
+		free(write_record(b, s->chain, NULL, NULL, 0, NULL));
+		hit = true;
+		goto out;
+	}
+	char *diff = oci_desc_annotation(&m.layers[0], "org.bosun.diff_id");
+	if (!diff || !oci_digest_valid(diff)) {
+		free(diff);
+		goto out;
+	}
+	if (!oci_layout_has_blob(b->lay, m.layers[0].digest)) {
+		char *path = oci_layout_blob_path(b->lay, m.layers[0].digest);
+		int r = path ? 0 : -1;
+		free(path);
+		if (r == 0 && reg_fetch_blobs(b->creg, &m.layers[0], 1, blob_path_for, NULL, b->lay, &e) < 0) {
+			log_warn("cache repo: %s", e.msg);
+			free(diff);
+			goto out;
+		}
+	}
+	free(write_record(b, s->chain, m.layers[0].media_type, m.layers[0].digest, m.layers[0].size, diff));
+	free(diff);
+	hit = true;
+out:
+	oci_manifest_free(&m);
+	free(mt);
+	buf_free(&mb);
+	return hit;
+}
+
+static void remote_put(struct build *b, struct stage *s, const struct layer_result *lr)
+{
+	char tag[80], *man = NULL, *path = NULL;
+	struct err e = ERR_INIT;
+	struct oci_manifest m;
+	struct oci_desc ld;
+	static const char empty[] = "{}";
+	char ed[72];
+	size_t ml;
+
+	sha256_digest_str(empty, 2, ed);
+	memset(&m, 0, sizeof(m));
+	m.media_type = (char *)MT_OCI_MANIFEST;
+	m.schema_version = 2;
+	m.artifact_type = (char *)MT_BOSUN_CACHE;
+	m.config.media_type = (char *)MT_OCI_EMPTY;
+	m.config.digest = ed;
+	m.config.size = 2;
+	if (lr) {
+		memset(&ld, 0, sizeof(ld));
+		ld.media_type = (char *)lr->media_type;
+		ld.digest = (char *)lr->digest;
+		ld.size = lr->size;
+		ld.annotations_json = xasprintf_e(&e, "{\"org.bosun.diff_id\":\"%s\"}", lr->diff_id);
+		m.layers = &ld;
+		m.n_layers = 1;
+		path = oci_layout_blob_path(b->lay, lr->digest);
+		const char *paths[1] = { path };
+		if (!path || reg_push_blobs(b->creg, &ld, paths, 1, NULL, &e) < 0)
+			goto out;
+	}
+	if (reg_push_blob_buf(b->creg, empty, 2, ed, &e) < 0)
+		goto out;
+	man = oci_manifest_serialise(&m, &ml, &e);
+	snprintf(tag, sizeof(tag), "bosun-cache-%s", s->chain);
+	if (!man || reg_put_manifest(b->creg, tag, man, ml, MT_OCI_MANIFEST, &e) < 0)
+		goto out;
+out:
+	if (e.code)
+		log_warn("cache repo: could not store step: %s", e.msg);
+	if (lr)
+		free(ld.annotations_json);
+	free(man);
+	free(path);
 }
 
 /* Looks up s->chain. On a hit the step's result is applied to s. */
@@ -368,6 +483,8 @@ static bool cache_get(struct build *b, struct stage *s, const char *created_by)
 
 	if (!p)
 		return false;
+	if (!fs_exists(p) && b->creg)
+		remote_get(b, s);
 	if (fs_exists(p) && fs_read_file(p, &buf, 65536, &e) == 0 && (j = cJSON_Parse(buf.data))) {
 		cJSON *d = cJSON_GetObjectItem(j, "digest"), *di = cJSON_GetObjectItem(j, "diff_id"),
 		      *sz = cJSON_GetObjectItem(j, "size"), *mt = cJSON_GetObjectItem(j, "mediaType");
@@ -389,23 +506,24 @@ static bool cache_get(struct build *b, struct stage *s, const char *created_by)
 	return hit;
 }
 
-static void cache_put(struct build *b, struct stage *s, const struct layer_result *lr)
+static char *write_record(struct build *b, const char *key, const char *mt, const char *digest, int64_t size,
+			  const char *diff_id)
 {
-	char *p = cache_path(b, s->chain);
+	char *p = cache_path(b, key);
 	char dir[4096];
 	struct err e = ERR_INIT;
 	cJSON *j;
 	char *txt;
 
 	if (!p)
-		return;
-	snprintf(dir, sizeof(dir), "%s/keys", b->o->cache_dir);
+		return NULL;
+	snprintf(dir, sizeof(dir), "%s/keys", b->cache_dir);
 	j = cJSON_CreateObject();
-	if (lr) {
-		cJSON_AddStringToObject(j, "mediaType", lr->media_type);
-		cJSON_AddStringToObject(j, "digest", lr->digest);
-		cJSON_AddNumberToObject(j, "size", (double)lr->size);
-		cJSON_AddStringToObject(j, "diff_id", lr->diff_id);
+	if (digest) {
+		cJSON_AddStringToObject(j, "mediaType", mt);
+		cJSON_AddStringToObject(j, "digest", digest);
+		cJSON_AddNumberToObject(j, "size", (double)size);
+		cJSON_AddStringToObject(j, "diff_id", diff_id);
 	} else {
 		cJSON_AddBoolToObject(j, "empty", 1);
 	}
@@ -414,7 +532,17 @@ static void cache_put(struct build *b, struct stage *s, const struct layer_resul
 		log_warn("cache: %s", e.msg);
 	free(txt);
 	cJSON_Delete(j);
-	free(p);
+	return p;
+}
+
+static void cache_put(struct build *b, struct stage *s, const struct layer_result *lr)
+{
+	if (!b->cache_dir)
+		return;
+	free(lr ? write_record(b, s->chain, lr->media_type, lr->digest, lr->size, lr->diff_id)
+		: write_record(b, s->chain, NULL, NULL, 0, NULL));
+	if (b->creg)
+		remote_put(b, s, lr);
 }
 
 static void log_step(struct build *b, const struct df_instr *in, const char *state)
@@ -1038,14 +1166,146 @@ out:
 	return ret;
 }
 
+/* Content digests of context files are remembered in the cache directory
+ * (one file, DIR/filehash.txt, "METAKEY DIGEST" lines), keyed by a hash of
+ * path, inode, size, mtime and change time (a write or chmod changes the
+ * latter), so a warm build does not read every source file again. */
+#define MEMO_MAX 200000
+
+struct memo_ent {
+	char key[65];
+	char dig[72];
+	bool used;
+};
+
+static size_t memo_slot(const struct memo *m, const char *key)
+{
+	size_t h = 0;
+
+	/* The key is already a hash: its first hex digits index the table. */
+	for (int i = 0; i < 15; i++)
+		h = (h << 4) | (size_t)(isdigit((unsigned char)key[i]) ? key[i] - '0' : key[i] - 'a' + 10);
+	size_t j = h & (m->cap - 1);
+
+	while (m->v[j].key[0] && strcmp(m->v[j].key, key) != 0)
+		j = (j + 1) & (m->cap - 1);
+	return j;
+}
+
+static int memo_put(struct memo *m, const char *key, const char *dig, bool used)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 1024;
+		struct memo_ent *old = m->v;
+		size_t oc = m->cap;
+		m->v = calloc(nc, sizeof(*m->v));
+		if (!m->v) {
+			m->v = old;
+			return -1;
+		}
+		m->cap = nc;
+		m->n = 0;
+		for (size_t i = 0; i < oc; i++)
+			if (old[i].key[0])
+				memo_put(m, old[i].key, old[i].dig, old[i].used);
+		free(old);
+	}
+	size_t j = memo_slot(m, key);
+	if (!m->v[j].key[0])
+		m->n++;
+	snprintf(m->v[j].key, sizeof(m->v[j].key), "%s", key);
+	snprintf(m->v[j].dig, sizeof(m->v[j].dig), "%s", dig);
+	m->v[j].used = m->v[j].used || used;
+	return 0;
+}
+
+static void memo_load(struct build *b, struct memo *m)
+{
+	struct buf t = BUF_INIT;
+	struct err e = ERR_INIT;
+	char *p = xasprintf_e(&e, "%s/filehash.txt", b->cache_dir);
+
+	m->loaded = true;
+	if (p && fs_exists(p) && fs_read_file(p, &t, 64u << 20, &e) == 0) {
+		for (char *l = t.data, *nl; l && *l; l = nl) {
+			nl = strchr(l, '\n');
+			if (nl)
+				*nl++ = 0;
+			if (strlen(l) == 64 + 1 + 71 && l[64] == ' ') {
+				l[64] = 0;
+				if (oci_digest_valid(l + 65))
+					memo_put(m, l, l + 65, false);
+			}
+		}
+	}
+	buf_free(&t);
+	free(p);
+}
+
+static void memo_save(struct build *b, struct memo *m)
+{
+	struct fs_atomic a;
+	struct err e = ERR_INIT;
+	char *p;
+
+	if (!m->dirty || !b->cache_dir)
+		return;
+	p = xasprintf_e(&e, "%s/filehash.txt", b->cache_dir);
+	if (!p || fs_atomic_open(&a, p, &e) < 0) {
+		free(p);
+		return;
+	}
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->v[i].key[0] && (m->n <= MEMO_MAX || m->v[i].used))
+			fprintf(a.f, "%s %s\n", m->v[i].key, m->v[i].dig);
+	if (fs_atomic_commit(&a, 0644, &e) < 0)
+		log_warn("cache: %s", e.msg);
+	free(p);
+}
+
+static bool memo_key(const char *src, char key[65])
+{
+	struct stat st;
+	char buf[PATH_MAX + 160], d[72];
+	int n;
+
+	if (lstat(src, &st) < 0)
+		return false;
+	n = snprintf(buf, sizeof(buf), "%s\n%lu:%lu:%lld:%lld.%ld:%lld.%ld", src, (unsigned long)st.st_dev,
+		     (unsigned long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		     (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	if (n < 0 || n >= (int)sizeof(buf))
+		return false;
+	sha256_digest_str(buf, (size_t)n, d);
+	memcpy(key, d + 7, 65);
+	return true;
+}
+
 static int hash_file(struct copy_ctx *c, const char *src, struct err *e)
 {
-	char d[72];
+	struct build *b = c->b;
+	struct memo *m = &b->memo;
+	char d[72], key[65];
 	uint64_t sz;
+	bool have_key = b->cache_dir && memo_key(src, key);
 
+	if (have_key) {
+		if (!m->loaded)
+			memo_load(b, m);
+		if (m->cap) {
+			size_t j = memo_slot(m, key);
+			if (m->v[j].key[0]) {
+				m->v[j].used = true;
+				hash_str(c, m->v[j].dig);
+				return 0;
+			}
+		}
+	}
 	if (sha256_file(src, d, &sz, e) < 0)
 		return -1;
 	hash_str(c, d);
+	if (have_key && memo_put(m, key, d, true) == 0)
+		m->dirty = true;
 	return 0;
 }
 
@@ -1351,7 +1611,7 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 	/* Pass 1: hash what would be copied (the cache key), pass 2: copy on a miss. */
 	snprintf(created_by, sizeof(created_by), "%s", in->original);
 	/* Without a cache nobody needs the content hash: skip that read. */
-	for (int pass = b->o->cache_dir ? 0 : 1; pass < 2; pass++) {
+	for (int pass = b->cache_dir ? 0 : 1; pass < 2; pass++) {
 		c.hash_only = pass == 0;
 		if (pass == 1) {
 			char hex[65];
@@ -1364,7 +1624,7 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 				ret = 0;
 				goto out;
 			}
-			log_step(b, in, b->o->cache_dir ? "cache miss" : NULL);
+			log_step(b, in, b->cache_dir ? "cache miss" : NULL);
 			if (sync_rootfs(b, s, e) < 0)
 				goto fail;
 			c.layer = new_tmp(b, "layer", e);
@@ -1609,7 +1869,7 @@ static int parse_mount(struct build *b, const char *spec, struct sb_mount *m, st
 			return err_set(e, ERR_INPUT, "--mount=type=cache needs target=");
 		char key[72];
 		sha256_digest_str(id ? id : target, strlen(id ? id : target), key);
-		m->src = b->o->cache_dir ? xasprintf_e(e, "%s/mounts/%.16s", b->o->cache_dir, key + 7)
+		m->src = b->cache_dir ? xasprintf_e(e, "%s/mounts/%.16s", b->cache_dir, key + 7)
 					 : xasprintf_e(e, "%s/mounts/%.16s", b->workdir, key + 7);
 		if (!m->src || fs_mkdir_p(m->src, 0755, e) < 0)
 			return -1;
@@ -1746,7 +2006,7 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 		ret = 0;
 		goto out;
 	}
-	log_step(b, in, b->o->cache_dir ? "cache miss" : NULL);
+	log_step(b, in, b->cache_dir ? "cache miss" : NULL);
 	long uid = 0, gid = 0;
 	if (*user && resolve_user(b, s, user, &uid, &gid, e) < 0)
 		goto fail;
@@ -1824,19 +2084,14 @@ static int meta_step(struct build *b, struct stage *s, const struct df_instr *in
 	chain_step(s, in->original, txt);
 	free(txt);
 	b->step++;
-	add_history(b, s, created_by, true);
-	if (b->o->cache_dir) {
-		char *p = cache_path(b, s->chain);
-		bool hit = p && fs_exists(p);
-		free(p);
-		if (hit)
-			b->hits++;
-		else
-			cache_put(b, s, NULL);
-		log_step(b, in, hit ? "cache hit" : "cache miss");
-	} else {
-		log_step(b, in, NULL);
+	if (b->cache_dir && cache_get(b, s, created_by)) {
+		b->hits++;
+		log_step(b, in, "cache hit");
+		return 0;
 	}
+	add_history(b, s, created_by, true);
+	cache_put(b, s, NULL);
+	log_step(b, in, b->cache_dir ? "cache miss" : NULL);
 	return 0;
 }
 
@@ -2337,9 +2592,28 @@ int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
 		free(outdir);
 		goto out;
 	}
-	if (o->cache_dir) {
-		b.lay_dir = fs_join(o->cache_dir, "layout");
-		if (!b.lay_dir || fs_mkdir_p(o->cache_dir, 0755, e) < 0 ||
+	b.cache_dir = o->cache_dir;
+	if (o->cache_repo) {
+		struct oci_ref cr;
+		if (!b.cache_dir) {
+			b.cache_dir_own = fs_join(b.workdir, "cache");
+			b.cache_dir = b.cache_dir_own;
+		}
+		if (oci_ref_parse(&cr, o->cache_repo, e) < 0) {
+			free(outdir);
+			err_prefix(e, "--cache-repo");
+			goto out;
+		}
+		int rr = reg_open(&b.creg, &cr, &o->reg, true, e);
+		oci_ref_free(&cr);
+		if (rr < 0) {
+			free(outdir);
+			goto out;
+		}
+	}
+	if (b.cache_dir) {
+		b.lay_dir = fs_join(b.cache_dir, "layout");
+		if (!b.lay_dir || fs_mkdir_p(b.cache_dir, 0755, e) < 0 ||
 		    oci_layout_open(&b.lay, b.lay_dir, true, e) < 0) {
 			free(outdir);
 			goto out;
@@ -2373,6 +2647,7 @@ int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
 			log_warn("build argument %s was not consumed by any ARG", b.bargs.k[i]);
 	if (finish_image(&b, &b.st[target], r, e) < 0)
 		goto out;
+	memo_save(&b, &b.memo);
 	r->layout = fs_join(b.workdir, "layout");
 	r->workdir = b.workdir;
 	b.workdir = NULL;
@@ -2394,12 +2669,15 @@ out:
 	oci_layout_close(b.out);
 	free(b.lay_dir);
 	free(b.ctx_real);
+	reg_close(b.creg);
 	ignore_free(b.ig);
 	if (b.workdir) {
 		struct err e2 = ERR_INIT;
 		fs_rm_rf(b.workdir, &e2);
 		free(b.workdir);
 	}
+	free(b.cache_dir_own);
+	free(b.memo.v);
 	return ret;
 }
 

@@ -24,6 +24,7 @@ struct build_opts {
 	const char *network;     /* "host" (default) or "none" */
 	enum layer_comp comp;
 	const char *cache_dir;   /* NULL = no cache */
+	const char *cache_repo;  /* registry repository for the cache, or NULL */
 	int64_t source_date_epoch; /* -1 = unset */
 	struct reg_opts reg;
 };

@@ -148,7 +148,7 @@ static void child_main(const struct sandbox_opts *o, bool userns)
 	/* No redirects or metacopy: every change must be a plain file in upper.
 	 * In a user namespace the kernel only accepts redirect_dir=nofollow
 	 * (redirects neither created nor followed). */
-	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s,index=off,metacopy=off,%s", o->lower,
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s,index=off,metacopy=off,volatile,%s", o->lower,
 		 o->upper, o->work, userns ? "userxattr,redirect_dir=nofollow" : "redirect_dir=off");
 	if (mount("overlay", o->merged, "overlay", 0, opts) < 0)
 		die("mount overlay");

@@ -26,7 +26,7 @@ static const char help[] =
 	"  --network host|none        network of RUN steps (default host)\n"
 	"  --compression gzip|zstd    layer compression (default gzip)\n"
 	"  --cache-dir DIR            keep base images and step results in DIR and reuse them\n"
-	"  --cache-repo REF           (not implemented yet: use --cache-dir)\n"
+	"  --cache-repo REPO          share step results through a registry repository\n"
 	"  --digest-file FILE         write the manifest digest to FILE\n"
 	"  -v, -q                     more / less output\n" REG_OPTS_HELP "\n"
 	"SOURCE_DATE_EPOCH, when set, fixes the image's created time and clamps the\n"
@@ -154,7 +154,8 @@ int cmd_build(int argc, char **argv, struct err *e)
 			o.cache_dir = optarg;
 			continue;
 		case O_CACHE_REPO:
-			return cmd_usage_error(e, "build", "--cache-repo is not implemented yet; use --cache-dir");
+			o.cache_repo = optarg;
+			continue;
 		case O_DIGEST_FILE:
 			digest_file = optarg;
 			continue;

@@ -71,11 +71,31 @@ int fs_read_file(const char *path, struct buf *b, size_t max, struct err *e)
 
 int fs_atomic_open(struct fs_atomic *a, const char *path, struct err *e)
 {
+	struct stat st;
 	int fd;
 
 	memset(a, 0, sizeof(*a));
-	a->path = xstrdup_e(path, e);
-	a->tmp = a->path ? xasprintf_e(e, "%s.tmp-XXXXXX", path) : NULL;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			return err_set(e, ERR_USAGE, "%s: is a directory", path);
+		a->direct = true;
+		a->path = xstrdup_e(path, e);
+		if (!a->path)
+			return -1;
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			err_errno(e, ERR_INTERNAL, "open %s", path);
+			free(a->path);
+			a->path = NULL;
+			return -1;
+		}
+		goto opened;
+	}
+	/* Write next to the link's target, not over the link. */
+	a->path = realpath(path, NULL);
+	if (!a->path)
+		a->path = xstrdup_e(path, e);
+	a->tmp = a->path ? xasprintf_e(e, "%s.tmp-XXXXXX", a->path) : NULL;
 	if (!a->tmp) {
 		free(a->path);
 		a->path = NULL;
@@ -89,10 +109,12 @@ int fs_atomic_open(struct fs_atomic *a, const char *path, struct err *e)
 		a->path = a->tmp = NULL;
 		return -1;
 	}
+opened:
 	a->f = fdopen(fd, "wb");
 	if (!a->f) {
 		close(fd);
-		unlink(a->tmp);
+		if (a->tmp)
+			unlink(a->tmp);
 		free(a->path);
 		free(a->tmp);
 		a->path = a->tmp = NULL;
@@ -107,6 +129,14 @@ int fs_atomic_commit(struct fs_atomic *a, int mode, struct err *e)
 
 	if (!a->f)
 		return err_set(e, ERR_INTERNAL, "atomic file not open");
+	if (a->direct) {
+		if (fclose(a->f) != 0)
+			rc = err_errno(e, ERR_INTERNAL, "write %s", a->path);
+		a->f = NULL;
+		free(a->path);
+		a->path = NULL;
+		return rc;
+	}
 	if (fflush(a->f) != 0 || fchmod(fileno(a->f), (mode_t)mode) < 0 || fsync(fileno(a->f)) < 0)
 		rc = err_errno(e, ERR_INTERNAL, "write %s", a->path);
 	if (fclose(a->f) != 0 && rc == 0)

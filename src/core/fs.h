@@ -3,6 +3,7 @@
 #ifndef BOSUN_CORE_FS_H
 #define BOSUN_CORE_FS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include "core/buf.h"
@@ -14,11 +15,15 @@ int fs_read_file(const char *path, struct buf *b, size_t max, struct err *e);
 /* Atomic write: tmp file + fsync + rename. mode e.g. 0644. */
 int fs_write_atomic(const char *path, const void *p, size_t n, int mode, struct err *e);
 
-/* Atomic writer for streamed content. */
+/* Atomic writer for streamed content. A path that names a device, FIFO or
+ * socket (/dev/null, /dev/stdout, a pipe) is written in place: renaming a
+ * file over it would replace the host's device node. A symlink to a regular
+ * file is followed, so the link stays and its target is replaced. */
 struct fs_atomic {
 	FILE *f;
 	char *path;
-	char *tmp;
+	char *tmp; /* NULL in direct mode */
+	bool direct;
 };
 int fs_atomic_open(struct fs_atomic *a, const char *path, struct err *e);
 int fs_atomic_commit(struct fs_atomic *a, int mode, struct err *e); /* fsync+rename, frees */

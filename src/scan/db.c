@@ -501,6 +501,14 @@ int vdb_build(const char *out_path, const struct vdb_build_opts *o, struct vdb_s
 	int r = -1;
 
 	memset(st, 0, sizeof(*st));
+	/* The database is renamed into place: never over a device or a pipe. */
+	{
+		struct stat ost;
+
+		if (stat(out_path, &ost) == 0 && !S_ISREG(ost.st_mode))
+			return err_set(e, ERR_USAGE, "%s: not a regular file (the database is written as a file)",
+				       out_path);
+	}
 	b.st = st;
 	b.sources = cJSON_CreateArray();
 	tmp = xasprintf_e(e, "%s.tmp.%d", out_path, (int)getpid());

@@ -110,6 +110,13 @@ expect_exit 4 "registry down" "$BOSUN" inspect --retries 1 "127.0.0.1:$port/x/y:
 expect_out "names the registry" "127.0.0.1:$port"
 expect_exit 4 "push to a registry that is down" "$BOSUN" -q copy --retries 1 "oci:$W/good:1.0" "127.0.0.1:$port/x/y:1"
 
+# Output files that are devices are written in place, never replaced.
+expect_exit 0 "--digest-file /dev/null" "$BOSUN" -q copy --digest-file /dev/null "oci:$W/good:1.0" "oci:$W/devnull:1.0"
+[ -c /dev/null ] && ok "/dev/null is still a device" || fail "/dev/null is still a device"
+expect_exit 0 "--digest-file /dev/stdout" "$BOSUN" -q copy --digest-file /dev/stdout "oci:$W/good:1.0" "oci:$W/devout:1.0"
+[ "$(printf '%s\n' "$OUT" | grep -c "$IMG_MANIFEST_DIGEST")" -eq 2 ] && ok "digest written through /dev/stdout" || fail "digest written through /dev/stdout" "$OUT"
+[ -L /dev/stdout ] && ok "/dev/stdout is still a link" || fail "/dev/stdout is still a link"
+
 # Progress: plain lines in CI logs, bars redrawn in place on a terminal,
 # nothing with -q.
 expect_exit 0 "copy with plain progress" env BOSUN_PROGRESS=plain "$BOSUN" copy "oci:$W/good:1.0" "oci:$W/prog1:1.0"

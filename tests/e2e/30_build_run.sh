@@ -173,4 +173,28 @@ check "push the cached build" skopeo copy --dest-tls-verify=false oci:"$T/c2":bu
 expect_exit 0 "warm build gives a runnable image" bud_run "docker://$REG/app:cached" 'cat /srv/app/msg'
 expect_out "cached image has the content" '^built:default$'
 
+# A changed source file is a miss for its COPY and what follows.
+echo changed >"$C/a.txt"
+expect_exit 0 "build after changing a.txt" "$BOSUN" build --cache-dir "$CD" --build-arg BASE="oci:$T/base:latest" \
+    --secret id=tok,src="$T/token" --output oci:"$T/c3" "$C"
+expect_out "COPY *.txt misses after the change" 'COPY \*\.txt \./ \(cache miss\)'
+expect_out "steps before it still hit" 'COPY --from=builder /out/ \./ \(cache hit\)'
+check "push the rebuilt image" skopeo copy --dest-tls-verify=false oci:"$T/c3":build docker://"$REG"/app:changed
+expect_exit 0 "rebuilt image has the new content" bud_run "docker://$REG/app:changed" 'cat /srv/app/a.txt'
+expect_out "new content of a.txt" '^changed$'
+
+# --cache-repo: a second agent with an empty local cache reuses every step.
+expect_exit 0 "build populating --cache-repo" "$BOSUN" build --cache-repo "$REG/buildcache" \
+    --build-arg BASE="oci:$T/base:latest" --secret id=tok,src="$T/token" --output oci:"$T/cr1" "$C"
+expect_out "first agent misses" 'cache miss'
+expect_exit 0 "cache tags are in the registry" skopeo list-tags --tls-verify=false docker://"$REG/buildcache"
+expect_out "cache tags are named by step key" 'bosun-cache-[0-9a-f]{64}'
+expect_exit 0 "second agent, no local cache" "$BOSUN" build --cache-repo "$REG/buildcache" \
+    --build-arg BASE="oci:$T/base:latest" --secret id=tok,src="$T/token" --output oci:"$T/cr2" "$C"
+REPO2="$OUT"
+expect_no_out "second agent has no miss" 'cache miss'
+check "second agent hit every step" test "$(grep -c '(cache hit)' <<<"$REPO2")" = "$(grep -c '^step ' <<<"$REPO2")"
+check "same layers from the repo cache" test "$(skopeo inspect oci:"$T/cr1":build | grep -A20 Layers | grep sha256 | sort | md5sum)" = \
+    "$(skopeo inspect oci:"$T/cr2":build | grep -A20 Layers | grep sha256 | sort | md5sum)"
+
 finish

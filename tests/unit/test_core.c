@@ -131,6 +131,36 @@ TEST(fs_atomic_and_rm)
 	free(dir);
 }
 
+/* Writing "atomically" to a device must not rename a file over it. */
+TEST(fs_atomic_special_files)
+{
+	struct err e = ERR_INIT;
+	struct stat st;
+	char *dir = fs_mkdtemp("bosun-test", &e), *target, *link;
+
+	CHECK_INT(fs_write_atomic("/dev/null", "x", 1, 0644, &e), 0);
+	CHECK_INT(stat("/dev/null", &st), 0);
+	CHECK(S_ISCHR(st.st_mode));
+	CHECK_INT(fs_write_atomic("/", "x", 1, 0644, &e), -1);
+	target = fs_join(dir, "target");
+	link = fs_join(dir, "link");
+	CHECK_INT(fs_write_atomic(target, "old", 3, 0644, &e), 0);
+	CHECK_INT(symlink(target, link), 0);
+	CHECK_INT(fs_write_atomic(link, "new", 3, 0644, &e), 0);
+	CHECK_INT(lstat(link, &st), 0);
+	CHECK(S_ISLNK(st.st_mode));
+	{
+		struct buf b __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+
+		CHECK_INT(fs_read_file(target, &b, 10, &e), 0);
+		CHECK_STR(b.data, "new");
+	}
+	CHECK_INT(fs_rm_rf(dir, &e), 0);
+	free(target);
+	free(link);
+	free(dir);
+}
+
 TEST(fs_read_missing)
 {
 	struct err e = ERR_INIT;
@@ -161,6 +191,7 @@ int main(void)
 	RUN(base64_round);
 	RUN(sha256_vectors);
 	RUN(fs_atomic_and_rm);
+	RUN(fs_atomic_special_files);
 	RUN(fs_read_missing);
 	RUN(sizes);
 	return test_done();
