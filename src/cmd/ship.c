@@ -33,6 +33,7 @@ static const char help[] =
 	"  --network host|none        network for RUN (default host)\n"
 	"  --compression gzip|zstd    layer compression (default gzip)\n"
 	"  --cache-dir DIR            layer cache directory\n"
+	"  --cache-repo REF           registry repository for the layer cache\n"
 	"  --output DEST              also write the image to oci:DIR[:TAG] or docker-archive:FILE\n"
 	"  --no-push                  do not push (the image goes only to --output)\n"
 	"Scan and policy options (as for bosun scan):\n"
@@ -259,8 +260,7 @@ int cmd_ship(int argc, char **argv, struct err *e)
 				return cmd_usage_error(e, "ship", "--compression %s: expected gzip or zstd", optarg);
 			break;
 		case O_CACHE_DIR: o.build.cache_dir = optarg; break;
-		case O_CACHE_REPO:
-			return cmd_usage_error(e, "ship", "--cache-repo is not implemented yet; use --cache-dir");
+		case O_CACHE_REPO: o.build.cache_repo = optarg; break;
 		case O_OUTPUT: o.output = optarg; break;
 		case O_NOPUSH: o.no_push = true; break;
 		case O_DB: o.db = optarg; break;

@@ -165,6 +165,13 @@ expect_exit 1 "bosun verify refuses the unsigned push" "$BOSUN" verify --key k.p
 expect_exit 0 "--no-push --output" "$BOSUN" ship --no-push --output "oci:$W/out:1" --db vuln.db --report-dir rep-np clean
 check "the layout holds the image" "$BOSUN" inspect "oci:$W/out:1"
 
+# ---- --cache-repo: the second run reuses the first one's steps through the registry
+"$BOSUN" ship -t "$REG/app/cached:1" --cache-repo "$REG/cache/app" --db vuln.db --report-dir rep-c1 clean >/dev/null 2>&1
+expect_exit 0 "--cache-repo" "$BOSUN" ship -t "$REG/app/cached:2" --cache-repo "$REG/cache/app" --db vuln.db --report-dir rep-c2 clean
+jq_ rep-c2/results.json 'd["stages"]["build"]["details"]' | grep -Eq '^([1-9][0-9]*) steps?, \1 cached$' \
+    && jq_ rep-c1/results.json 'd["stages"]["build"]["details"]' | grep -q ', 0 cached$' \
+    && ok "--cache-repo: the first run built, the second came from the cache" || fail "--cache-repo: cached step" "$(jq_ rep-c2/results.json 'd["stages"]["build"]')"
+
 # ---- CI outputs from a real run
 OUT=$(TF_BUILD=True "$BOSUN" ship -t "$REG/app/clean:2" --db vuln.db --key k.key --report-dir rep-az clean 2>/dev/null) && RC=0 || RC=$?
 printf '%s\n' "$OUT" >az.log
