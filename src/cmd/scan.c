@@ -11,11 +11,12 @@
 #include "core/util.h"
 #include "report/report.h"
 #include "scan/db.h"
+#include "scan/dbsync.h"
 #include "scan/findings.h"
 #include "scan/inventory.h"
 
 static const char help[] =
-	"usage: bosun scan --db FILE [OPTIONS] TARGET\n\n"
+	"usage: bosun scan [--db FILE] [OPTIONS] TARGET\n\n"
 	"Scan an image or root file system for known vulnerabilities.\n\n"
 	"Targets:\n"
 	"  REGISTRY/REPO[:TAG][@DIGEST]   an image in a registry (layers fetched into the cache dir)\n"
@@ -23,9 +24,11 @@ static const char help[] =
 	"  docker-archive:FILE            a 'docker save' tarball\n"
 	"  dir:ROOTFS                     a plain root file system\n\n"
 	"Options:\n"
-	"  --db FILE               the vulnerability database (bosun db build)\n"
+	"  --db FILE               the vulnerability database (default: the one 'bosun db update'\n"
+	"                          keeps in CACHE/db/vuln.db)\n"
 	"  --db-max-age DURATION   refuse a database older than this (default 7d; 0 disables; s/m/h/d)\n"
-	"  --skip-db-update        never touch the network for the database (always true with --db)\n"
+	"  --skip-db-update        never touch the network for the database (scan never downloads it:\n"
+	"                          run 'bosun db update' before; accepted for CI scripts)\n"
 	"  --severity LIST         report only these severities (e.g. HIGH,CRITICAL)\n"
 	"  --fail-on SEVERITY      exit 1 when a reported finding is at or above SEVERITY\n"
 	"  --unknown-as SEVERITY   treat findings without a rating as SEVERITY for --fail-on\n"
@@ -104,7 +107,8 @@ int cmd_scan(int argc, char **argv, struct err *e)
 	const char *outs[MAXOUT];
 	int nout = 0, pending_fmt = -1, c, r = -1, failing;
 	long long max_age = 7 * 86400;
-	bool no_cache = false;
+	bool no_cache = false, cached_db = false;
+	char age_text[32] = "7d";
 	struct vdb *db = NULL;
 	struct inventory inv = { 0 };
 	struct scan_result res = { 0 };
@@ -154,6 +158,7 @@ int cmd_scan(int argc, char **argv, struct err *e)
 			pending_fmt = -1;
 			break;
 		case O_AGE:
+			snprintf(age_text, sizeof(age_text), "%s", optarg);
 			if (parse_age(optarg, &max_age) < 0)
 				return cmd_usage_error(e, "scan", "bad --db-max-age \"%s\" (e.g. 7d, 12h, 0)", optarg);
 			break;
@@ -173,20 +178,34 @@ int cmd_scan(int argc, char **argv, struct err *e)
 		fmts[nout] = pending_fmt, outs[nout++] = NULL;
 	if (argc - optind != 1)
 		return cmd_usage_error(e, "scan", "expected one TARGET");
-	if (!dbpath)
-		return cmd_usage_error(e, "scan", "no database: give --db FILE (see 'bosun db build')");
+	if (!dbpath) {
+		/* the database `bosun db update` / `db pull` keep in the cache; scan itself never downloads */
+		char *root = bosun_cache_dir(cache, e);
+
+		dbv = root ? vdb_cached_path(root, e) : NULL;
+		free(root);
+		if (!dbv)
+			return -1;
+		if (!fs_exists(dbv)) {
+			err_set(e, ERR_INPUT, "no vulnerability database at %s: run 'bosun db update' (or give --db FILE)", dbv);
+			free(dbv);
+			return -1;
+		}
+		dbpath = dbv;
+		cached_db = true;
+	}
 	if (!pol.ignore_file && fs_exists(".bosunignore"))
 		pol.ignore_file = ".bosunignore";
 	pol.vex = vex, pol.n_vex = n_vex;
 	pol.today = (long long)(time(NULL) / 86400);
 	if (vdb_open(&db, dbpath, e) < 0)
-		return -1;
+		goto out;
 	if (max_age > 0) {
 		int64_t built = vdb_built_time(db);
 
 		if (built < 0 || (long long)time(NULL) - built > max_age) {
-			err_set(e, ERR_INPUT, "database %s is older than --db-max-age (%lld days); update it or pass --db-max-age 0",
-				dbpath, max_age / 86400);
+			err_set(e, ERR_INPUT, "database %s is older than --db-max-age (%s); %s or pass --db-max-age 0", dbpath,
+				age_text, cached_db ? "run 'bosun db update'" : "rebuild it ('bosun db build')");
 			goto out;
 		}
 	}
@@ -210,6 +229,7 @@ int cmd_scan(int argc, char **argv, struct err *e)
 		goto out;
 	if (res.warnings)
 		fprintf(stderr, "%s", res.warnings);
+	free(dbv);
 	dbv = vdb_meta(db, "built");
 	{
 		struct report_in in = { &inv, &res, pol.fail_on, dbv, BOSUN_VERSION,
