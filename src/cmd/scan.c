@@ -38,8 +38,11 @@ static const char help[] =
 	"  --base LOCATION         the base image: layers shared with it are marked as from the base\n"
 	"  --format FMT            table (default), json, sarif, cyclonedx, junit, markdown\n"
 	"  -o, --output FILE       write the preceding --format to FILE (repeatable as pairs)\n"
-	"  --cache-dir DIR         where registry layers are kept (default $XDG_CACHE_HOME/bosun)\n"
-	"  --no-cache              fetch registry layers into a temporary directory\n" REG_OPTS_HELP "\n"
+	"  --cache-dir DIR         cache root: per-layer inventories and the database (default\n"
+	"                          $XDG_CACHE_HOME/bosun, else ~/.cache/bosun)\n"
+	"  --no-cache              read every layer, use and write no inventory cache\n"
+	"  --cache-max-size SIZE   cap of the inventory cache, least recently used evicted\n"
+	"                          (default 512M; K, M, G)\n" REG_OPTS_HELP "\n"
 	"Examples:\n"
 	"  bosun scan --db vuln.db --fail-on HIGH oci:./out:1.0\n"
 	"  bosun scan --db vuln.db --format junit -o scan.xml --format sarif -o scan.sarif app:1\n\n" EXIT_CODES_HELP;
@@ -81,9 +84,32 @@ static int parse_age(const char *s, long long *secs)
 	return 0;
 }
 
+static int parse_size(const char *s, int64_t *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	int shift = 0;
+
+	if (end == s || v <= 0)
+		return -1;
+	switch (*end) {
+	case 0: break;
+	case 'K': case 'k': shift = 10; break;
+	case 'M': case 'm': shift = 20; break;
+	case 'G': case 'g': shift = 30; break;
+	default: return -1;
+	}
+	if (*end && end[1] && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0)
+		return -1;
+	if (v > (INT64_MAX >> shift))
+		return -1;
+	*out = (int64_t)v << shift;
+	return 0;
+}
+
 int cmd_scan(int argc, char **argv, struct err *e)
 {
-	enum { O_DB = 3000, O_SEV, O_FAILON, O_UNK, O_UNFIXED, O_IGN, O_VEX, O_FMT, O_AGE, O_SKIP, O_CACHE, O_NOCACHE, O_BASE };
+	enum { O_DB = 3000, O_SEV, O_FAILON, O_UNK, O_UNFIXED, O_IGN, O_VEX, O_FMT, O_AGE, O_SKIP, O_CACHE, O_NOCACHE, O_BASE, O_CACHEMAX };
 	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
 					    { "db", required_argument, NULL, O_DB },
 					    { "severity", required_argument, NULL, O_SEV },
@@ -98,6 +124,7 @@ int cmd_scan(int argc, char **argv, struct err *e)
 					    { "skip-db-update", no_argument, NULL, O_SKIP },
 					    { "cache-dir", required_argument, NULL, O_CACHE },
 					    { "no-cache", no_argument, NULL, O_NOCACHE },
+					    { "cache-max-size", required_argument, NULL, O_CACHEMAX },
 					    { "base", required_argument, NULL, O_BASE },
 					    { NULL, 0, NULL, 0 } };
 	struct reg_cli rc = { 0 };
@@ -107,6 +134,7 @@ int cmd_scan(int argc, char **argv, struct err *e)
 	const char *outs[MAXOUT];
 	int nout = 0, pending_fmt = -1, c, r = -1, failing;
 	long long max_age = 7 * 86400;
+	int64_t cache_max = 0;
 	bool no_cache = false, cached_db = false;
 	char age_text[32] = "7d";
 	struct vdb *db = NULL;
@@ -165,6 +193,10 @@ int cmd_scan(int argc, char **argv, struct err *e)
 		case O_SKIP: break;
 		case O_CACHE: cache = optarg; break;
 		case O_NOCACHE: no_cache = true; break;
+		case O_CACHEMAX:
+			if (parse_size(optarg, &cache_max) < 0)
+				return cmd_usage_error(e, "scan", "bad --cache-max-size \"%s\" (e.g. 512M, 2G)", optarg);
+			break;
 		case O_BASE: base = optarg; break;
 		default:
 			v = cmd_reg_opt(&rc, c, optarg, "scan", e);
@@ -210,14 +242,13 @@ int cmd_scan(int argc, char **argv, struct err *e)
 		}
 	}
 	if (!cache && !no_cache) {
-		const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-
-		cache_def = x && *x ? xasprintf_e(e, "%s/bosun", x) : xasprintf_e(e, "%s/.cache/bosun", home ? home : "/tmp");
+		if (!(cache_def = bosun_cache_dir(NULL, e)))
+			goto out;
 		cache = cache_def;
 	}
 	{
 		struct reg_opts ro = { rc.creds, rc.cacert, rc.insecure, rc.parallel, rc.retries, NULL };
-		struct inv_opts io = { &ro, rc.platform, no_cache ? NULL : cache, base };
+		struct inv_opts io = { &ro, rc.platform, no_cache ? NULL : cache, cache_max, base };
 
 		if (inventory_scan(argv[optind], &io, &inv, e) < 0)
 			goto out;

@@ -21,36 +21,14 @@
 #include "registry/image.h"
 #include "registry/location.h"
 #include "scan/inventory.h"
+#include "scan/layercache.h"
 
-#define FILE_MAX (32u << 20)    /* a package database larger than this is refused */
+#define FILE_MAX (32u << 20)    /* a package database larger than this is refused (as in layercache.c) */
 #define JAR_MAX (256u << 20)    /* jars are opened in memory up to this size */
 #define GOINFO_MAX (256u << 10) /* bytes kept after the Go build info magic */
 
 static const char go_magic[] = "\xff Go buildinf:";
 #define GO_MAGIC_LEN 14
-
-/* A kept file: content of a needed file, or the build info of a Go binary. */
-struct kfile {
-	char *path;
-	struct buf data;
-	int layer;
-	bool goinfo;
-};
-
-struct fileset {
-	struct kfile *f;
-	size_t n, alloc;
-};
-
-static void fileset_free(struct fileset *fs)
-{
-	for (size_t i = 0; i < fs->n; i++) {
-		free(fs->f[i].path);
-		buf_free(&fs->f[i].data);
-	}
-	free(fs->f);
-	memset(fs, 0, sizeof(*fs));
-}
 
 static void fileset_remove_at(struct fileset *fs, size_t i)
 {
@@ -66,40 +44,14 @@ static void fileset_remove(struct fileset *fs, const char *path, bool tree, int 
 
 	for (size_t i = 0; i < fs->n;) {
 		const char *p = fs->f[i].path;
-		bool hit = strcmp(p, path) == 0 || (tree && (pl == 0 || (strncmp(p, path, pl) == 0 && p[pl] == '/')));
+		bool hit = strcmp(p, path) == 0 ||
+			   (tree && (pl == 0 || (strncmp(p, path, pl) == 0 && (p[pl] == '/' || (p[pl] == '!' && p[pl + 1] == '/')))));
 
 		if (hit && fs->f[i].layer < below_layer)
 			fileset_remove_at(fs, i);
 		else
 			i++;
 	}
-}
-
-static struct kfile *fileset_add(struct fileset *fs, const char *path, int layer, struct err *e)
-{
-	struct kfile *k;
-
-	if (fs->n == fs->alloc) {
-		size_t na = fs->alloc ? fs->alloc * 2 : 64;
-		struct kfile *nf = realloc(fs->f, na * sizeof(*nf));
-
-		if (!nf) {
-			err_set(e, ERR_INTERNAL, "out of memory");
-			return NULL;
-		}
-		fs->f = nf, fs->alloc = na;
-	}
-	k = &fs->f[fs->n];
-	memset(k, 0, sizeof(*k));
-	k->path = strdup(path);
-	if (!k->path) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		return NULL;
-	}
-	buf_init(&k->data, FILE_MAX);
-	k->layer = layer;
-	fs->n++;
-	return k;
 }
 
 /* Normalise a member name: no "./", no leading "/", no trailing "/". */
@@ -745,7 +697,9 @@ static la_ssize_t archive_rd(void *ctx, void *buf, size_t n)
 	return archive_read_data((struct archive *)ctx, buf, n);
 }
 
-static int read_layer(struct fileset *fs, const char *blob, const char *digest, int layer, long *seen, struct err *e)
+/* Read one layer into a record: kept files, whiteouts, and the hashes of
+ * every other path (what it hides below it). */
+static int read_layer(struct layer_rec *rec, const char *blob, const char *digest, int layer, struct err *e)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ent;
@@ -765,40 +719,67 @@ static int read_layer(struct fileset *fs, const char *blob, const char *digest, 
 	while ((rc = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
 		char path[4096];
 		const char *base;
+		bool dir = archive_entry_filetype(ent) == AE_IFDIR;
 
 		norm_path(archive_entry_pathname(ent) ? archive_entry_pathname(ent) : "", path, sizeof(path));
-		(*seen)++;
+		rec->files_seen++;
 		base = strrchr(path, '/');
 		base = base ? base + 1 : path;
 		if (str_starts(base, ".wh.")) {
 			char target[4096];
 			size_t dl = (size_t)(base - path);
 
-			if (strcmp(base, ".wh..wh..opq") == 0) {
+			if (strcmp(base, ".wh..wh..opq") == 0)
 				snprintf(target, sizeof(target), "%.*s", (int)(dl ? dl - 1 : 0), path);
-				fileset_remove(fs, target, true, layer);
-			} else {
+			else
 				snprintf(target, sizeof(target), "%.*s%s", (int)dl, path, base + 4);
-				fileset_remove(fs, target, true, layer);
-			}
+			if (!fileset_add(&rec->whiteouts, target, layer, e))
+				goto out;
 			continue;
 		}
 		/* anything at this path hides what lower layers had there */
-		fileset_remove(fs, path, archive_entry_filetype(ent) != AE_IFDIR, layer);
+		if (layer_rec_add_path(rec, path, dir, e) < 0)
+			goto out;
 		if (archive_entry_filetype(ent) != AE_IFREG)
 			continue;
-		if (keep_stream(fs, path, archive_entry_size(ent), (archive_entry_mode(ent) & 0111) != 0, layer, archive_rd,
-				a, e) < 0)
+		if (keep_stream(&rec->files, path, archive_entry_size(ent), (archive_entry_mode(ent) & 0111) != 0, layer,
+				archive_rd, a, e) < 0)
 			goto out;
 	}
 	if (rc != ARCHIVE_EOF) {
 		err_archive(e, ERR_INPUT, a, "layer %s: not a readable tar", short_d);
 		goto out;
 	}
+	layer_rec_seal(rec);
 	r = 0;
 out:
 	archive_read_free(a);
 	return r;
+}
+
+/* Lay one layer's record over what the lower layers left. */
+static int apply_layer(struct fileset *fs, struct layer_rec *rec, int layer, struct err *e)
+{
+	for (size_t i = 0; i < rec->whiteouts.n; i++)
+		fileset_remove(fs, rec->whiteouts.f[i].path, true, layer);
+	for (size_t i = 0; i < fs->n;) {
+		if (fs->f[i].layer < layer && layer_rec_hides(rec, fs->f[i].path))
+			fileset_remove_at(fs, i);
+		else
+			i++;
+	}
+	/* move the kept files over */
+	for (size_t i = 0; i < rec->files.n; i++) {
+		struct kfile *k = fileset_add(fs, "", layer, e);
+
+		if (!k)
+			return -1;
+		free(k->path);
+		*k = rec->files.f[i];
+		k->layer = layer;
+	}
+	rec->files.n = 0;
+	return 0;
 }
 
 static la_ssize_t fd_rd(void *ctx, void *buf, size_t n)
@@ -966,7 +947,8 @@ static int scan_image(const struct location *loc, const struct inv_opts *o, stru
 	struct reg_client *rc = NULL;
 	struct oci_desc top = { 0 };
 	struct oci_manifest m = { 0 };
-	char *tmpdir = NULL, *blobdir = NULL;
+	char *tmpdir = NULL, *blobdir = NULL, *lcdir = NULL;
+	struct lcache lc = { 0 };
 	int r = -1;
 
 	if (loc->kind == LOC_OCI) {
@@ -1004,35 +986,69 @@ static int scan_image(const struct location *loc, const struct inv_opts *o, stru
 		}
 		inv->n_base = nb;
 	}
+	if (o->cache_dir && !(lcdir = xasprintf_e(e, "%s/inventory", o->cache_dir)))
+		goto out;
+	lc.dir = lcdir, lc.max = o->cache_max;
 	if (src) {
-		/* registry: fetch the layers into the cache first, then stream them */
+		/* registry: fetch the layers the cache does not know into a
+		 * temporary directory (verified), then stream them */
 		struct fetch_ctx fc;
+		struct oci_desc *need = calloc(m.n_layers + 1, sizeof(*need));
+		size_t nn = 0;
+		int fr;
 
-		if (o->cache_dir)
-			blobdir = xasprintf_e(e, "%s/layers", o->cache_dir);
-		else
-			blobdir = tmpdir = fs_mkdtemp("bosun-scan", e);
-		if (!blobdir || fs_mkdir_p(blobdir, 0755, e) < 0)
+		if (!need) {
+			err_set(e, ERR_INTERNAL, "out of memory");
 			goto out;
-		if (!o->cache_dir)
-			blobdir = strdup(tmpdir);
+		}
+		for (size_t i = 0; i < m.n_layers; i++)
+			if (!lcdir || !lcache_has(&lc, m.layers[i].digest))
+				need[nn++] = m.layers[i];
+		blobdir = tmpdir = fs_mkdtemp("bosun-scan", e);
 		fc.dir = blobdir;
-		if (reg_open(&rc, &loc->ref, o->ro, false, e) < 0 ||
-		    reg_fetch_blobs(rc, m.layers, m.n_layers, fetch_path, fetch_skip, &fc, e) < 0)
+		fr = !blobdir || reg_open(&rc, &loc->ref, o->ro, false, e) < 0 ||
+		     (nn && reg_fetch_blobs(rc, need, nn, fetch_path, fetch_skip, &fc, e) < 0);
+		free(need); /* shallow copies */
+		if (fr)
 			goto out;
 	}
 	for (size_t i = 0; i < m.n_layers; i++) {
-		char *p = src ? fetch_path(&(struct fetch_ctx){ blobdir }, &m.layers[i]) : oci_layout_blob_path(l, m.layers[i].digest);
+		struct layer_rec rec = { 0 };
+		char sd[20];
+		int hit = 0;
 
-		if (!p) {
-			err_set(e, ERR_INPUT, "layer %zu: bad digest", i);
+		oci_digest_short(m.layers[i].digest, sd);
+		if (lcdir && (hit = lcache_get(&lc, m.layers[i].digest, (int)i, &rec, e)) < 0)
 			goto out;
-		}
-		if (read_layer(fs, p, m.layers[i].digest, (int)i, &inv->files_seen, e) < 0) {
+		if (hit) {
+			log_info("layer %s: cache hit (%zu kept files)", sd, rec.files.n);
+		} else {
+			char *p = src ? fetch_path(&(struct fetch_ctx){ blobdir }, &m.layers[i])
+				      : oci_layout_blob_path(l, m.layers[i].digest);
+
+			if (!p) {
+				err_set(e, ERR_INPUT, "layer %zu: bad digest", i);
+				goto out;
+			}
+			log_info("layer %s: reading", sd);
+			if (read_layer(&rec, p, m.layers[i].digest, (int)i, e) < 0) {
+				free(p);
+				layer_rec_free(&rec);
+				goto out;
+			}
 			free(p);
+			if (lcdir && lcache_put(&lc, m.layers[i].digest, &rec, e) < 0) {
+				/* a cache that cannot be written costs time, not the scan */
+				log_warn("layer cache: %s", e->msg);
+				err_clear(e);
+			}
+		}
+		inv->files_seen += rec.files_seen;
+		if (apply_layer(fs, &rec, (int)i, e) < 0) {
+			layer_rec_free(&rec);
 			goto out;
 		}
-		free(p);
+		layer_rec_free(&rec);
 	}
 	r = 0;
 out:
@@ -1047,8 +1063,7 @@ out:
 		fs_rm_rf(tmpdir, &e2);
 		free(tmpdir);
 	}
-	if (blobdir != tmpdir)
-		free(blobdir);
+	free(lcdir);
 	return r;
 }
 

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "core/err.h"
 #include "registry/registry.h"
 
@@ -42,7 +43,8 @@ struct inventory {
 struct inv_opts {
 	const struct reg_opts *ro;
 	const char *platform;  /* "os/arch" or NULL */
-	const char *cache_dir; /* where registry layers are fetched to; NULL = a temp dir */
+	const char *cache_dir; /* cache root: per-layer inventories in DIR/inventory; NULL = no cache */
+	int64_t cache_max;     /* bytes for the inventory cache; 0 = the default (512 MiB) */
 	const char *base;      /* location of the base image, or NULL */
 };
 
