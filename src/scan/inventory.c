@@ -905,16 +905,14 @@ static bool fetch_skip(void *ctx, const struct oci_desc *d)
 	return have;
 }
 
-/* Layer digests of the base image, to mark which of ours came from it. */
-static size_t count_base(const struct oci_manifest *m, const struct inv_opts *o, struct err *e)
+/* Layer digests of the base image, to mark which of ours came from it:
+ * the leading layers the two manifests share. */
+static size_t count_base(const struct oci_manifest *m, const char *base, const struct inv_opts *o, struct err *e)
 {
 	struct location bl;
-	struct inventory tmp = { 0 };
 	size_t n = 0;
 
-	if (!o->base)
-		return 0;
-	if (location_parse(&bl, o->base, e) < 0)
+	if (location_parse(&bl, base, e) < 0)
 		return (size_t)-1;
 	{
 		struct image_src *src = NULL;
@@ -935,8 +933,51 @@ static size_t count_base(const struct oci_manifest *m, const struct inv_opts *o,
 		image_src_close(src);
 	}
 	location_free(&bl);
-	(void)tmp;
 	return n;
+}
+
+/* name (+ "@digest") from a JSON object of annotations or labels, under
+ * either pair of keys. */
+static char *base_from_json(const char *json, const char *name_key, const char *digest_key)
+{
+	cJSON *j = json ? cJSON_Parse(json) : NULL;
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, name_key), *d = cJSON_GetObjectItemCaseSensitive(j, digest_key);
+	char *r = NULL;
+
+	if (cJSON_IsString(n) && *n->valuestring && strlen(n->valuestring) < 512) {
+		if (cJSON_IsString(d) && oci_digest_valid(d->valuestring) && !strchr(n->valuestring, '@'))
+			r = xasprintf_e(NULL, "%s@%s", n->valuestring, d->valuestring);
+		else
+			r = strdup(n->valuestring);
+	}
+	cJSON_Delete(j);
+	return r;
+}
+
+/* The base image the image names itself: manifest annotations
+ * org.opencontainers.image.base.name/.digest, else the same keys or Azure's
+ * image.base.ref.name/image.base.digest as config labels. */
+static char *base_from_image(struct image_src *src, struct oci_layout *l, const struct oci_manifest *m)
+{
+	struct buf b = BUF_INIT;
+	struct err e2 = ERR_INIT;
+	struct oci_config cfg = { 0 };
+	char *r = base_from_json(m->annotations_json, "org.opencontainers.image.base.name",
+				 "org.opencontainers.image.base.digest");
+
+	if (r || !m->config.digest)
+		return r;
+	if ((src ? image_src_blob_buf(src, &m->config, &b, BUF_CAP_MANIFEST, &e2)
+		 : oci_layout_read_blob(l, m->config.digest, &b, BUF_CAP_MANIFEST, &e2)) == 0 &&
+	    oci_config_parse(&cfg, b.data, b.len, &e2) == 0) {
+		r = base_from_json(cfg.labels_json, "org.opencontainers.image.base.name",
+				   "org.opencontainers.image.base.digest");
+		if (!r)
+			r = base_from_json(cfg.labels_json, "image.base.ref.name", "image.base.digest");
+	}
+	oci_config_free(&cfg);
+	buf_free(&b);
+	return r;
 }
 
 static int scan_image(const struct location *loc, const struct inv_opts *o, struct inventory *inv, struct fileset *fs,
@@ -977,14 +1018,27 @@ static int scan_image(const struct location *loc, const struct inv_opts *o, stru
 		}
 		inv->n_layers++;
 	}
-	{
-		size_t nb = count_base(&m, o, e);
+	if (o->base) {
+		size_t nb = count_base(&m, o->base, o, e);
 
 		if (nb == (size_t)-1) {
 			err_prefix(e, "base image %s", o->base);
 			goto out;
 		}
 		inv->n_base = nb;
+		inv->base = strdup(o->base);
+	} else if ((inv->base = base_from_image(src, l, &m))) {
+		/* named by the image: best effort, the scan does not depend on it */
+		struct err e2 = ERR_INIT;
+		size_t nb = count_base(&m, inv->base, o, &e2);
+
+		if (nb == (size_t)-1) {
+			log_warn("base image %s (from the image's annotations) not resolved: %s", inv->base, e2.msg);
+			inv->n_base = 0;
+		} else {
+			log_info("base image %s: the first %zu layer%s", inv->base, nb, nb == 1 ? "" : "s");
+			inv->n_base = nb;
+		}
 	}
 	if (o->cache_dir && !(lcdir = xasprintf_e(e, "%s/inventory", o->cache_dir)))
 		goto out;
@@ -1102,5 +1156,6 @@ void inventory_free(struct inventory *inv)
 	free(inv->layers);
 	free(inv->digest);
 	free(inv->target);
+	free(inv->base);
 	memset(inv, 0, sizeof(*inv));
 }

@@ -37,6 +37,7 @@ struct inventory {
 	char **layers;      /* layer digests */
 	size_t n_layers;
 	size_t n_base;      /* the first n_base layers belong to the base image */
+	char *base;         /* the base image (--base, or named by the image's annotations/labels), or NULL */
 	long files_seen;
 };
 
