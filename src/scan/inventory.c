@@ -22,6 +22,7 @@
 #include "registry/location.h"
 #include "scan/inventory.h"
 #include "scan/layercache.h"
+#include "scan/rpmdb.h"
 
 #define FILE_MAX (32u << 20)    /* a package database larger than this is refused (as in layercache.c) */
 #define JAR_MAX (256u << 20)    /* jars are opened in memory up to this size */
@@ -83,7 +84,8 @@ static bool needed(const char *p)
 	static const char *const exact[] = { "etc/os-release", "usr/lib/os-release", "etc/debian_version",
 					     "etc/alpine-release", "etc/redhat-release", "etc/centos-release",
 					     "etc/fedora-release", "etc/system-release", "var/lib/dpkg/status",
-					     "lib/apk/db/installed" };
+					     "lib/apk/db/installed", "var/lib/rpm/rpmdb.sqlite",
+					     "usr/lib/sysimage/rpm/rpmdb.sqlite" };
 	const char *base = strrchr(p, '/');
 
 	base = base ? base + 1 : p;
@@ -340,6 +342,46 @@ static int cat_apk(struct inventory *inv, const struct kfile *k, struct err *e)
 	return 0;
 }
 
+struct rpm_ctx {
+	struct inventory *inv;
+	const struct kfile *k;
+};
+
+static int rpm_one(void *ctx, const struct rpm_pkg *p, struct err *e)
+{
+	struct rpm_ctx *c = ctx;
+	char ver[300], src[256] = "", srcver[256] = "";
+
+	/* gpg-pubkey entries are keys, not software */
+	if (strcmp(p->name, "gpg-pubkey") == 0)
+		return 0;
+	if (p->epoch > 0)
+		snprintf(ver, sizeof(ver), "%lld:%s%s%s", (long long)p->epoch, p->version, p->release[0] ? "-" : "", p->release);
+	else
+		snprintf(ver, sizeof(ver), "%s%s%s", p->version, p->release[0] ? "-" : "", p->release);
+	/* the source rpm carries no epoch: the binary's applies */
+	if (p->sourcerpm[0] && rpm_split_srpm(p->sourcerpm, src, sizeof(src), srcver, sizeof(srcver)) == 0 && p->epoch > 0) {
+		char tmp[256];
+
+		snprintf(tmp, sizeof(tmp), "%lld:%s", (long long)p->epoch, srcver);
+		snprintf(srcver, sizeof(srcver), "%s", tmp);
+	}
+	return add_pkg(c->inv, "rpm", c->inv->os.ecosystem, p->name, ver, src, srcver[0] ? srcver : ver, c->k->path,
+		       c->k->layer, e);
+}
+
+static int cat_rpm(struct inventory *inv, const struct kfile *k, struct err *e)
+{
+	struct rpm_ctx c = { inv, k };
+	long skipped = 0;
+
+	if (rpmdb_sqlite_read(k->data.data, k->data.len, rpm_one, &c, &skipped, e) < 0)
+		return -1;
+	if (skipped)
+		log_warn("%s: %ld damaged package header%s skipped", k->path, skipped, skipped == 1 ? "" : "s");
+	return 0;
+}
+
 static int cat_go(struct inventory *inv, const struct kfile *k, struct err *e)
 {
 	const unsigned char *p = (const unsigned char *)k->data.data, *end = p + k->data.len;
@@ -551,6 +593,16 @@ static void detect_os(struct inventory *inv, const struct fileset *fs)
 		snprintf(os->ecosystem, sizeof(os->ecosystem), "Alpine:v%.*s", n, os->version_id);
 	} else if (strcmp(os->id, "ubuntu") == 0)
 		snprintf(os->ecosystem, sizeof(os->ecosystem), "Ubuntu:%s", os->version_id);
+	else if (strcmp(os->id, "rocky") == 0 || strcmp(os->id, "almalinux") == 0 || strcmp(os->id, "rhel") == 0)
+		/* OSV: "Rocky Linux:9", "AlmaLinux:9", Red Hat by major version */
+		snprintf(os->ecosystem, sizeof(os->ecosystem), "%s:%.*s",
+			 os->id[0] == 'r' && os->id[1] == 'o' ? "Rocky Linux" : os->id[0] == 'a' ? "AlmaLinux" : "Red Hat",
+			 (int)strcspn(os->version_id, "."), os->version_id);
+	else if (strcmp(os->id, "mariner") == 0 || strcmp(os->id, "azurelinux") == 0)
+		snprintf(os->ecosystem, sizeof(os->ecosystem), "%s:%s", os->id[0] == 'm' ? "Mariner" : "Azure Linux",
+			 os->version_id);
+	else if (strcmp(os->id, "opensuse-leap") == 0)
+		snprintf(os->ecosystem, sizeof(os->ecosystem), "openSUSE:Leap %s", os->version_id);
 	else if (os->id[0])
 		snprintf(os->ecosystem, sizeof(os->ecosystem), "%s:%s", os->id, os->version_id);
 }
@@ -570,6 +622,8 @@ static int catalog(struct inventory *inv, const struct fileset *fs, struct err *
 			r = cat_dpkg(inv, k, e);
 		else if (strcmp(k->path, "lib/apk/db/installed") == 0)
 			r = cat_apk(inv, k, e);
+		else if (strcmp(base, "rpmdb.sqlite") == 0)
+			r = cat_rpm(inv, k, e);
 		else if (strcmp(base, "METADATA") == 0 || strcmp(base, "PKG-INFO") == 0 || str_ends(k->path, ".egg-info"))
 			r = cat_python(inv, k, e);
 		else if (strcmp(base, "package.json") == 0)
