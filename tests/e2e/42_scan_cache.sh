@@ -4,7 +4,7 @@
 # through the cache, concurrent scans share it safely, damaged entries are
 # re-read, and the size cap evicts the least recently used entries.
 set -u
-. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/registry.sh"
 
 T=$(tmpdir_new cache)
 export XDG_CACHE_HOME="$T/xdg"
@@ -107,5 +107,18 @@ tot=$(cat "$XDG_CACHE_HOME"/bosun/inventory/*.inv 2>/dev/null | wc -c)
 summary "$T/cap.json" | cmp -s - "$T/nocache.sum" && ok "result unaffected by eviction" || fail "cap result differs"
 check "generous cap keeps all" $S --cache-max-size 64M -o "$T/cap2.json" "oci:$T/img:1"
 [ "$(ls "$XDG_CACHE_HOME"/bosun/inventory/*.inv | wc -l)" -eq 3 ] && ok "64M cap keeps all 3 entries" || fail "entries evicted under 64M"
+# registry image: a warm scan downloads no layer (the blobs are deleted from
+# the registry's storage after the first scan)
+export XDG_CACHE_HOME="$T/xdg4"
+registry_start_open
+mkdir -p "$T/tmp"; export TMPDIR="$T/tmp"
+check "push the image" "$BOSUN" copy "oci:$T/img:1" "$REG/cache/app:1"
+check "first registry scan" $S -o "$T/reg1.json" "$REG/cache/app:1"
+for d in $(cat "$T/layers.txt"); do rm -f "$REG_DIR/data/docker/registry/v2/blobs/sha256/${d:0:2}/$d/data"; done
+expect_exit 0 "warm registry scan with the layer blobs gone from the registry" $S -o "$T/reg2.json" "$REG/cache/app:1"
+summary "$T/reg2.json" | cmp -s - "$T/nocache.sum" && ok "warm registry scan: right result without downloading layers" || fail "warm registry result"
+OUT=$($S --no-cache -o /dev/null "$REG/cache/app:1" 2>&1); RC=$?
+[ "$RC" -eq 4 ] || [ "$RC" -eq 3 ] && ok "--no-cache must download them and fails ($RC)" || fail "--no-cache registry scan exit $RC" "$OUT"
+ls "$TMPDIR" | grep -q . && fail "temporary layer directory left behind" || ok "no temporary layer directory left"
 expect_exit 2 "bad --cache-max-size is a usage error" $S --cache-max-size lots "oci:$T/img:1"
 finish
