@@ -84,7 +84,7 @@ static bool needed(const char *p)
 	static const char *const exact[] = { "etc/os-release", "usr/lib/os-release", "etc/debian_version",
 					     "etc/alpine-release", "etc/redhat-release", "etc/centos-release",
 					     "etc/fedora-release", "etc/system-release", "var/lib/dpkg/status",
-					     "lib/apk/db/installed", "var/lib/rpm/rpmdb.sqlite",
+					     "lib/apk/db/installed", "var/lib/rpm/rpmdb.sqlite", "var/lib/rpm/Packages",
 					     "usr/lib/sysimage/rpm/rpmdb.sqlite" };
 	const char *base = strrchr(p, '/');
 
@@ -375,7 +375,8 @@ static int cat_rpm(struct inventory *inv, const struct kfile *k, struct err *e)
 	struct rpm_ctx c = { inv, k };
 	long skipped = 0;
 
-	if (rpmdb_sqlite_read(k->data.data, k->data.len, rpm_one, &c, &skipped, e) < 0)
+	if ((str_ends(k->path, "/Packages") ? rpmdb_bdb_read : rpmdb_sqlite_read)(k->data.data, k->data.len, rpm_one, &c,
+										    &skipped, e) < 0)
 		return -1;
 	if (skipped)
 		log_warn("%s: %ld damaged package header%s skipped", k->path, skipped, skipped == 1 ? "" : "s");
@@ -622,7 +623,7 @@ static int catalog(struct inventory *inv, const struct fileset *fs, struct err *
 			r = cat_dpkg(inv, k, e);
 		else if (strcmp(k->path, "lib/apk/db/installed") == 0)
 			r = cat_apk(inv, k, e);
-		else if (strcmp(base, "rpmdb.sqlite") == 0)
+		else if (strcmp(base, "rpmdb.sqlite") == 0 || strcmp(k->path, "var/lib/rpm/Packages") == 0)
 			r = cat_rpm(inv, k, e);
 		else if (strcmp(base, "METADATA") == 0 || strcmp(base, "PKG-INFO") == 0 || str_ends(k->path, ".egg-info"))
 			r = cat_python(inv, k, e);

@@ -1,4 +1,5 @@
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +156,141 @@ out:
 	sqlite3_finalize(q);
 	sqlite3_close(s);
 	return rc;
+}
+
+/* ------------------------------------------------------------ BerkeleyDB */
+
+#define BDB_HASH_MAGIC 0x061561u
+enum { P_HASH_UNSORTED = 2, P_OVERFLOW = 7, P_HASHMETA = 8, P_HASH = 13 };
+enum { H_KEYDATA = 1, H_OFFPAGE = 3 };
+#define PAGE_HDR 26
+#define BDB_VALUE_MAX (16u << 20) /* one header blob */
+
+struct bdb {
+	const unsigned char *p;
+	size_t n, pagesize, npages;
+	bool swap;
+};
+
+static uint32_t bdb32(const struct bdb *b, const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return b->swap ? __builtin_bswap32(v) : v;
+}
+
+static uint16_t bdb16(const struct bdb *b, const unsigned char *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return b->swap ? __builtin_bswap16(v) : v;
+}
+
+/* Follow an overflow chain from pgno, collecting tlen bytes into *out (malloc'd). */
+static int bdb_overflow(const struct bdb *b, uint32_t pgno, uint32_t tlen, unsigned char **out)
+{
+	unsigned char *v;
+	size_t got = 0, hops = 0;
+
+	*out = NULL;
+	if (tlen == 0 || tlen > BDB_VALUE_MAX || !(v = malloc(tlen)))
+		return -1;
+	while (got < tlen) {
+		const unsigned char *pg;
+		size_t len;
+
+		/* a chain longer than the file has pages is a loop */
+		if (pgno == 0 || pgno >= b->npages || ++hops > b->npages)
+			goto bad;
+		pg = b->p + (size_t)pgno * b->pagesize;
+		if (pg[25] != P_OVERFLOW)
+			goto bad;
+		len = bdb16(b, pg + 22); /* hf_offset: bytes used on an overflow page */
+		if (len > b->pagesize - PAGE_HDR || len > tlen - got)
+			goto bad;
+		memcpy(v + got, pg + PAGE_HDR, len);
+		got += len;
+		pgno = bdb32(b, pg + 16);
+		if (len == 0)
+			goto bad;
+	}
+	*out = v;
+	return 0;
+bad:
+	free(v);
+	return -1;
+}
+
+int rpmdb_bdb_read(const void *db, size_t n, rpm_cb cb, void *ctx, long *skipped, struct err *e)
+{
+	struct bdb b = { db, n, 0, 0, false };
+	uint32_t magic;
+
+	*skipped = 0;
+	if (n < 512)
+		return err_set(e, ERR_INPUT, "not a BerkeleyDB file (%zu bytes)", n);
+	memcpy(&magic, b.p + 12, 4);
+	if (magic != BDB_HASH_MAGIC) {
+		if (__builtin_bswap32(magic) != BDB_HASH_MAGIC)
+			return err_set(e, ERR_INPUT, "not a BerkeleyDB hash database");
+		b.swap = true;
+	}
+	b.pagesize = bdb32(&b, b.p + 20);
+	if (b.pagesize < 512 || b.pagesize > 65536 || (b.pagesize & (b.pagesize - 1)) || b.p[25] != P_HASHMETA)
+		return err_set(e, ERR_INPUT, "BerkeleyDB: bad page size %zu or meta page", b.pagesize);
+	if (b.p[24] != 0)
+		return err_set(e, ERR_INPUT, "BerkeleyDB: encrypted databases are not supported");
+	b.npages = n / b.pagesize;
+	for (size_t pgno = 1; pgno < b.npages; pgno++) {
+		const unsigned char *pg = b.p + pgno * b.pagesize;
+		uint16_t entries;
+
+		if (pg[25] != P_HASH && pg[25] != P_HASH_UNSORTED)
+			continue;
+		entries = bdb16(&b, pg + 20);
+		if ((size_t)PAGE_HDR + (size_t)entries * 2 > b.pagesize) {
+			(*skipped)++;
+			continue;
+		}
+		/* entries alternate key, value; item i ends where item i-1 starts */
+		for (uint16_t i = 1; i < entries; i += 2) {
+			size_t off = bdb16(&b, pg + PAGE_HDR + 2 * i);
+			size_t end = bdb16(&b, pg + PAGE_HDR + 2 * (i - 1));
+			unsigned char *val = NULL;
+			const unsigned char *vp;
+			size_t vl;
+			struct rpm_pkg pkg;
+			struct err e2 = ERR_INIT;
+			int cr;
+
+			if (off >= b.pagesize || end > b.pagesize || end <= off) {
+				(*skipped)++;
+				continue;
+			}
+			if (pg[off] == H_OFFPAGE) {
+				if (off + 12 > b.pagesize ||
+				    bdb_overflow(&b, bdb32(&b, pg + off + 4), bdb32(&b, pg + off + 8), &val) < 0) {
+					(*skipped)++;
+					continue;
+				}
+				vp = val, vl = bdb32(&b, pg + off + 8);
+			} else if (pg[off] == H_KEYDATA) {
+				vp = pg + off + 1, vl = end - off - 1;
+			} else {
+				(*skipped)++; /* duplicates: rpm never writes them */
+				continue;
+			}
+			if (rpm_header_parse(vp, vl, &pkg, &e2) < 0) {
+				(*skipped)++;
+				free(val);
+				continue;
+			}
+			free(val);
+			if ((cr = cb(ctx, &pkg, e)) != 0)
+				return cr;
+		}
+	}
+	return 0;
 }

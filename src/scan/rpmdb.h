@@ -25,6 +25,12 @@ typedef int (*rpm_cb)(void *ctx, const struct rpm_pkg *p, struct err *e);
  * damaged headers. */
 int rpmdb_sqlite_read(const void *db, size_t n, rpm_cb cb, void *ctx, long *skipped, struct err *e);
 
+/* The BerkeleyDB hash file var/lib/rpm/Packages (rpm < 4.16: RHEL/CentOS
+ * 7 and 8, Amazon Linux 2): hash pages walked in file order, values
+ * (header blobs) taken inline or from their overflow page chains; either
+ * byte order. ERR_INPUT when the bytes are not a BerkeleyDB hash file. */
+int rpmdb_bdb_read(const void *db, size_t n, rpm_cb cb, void *ctx, long *skipped, struct err *e);
+
 /* "openssl-3.0.7-24.el9.src.rpm" -> name "openssl", version "3.0.7-24.el9". */
 int rpm_split_srpm(const char *srpm, char *name, size_t ncap, char *ver, size_t vcap);
 
