@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -145,7 +146,19 @@ int vdb_update(const struct vdb_update_opts *o, struct vdb_update_result *r, str
 		if (frc < 0)
 			goto out;
 	}
-	if (changed || o->force || !fs_exists(r->db_path)) {
+	/* a feed newer than the database (a build that failed after a download) also rebuilds */
+	{
+		struct stat dbs, zs;
+
+		if (stat(r->db_path, &dbs) < 0)
+			changed = true;
+		for (size_t i = 0; i < o->n_ecosystems && !changed; i++)
+			if (stat(zips[i], &zs) == 0 &&
+			    (zs.st_mtim.tv_sec > dbs.st_mtim.tv_sec ||
+			     (zs.st_mtim.tv_sec == dbs.st_mtim.tv_sec && zs.st_mtim.tv_nsec > dbs.st_mtim.tv_nsec)))
+				changed = true;
+	}
+	if (changed || o->force) {
 		struct vdb_build_opts bo = { (const char *const *)zips, o->n_ecosystems, NULL, 0, o->nvd, o->n_nvd };
 
 		if (vdb_build(r->db_path, &bo, &r->st, e) < 0)

@@ -78,6 +78,13 @@ expect_out "npm downloaded again" '^npm: downloaded'
 expect_out "Go still not modified" '^Go: not modified'
 expect_out "rebuilt" 'vuln.db: 4275 records'
 
+# ---- a feed downloaded but never built into the database (a build that
+# failed, a crash): the next update rebuilds although the server says 304
+touch "$XDG_CACHE_HOME/bosun/db/osv/Go/all.zip"
+check "db update after an unbuilt download" "$BOSUN" db update --osv-url "$URL" --ecosystem Go,npm
+expect_out "server says not modified" '^Go: not modified'
+expect_out "but the database is rebuilt" 'vuln.db: 4275 records'
+
 # ---- missing feed, unreachable server: exit 4, database untouched
 expect_exit 4 "a feed the server does not have exits 4" "$BOSUN" db update --osv-url "$URL" --ecosystem NoSuchEco --retries 0
 expect_out "names the feed and the status" 'NoSuchEco feed: .*HTTP 404'
