@@ -242,12 +242,19 @@ int lcache_get(const struct lcache *c, const char *digest, int layer, struct lay
 	rd.p = (const unsigned char *)b.data, rd.end = rd.p + b.len, rd.bad = false;
 	{
 		const void *m = take(&rd, sizeof(magic));
-		const void *seen = m ? take(&rd, 8) : NULL;
-		uint32_t nh;
+		uint32_t ver = get_u32(&rd), nh;
+		const void *seen = take(&rd, 8);
 		int64_t fseen = 0;
 
-		if (!m || memcmp(m, magic, sizeof(magic)) != 0)
+		if (!m || memcmp(m, magic, sizeof(magic)) != 0 || !seen)
 			goto miss;
+		if (ver != LCACHE_CATALOG_VERSION) {
+			/* written by a bosun with other catalogers: read the layer again */
+			log_debug("layer cache: %s is of catalog version %u, not %u", p, ver, LCACHE_CATALOG_VERSION);
+			layer_rec_free(r);
+			rc = 0;
+			goto out;
+		}
 		memcpy(&fseen, seen, 8);
 		r->files_seen = (long)fseen;
 		nh = get_u32(&rd);
@@ -370,7 +377,8 @@ int lcache_put(const struct lcache *c, const char *digest, const struct layer_re
 	if (!p)
 		return err_set(e, ERR_INPUT, "bad layer digest");
 	buf_init(&b, REC_MAX);
-	if (fs_mkdir_p(c->dir, 0755, e) < 0 || buf_add(&b, magic, sizeof(magic), e) < 0 || buf_add(&b, &fseen, 8, e) < 0 ||
+	if (fs_mkdir_p(c->dir, 0755, e) < 0 || buf_add(&b, magic, sizeof(magic), e) < 0 ||
+	    put_u32(&b, LCACHE_CATALOG_VERSION, e) < 0 || buf_add(&b, &fseen, 8, e) < 0 ||
 	    put_u32(&b, (uint32_t)r->n_hashes, e) < 0 || buf_add(&b, r->hashes, r->n_hashes * 8, e) < 0 ||
 	    put_set(&b, &r->files, e) < 0 || put_set(&b, &r->whiteouts, e) < 0 ||
 	    buf_add(&b, trailer, sizeof(trailer), e) < 0 || fs_write_atomic(p, b.data, b.len, 0644, e) < 0)

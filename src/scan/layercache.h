@@ -24,6 +24,11 @@
 #include "core/err.h"
 
 #define LCACHE_DEFAULT_MAX ((int64_t)512 << 20)
+/* What the catalogers keep from a layer. Bump it whenever that changes (a
+ * new cataloger, a new file it needs): entries of another version are
+ * misses, read again and overwritten, so an upgrade never scans with
+ * inventories that lack what the new catalogers would have found. */
+#define LCACHE_CATALOG_VERSION 2
 
 /* A kept file: content of a needed file, or the build info of a Go binary. */
 struct kfile {

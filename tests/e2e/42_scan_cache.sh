@@ -87,6 +87,15 @@ head -c $(( $(stat -c %s "$f") / 2 )) "$f" >"$f.t" && mv "$f.t" "$f"
 check "scan with a truncated cache entry" $S -o "$T/trunc.json" "oci:$T/img:1"
 summary "$T/trunc.json" | cmp -s - "$T/nocache.sum" && ok "same result with a truncated entry" || fail "truncated result differs"
 
+# an entry of another catalog version (an older bosun): silently read again
+f="$XDG_CACHE_HOME/bosun/inventory/sha256-$(sed -n 2p "$T/layers.txt").inv"
+"$PYTHON" -c 'import sys; p=sys.argv[1]; d=bytearray(open(p,"rb").read()); d[8:12]=(1).to_bytes(4,"little"); open(p,"wb").write(d)' "$f"
+OUT=$($S -v -o "$T/ver.json" "oci:$T/img:1" 2>&1) && ok "scan with an entry of an older catalog version" || fail "old version entry" "$OUT"
+[ "$(printf '%s\n' "$OUT" | grep -c 'reading')" -eq 1 ] && ok "that layer alone is read again" || fail "re-read count" "$OUT"
+printf '%s\n' "$OUT" | grep -q damaged && fail "an old version is not damage" || ok "no damage warning for an old version"
+summary "$T/ver.json" | cmp -s - "$T/nocache.sum" && ok "same result" || fail "old version result"
+"$PYTHON" -c 'import sys; d=open(sys.argv[1],"rb").read(); assert int.from_bytes(d[8:12],"little") == 2' "$f" && ok "entry rewritten at the current version" || fail "entry version"
+
 # concurrent scans on an empty cache
 export XDG_CACHE_HOME="$T/xdg2"
 pids=()
