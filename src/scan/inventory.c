@@ -24,7 +24,6 @@
 #include "scan/layercache.h"
 #include "scan/rpmdb.h"
 
-#define FILE_MAX (32u << 20)    /* a package database larger than this is refused (as in layercache.c) */
 #define JAR_MAX (256u << 20)    /* jars are opened in memory up to this size */
 #define GOINFO_MAX (256u << 10) /* bytes kept after the Go build info magic */
 
@@ -702,9 +701,9 @@ static int keep_stream(struct fileset *fs, const char *path, int64_t size, bool 
 	if (needed(path)) {
 		struct kfile *k;
 
-		if (size > (int64_t)FILE_MAX)
-			return err_set(e, ERR_INPUT, "%s: %lld bytes, larger than the %u-byte limit for package databases",
-				       path, (long long)size, FILE_MAX);
+		if (size > (int64_t)kept_file_cap(path))
+			return err_set(e, ERR_INPUT, "%s: %lld bytes, larger than the %zu-byte limit for package databases",
+				       path, (long long)size, kept_file_cap(path));
 		k = fileset_add(fs, path, layer, e);
 		if (!k)
 			return -1;

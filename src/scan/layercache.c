@@ -14,8 +14,14 @@
 #include "oci/digest.h"
 #include "scan/layercache.h"
 
-#define FILE_MAX (32u << 20)          /* as the catalogers' per-file cap */
-#define REC_MAX ((size_t)256 << 20)   /* a cache file larger than this is not ours */
+#define FILE_MAX ((size_t)32 << 20)
+#define RPMDB_MAX ((size_t)256 << 20)
+#define REC_MAX ((size_t)768 << 20)   /* a cache file larger than this is not ours */
+
+size_t kept_file_cap(const char *path)
+{
+	return str_ends(path, "rpm/Packages") || str_ends(path, "rpm/rpmdb.sqlite") ? RPMDB_MAX : FILE_MAX;
+}
 static const char magic[8] = "BOSUNLC1";
 static const char trailer[8] = "BOSUNEND";
 
@@ -50,7 +56,7 @@ struct kfile *fileset_add(struct fileset *fs, const char *path, int layer, struc
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
-	buf_init(&k->data, FILE_MAX);
+	buf_init(&k->data, kept_file_cap(path));
 	k->layer = layer;
 	fs->n++;
 	return k;
@@ -211,10 +217,10 @@ static int get_set(struct rd *r, struct fileset *fs, int layer, struct err *e)
 			break;
 		dl = get_u32(r);
 		data = take(r, dl);
-		if (r->bad || dl > FILE_MAX)
+		memcpy(tmp, path, r->bad ? 0 : pl);
+		tmp[r->bad ? 0 : pl] = 0;
+		if (r->bad || dl > kept_file_cap(tmp))
 			break;
-		memcpy(tmp, path, pl);
-		tmp[pl] = 0;
 		if (!(k = fileset_add(fs, tmp, layer, e)) || buf_add(&k->data, data, dl, e) < 0)
 			return -1;
 		k->goinfo = *gi != 0;

@@ -43,6 +43,10 @@ struct fileset {
 	size_t n, alloc;
 };
 
+/* The most of one file the catalogers keep: rpm databases can be large
+ * (a full RHEL system's Packages is 100+ MB), everything else is small. */
+size_t kept_file_cap(const char *path);
+
 void fileset_free(struct fileset *fs);
 struct kfile *fileset_add(struct fileset *fs, const char *path, int layer, struct err *e);
 
