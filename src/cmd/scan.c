@@ -248,7 +248,9 @@ int cmd_scan(int argc, char **argv, struct err *e)
 	}
 	{
 		struct reg_opts ro = { rc.creds, rc.cacert, rc.insecure, rc.parallel, rc.retries, NULL };
-		struct inv_opts io = { &ro, rc.platform, no_cache ? NULL : cache, cache_max, base };
+		struct inv_opts io = { &ro, rc.platform, no_cache ? NULL : cache, base };
+
+		inventory_set_cache_max(cache_max);
 
 		if (inventory_scan(argv[optind], &io, &inv, e) < 0)
 			goto out;

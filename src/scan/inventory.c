@@ -959,6 +959,13 @@ static bool fetch_skip(void *ctx, const struct oci_desc *d)
 	return have;
 }
 
+static int64_t cache_max;
+
+void inventory_set_cache_max(int64_t bytes)
+{
+	cache_max = bytes;
+}
+
 /* Layer digests of the base image, to mark which of ours came from it:
  * the leading layers the two manifests share. */
 static size_t count_base(const struct oci_manifest *m, const char *base, const struct inv_opts *o, struct err *e)
@@ -1096,7 +1103,7 @@ static int scan_image(const struct location *loc, const struct inv_opts *o, stru
 	}
 	if (o->cache_dir && !(lcdir = xasprintf_e(e, "%s/inventory", o->cache_dir)))
 		goto out;
-	lc.dir = lcdir, lc.max = o->cache_max;
+	lc.dir = lcdir, lc.max = cache_max;
 	if (src) {
 		/* registry: fetch the layers the cache does not know into a
 		 * temporary directory (verified), then stream them */

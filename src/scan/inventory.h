@@ -45,9 +45,13 @@ struct inv_opts {
 	const struct reg_opts *ro;
 	const char *platform;  /* "os/arch" or NULL */
 	const char *cache_dir; /* cache root: per-layer inventories in DIR/inventory; NULL = no cache */
-	int64_t cache_max;     /* bytes for the inventory cache; 0 = the default (512 MiB) */
 	const char *base;      /* location of the base image, or NULL */
 };
+
+/* Size cap of the per-layer inventory cache, process-wide (0 = the default,
+ * 512 MiB). Set once by the command before scanning; kept out of struct
+ * inv_opts so callers' positional initialisers stay valid. */
+void inventory_set_cache_max(int64_t bytes);
 
 int inventory_scan(const char *target, const struct inv_opts *o, struct inventory *inv, struct err *e);
 void inventory_free(struct inventory *inv);
