@@ -132,6 +132,8 @@ int cvss_score(const char *vector, double *score, struct err *e)
 		return score_v3(vector + 9, true, score, e);
 	if (strncmp(vector, "CVSS:3.0/", 9) == 0)
 		return score_v3(vector + 9, false, score, e);
+	if (strncmp(vector, "CVSS:4.0/", 9) == 0)
+		return cvss4_score(vector, score, e);
 	if (strncmp(vector, "CVSS:", 5) == 0)
 		return err_set(e, ERR_INPUT, "CVSS vector %.80s: version not supported", vector);
 	return score_v2(vector, score, e);
