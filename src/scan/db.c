@@ -105,7 +105,7 @@ static void record_severity(const cJSON *rec, const char **sev, double *score, c
 			continue;
 		if (cvss_score(v, &sc, &e2) < 0)
 			continue;
-		/* v3 first, then v4, then v2 (NVD's order) */
+		/* v3 first, then v2 (NVD's order; v4 vectors are not scored) */
 		if (*vector && cvss_rank(v) < cvss_rank(*vector))
 			continue;
 		best = sc, *vector = v;
