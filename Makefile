@@ -49,8 +49,8 @@ DEB_DEPS := build-essential pkg-config git file libcurl4-openssl-dev libssl-dev 
 	libcjson-dev libxml2-dev libsqlite3-dev musl-tools dpkg-dev docker-registry skopeo \
 	busybox-static python3 python3-jsonschema libxml2-utils hyperfine apache2-utils \
 	openssl curl clang libclang-rt-14-dev ca-certificates xz-utils tcl linux-libc-dev bc \
-	python3-nacl \
-	python3-yaml chromium groovy default-jre-headless
+	python3-nacl python3-yaml buildah rpm debootstrap pigz db5.3-util unzip zip time \
+	chromium groovy default-jre-headless
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
@@ -81,8 +81,13 @@ STATIC_E2E := tests/e2e/11_roundtrip.sh tests/e2e/12_auth.sh tests/e2e/50_sign_c
 static-e2e: static
 	@BOSUN=$(CURDIR)/dist/bosun-linux-amd64 E2E="$(STATIC_E2E)" tests/run.sh
 
+# Each benchmark runs bosun and its peer on the same work and prints ratios.
 bench: bosun
 	tests/bench/run.sh
+	tests/bench/build.sh
+	tests/bench/scan.sh
+	tests/bench/sign.sh
+	tests/bench/base.sh
 
 # One command on a fresh machine: dependencies, build, demo.
 demo: deps

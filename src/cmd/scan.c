@@ -11,11 +11,12 @@
 #include "core/util.h"
 #include "report/report.h"
 #include "scan/db.h"
+#include "scan/dbsync.h"
 #include "scan/findings.h"
 #include "scan/inventory.h"
 
 static const char help[] =
-	"usage: bosun scan --db FILE [OPTIONS] TARGET\n\n"
+	"usage: bosun scan [--db FILE] [OPTIONS] TARGET\n\n"
 	"Scan an image or root file system for known vulnerabilities.\n\n"
 	"Targets:\n"
 	"  REGISTRY/REPO[:TAG][@DIGEST]   an image in a registry (layers fetched into the cache dir)\n"
@@ -23,9 +24,11 @@ static const char help[] =
 	"  docker-archive:FILE            a 'docker save' tarball\n"
 	"  dir:ROOTFS                     a plain root file system\n\n"
 	"Options:\n"
-	"  --db FILE               the vulnerability database (bosun db build)\n"
+	"  --db FILE               the vulnerability database (default: the one 'bosun db update'\n"
+	"                          keeps in CACHE/db/vuln.db)\n"
 	"  --db-max-age DURATION   refuse a database older than this (default 7d; 0 disables; s/m/h/d)\n"
-	"  --skip-db-update        never touch the network for the database (always true with --db)\n"
+	"  --skip-db-update        never touch the network for the database (scan never downloads it:\n"
+	"                          run 'bosun db update' before; accepted for CI scripts)\n"
 	"  --severity LIST         report only these severities (e.g. HIGH,CRITICAL)\n"
 	"  --fail-on SEVERITY      exit 1 when a reported finding is at or above SEVERITY\n"
 	"  --unknown-as SEVERITY   treat findings without a rating as SEVERITY for --fail-on\n"
@@ -35,8 +38,11 @@ static const char help[] =
 	"  --base LOCATION         the base image: layers shared with it are marked as from the base\n"
 	"  --format FMT            table (default), json, sarif, cyclonedx, junit, markdown\n"
 	"  -o, --output FILE       write the preceding --format to FILE (repeatable as pairs)\n"
-	"  --cache-dir DIR         where registry layers are kept (default $XDG_CACHE_HOME/bosun)\n"
-	"  --no-cache              fetch registry layers into a temporary directory\n" REG_OPTS_HELP "\n"
+	"  --cache-dir DIR         cache root: per-layer inventories and the database (default\n"
+	"                          $XDG_CACHE_HOME/bosun, else ~/.cache/bosun)\n"
+	"  --no-cache              read every layer, use and write no inventory cache\n"
+	"  --cache-max-size SIZE   cap of the inventory cache, least recently used evicted\n"
+	"                          (default 512M; K, M, G)\n" REG_OPTS_HELP "\n"
 	"Examples:\n"
 	"  bosun scan --db vuln.db --fail-on HIGH oci:./out:1.0\n"
 	"  bosun scan --db vuln.db --format junit -o scan.xml --format sarif -o scan.sarif app:1\n\n" EXIT_CODES_HELP;
@@ -78,9 +84,32 @@ static int parse_age(const char *s, long long *secs)
 	return 0;
 }
 
+static int parse_size(const char *s, int64_t *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	int shift = 0;
+
+	if (end == s || v <= 0)
+		return -1;
+	switch (*end) {
+	case 0: break;
+	case 'K': case 'k': shift = 10; break;
+	case 'M': case 'm': shift = 20; break;
+	case 'G': case 'g': shift = 30; break;
+	default: return -1;
+	}
+	if (*end && end[1] && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0)
+		return -1;
+	if (v > (INT64_MAX >> shift))
+		return -1;
+	*out = (int64_t)v << shift;
+	return 0;
+}
+
 int cmd_scan(int argc, char **argv, struct err *e)
 {
-	enum { O_DB = 3000, O_SEV, O_FAILON, O_UNK, O_UNFIXED, O_IGN, O_VEX, O_FMT, O_AGE, O_SKIP, O_CACHE, O_NOCACHE, O_BASE };
+	enum { O_DB = 3000, O_SEV, O_FAILON, O_UNK, O_UNFIXED, O_IGN, O_VEX, O_FMT, O_AGE, O_SKIP, O_CACHE, O_NOCACHE, O_BASE, O_CACHEMAX };
 	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
 					    { "db", required_argument, NULL, O_DB },
 					    { "severity", required_argument, NULL, O_SEV },
@@ -95,6 +124,7 @@ int cmd_scan(int argc, char **argv, struct err *e)
 					    { "skip-db-update", no_argument, NULL, O_SKIP },
 					    { "cache-dir", required_argument, NULL, O_CACHE },
 					    { "no-cache", no_argument, NULL, O_NOCACHE },
+					    { "cache-max-size", required_argument, NULL, O_CACHEMAX },
 					    { "base", required_argument, NULL, O_BASE },
 					    { NULL, 0, NULL, 0 } };
 	struct reg_cli rc = { 0 };
@@ -104,7 +134,9 @@ int cmd_scan(int argc, char **argv, struct err *e)
 	const char *outs[MAXOUT];
 	int nout = 0, pending_fmt = -1, c, r = -1, failing;
 	long long max_age = 7 * 86400;
-	bool no_cache = false;
+	int64_t cache_max = 0;
+	bool no_cache = false, cached_db = false;
+	char age_text[32] = "7d";
 	struct vdb *db = NULL;
 	struct inventory inv = { 0 };
 	struct scan_result res = { 0 };
@@ -154,12 +186,17 @@ int cmd_scan(int argc, char **argv, struct err *e)
 			pending_fmt = -1;
 			break;
 		case O_AGE:
+			snprintf(age_text, sizeof(age_text), "%s", optarg);
 			if (parse_age(optarg, &max_age) < 0)
 				return cmd_usage_error(e, "scan", "bad --db-max-age \"%s\" (e.g. 7d, 12h, 0)", optarg);
 			break;
 		case O_SKIP: break;
 		case O_CACHE: cache = optarg; break;
 		case O_NOCACHE: no_cache = true; break;
+		case O_CACHEMAX:
+			if (parse_size(optarg, &cache_max) < 0)
+				return cmd_usage_error(e, "scan", "bad --cache-max-size \"%s\" (e.g. 512M, 2G)", optarg);
+			break;
 		case O_BASE: base = optarg; break;
 		default:
 			v = cmd_reg_opt(&rc, c, optarg, "scan", e);
@@ -173,32 +210,47 @@ int cmd_scan(int argc, char **argv, struct err *e)
 		fmts[nout] = pending_fmt, outs[nout++] = NULL;
 	if (argc - optind != 1)
 		return cmd_usage_error(e, "scan", "expected one TARGET");
-	if (!dbpath)
-		return cmd_usage_error(e, "scan", "no database: give --db FILE (see 'bosun db build')");
+	if (!dbpath) {
+		/* the database `bosun db update` / `db pull` keep in the cache; scan itself never downloads */
+		char *root = bosun_cache_dir(cache, e);
+
+		dbv = root ? vdb_cached_path(root, e) : NULL;
+		free(root);
+		if (!dbv)
+			return -1;
+		if (!fs_exists(dbv)) {
+			err_set(e, ERR_INPUT, "no vulnerability database at %s: run 'bosun db update' (or give --db FILE)", dbv);
+			free(dbv);
+			return -1;
+		}
+		dbpath = dbv;
+		cached_db = true;
+	}
 	if (!pol.ignore_file && fs_exists(".bosunignore"))
 		pol.ignore_file = ".bosunignore";
 	pol.vex = vex, pol.n_vex = n_vex;
 	pol.today = (long long)(time(NULL) / 86400);
 	if (vdb_open(&db, dbpath, e) < 0)
-		return -1;
+		goto out;
 	if (max_age > 0) {
 		int64_t built = vdb_built_time(db);
 
 		if (built < 0 || (long long)time(NULL) - built > max_age) {
-			err_set(e, ERR_INPUT, "database %s is older than --db-max-age (%lld days); update it or pass --db-max-age 0",
-				dbpath, max_age / 86400);
+			err_set(e, ERR_INPUT, "database %s is older than --db-max-age (%s); %s or pass --db-max-age 0", dbpath,
+				age_text, cached_db ? "run 'bosun db update'" : "rebuild it ('bosun db build')");
 			goto out;
 		}
 	}
 	if (!cache && !no_cache) {
-		const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-
-		cache_def = x && *x ? xasprintf_e(e, "%s/bosun", x) : xasprintf_e(e, "%s/.cache/bosun", home ? home : "/tmp");
+		if (!(cache_def = bosun_cache_dir(NULL, e)))
+			goto out;
 		cache = cache_def;
 	}
 	{
 		struct reg_opts ro = { rc.creds, rc.cacert, rc.insecure, rc.parallel, rc.retries, NULL };
 		struct inv_opts io = { &ro, rc.platform, no_cache ? NULL : cache, base };
+
+		inventory_set_cache_max(cache_max);
 
 		if (inventory_scan(argv[optind], &io, &inv, e) < 0)
 			goto out;
@@ -210,6 +262,7 @@ int cmd_scan(int argc, char **argv, struct err *e)
 		goto out;
 	if (res.warnings)
 		fprintf(stderr, "%s", res.warnings);
+	free(dbv);
 	dbv = vdb_meta(db, "built");
 	{
 		struct report_in in = { &inv, &res, pol.fail_on, dbv, BOSUN_VERSION,

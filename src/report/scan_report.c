@@ -92,6 +92,12 @@ int report_json(const struct report_in *in, struct buf *out, struct err *e)
 	cJSON_AddStringToObject(os, "id", in->inv->os.id);
 	cJSON_AddStringToObject(os, "version", in->inv->os.version_id);
 	cJSON_AddStringToObject(os, "ecosystem", in->inv->os.ecosystem);
+	if (in->inv->base) {
+		cJSON *b = cJSON_AddObjectToObject(root, "base_image");
+
+		cJSON_AddStringToObject(b, "name", in->inv->base);
+		cJSON_AddNumberToObject(b, "layers", (double)in->inv->n_base);
+	}
 	for (size_t i = 0; i < in->inv->n; i++) {
 		const struct pkg *p = &in->inv->pkgs[i];
 		cJSON *o = cJSON_CreateObject();

@@ -132,6 +132,10 @@ int cvss_score(const char *vector, double *score, struct err *e)
 		return score_v3(vector + 9, true, score, e);
 	if (strncmp(vector, "CVSS:3.0/", 9) == 0)
 		return score_v3(vector + 9, false, score, e);
+	/* v4.0 scoring needs FIRST's MacroVector lookup data, which is not
+	 * carried here; such records take a rating from the source or NVD. */
+	if (strncmp(vector, "CVSS:4.0/", 9) == 0)
+		return err_set(e, ERR_INPUT, "CVSS v4.0 vectors are not scored");
 	if (strncmp(vector, "CVSS:", 5) == 0)
 		return err_set(e, ERR_INPUT, "CVSS vector %.80s: version not supported", vector);
 	return score_v2(vector, score, e);

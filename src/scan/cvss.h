@@ -7,7 +7,9 @@
 /* Severities in ascending order; SEV_UNKNOWN when nothing rates a finding. */
 enum severity { SEV_UNKNOWN = 0, SEV_NONE, SEV_LOW, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL };
 
-/* Base score (0.0 - 10.0) of "CVSS:3.1/AV:N/...", "CVSS:3.0/..." or a v2
+/* CVSS v4.0 score of "CVSS:4.0/..." (base, threat and environmental
+ * metrics as present; supplemental metrics accepted and ignored). */
+/* Base score (0.0 - 10.0) of "CVSS:4.0/...", "CVSS:3.1/AV:N/...", "CVSS:3.0/..." or a v2
  * vector ("AV:N/AC:L/Au:N/C:P/I:P/A:P", optionally "(...)"). ERR_INPUT on
  * a malformed vector or a missing base metric. */
 int cvss_score(const char *vector, double *score, struct err *e);

@@ -82,6 +82,11 @@ static const char *jstr(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+static int cvss_rank(const char *v)
+{
+	return strncmp(v, "CVSS:3", 6) == 0 ? 3 : strncmp(v, "CVSS:4", 6) == 0 ? 2 : 1;
+}
+
 /* Best severity of an OSV record: computed from a CVSS vector, else a
  * rating the source states (database_specific.severity, GHSA style). */
 static void record_severity(const cJSON *rec, const char **sev, double *score, const char **vector)
@@ -100,8 +105,8 @@ static void record_severity(const cJSON *rec, const char **sev, double *score, c
 			continue;
 		if (cvss_score(v, &sc, &e2) < 0)
 			continue;
-		/* prefer the newest CVSS version the record carries */
-		if (*vector && strncmp(*vector, "CVSS:3", 6) == 0 && strncmp(v, "CVSS:3", 6) != 0)
+		/* v3 first, then v2 (NVD's order; v4 vectors are not scored) */
+		if (*vector && cvss_rank(v) < cvss_rank(*vector))
 			continue;
 		best = sc, *vector = v;
 		*sev = severity_name(cvss_rating(v, sc));
@@ -445,7 +450,7 @@ static int import_nvd(struct builder *b, const char *path, struct err *e)
 				continue;
 			if (!sev)
 				sev = jstr(m, "baseSeverity"); /* v2 keeps it outside cvssData */
-			if (vec && strncmp(vec, "CVSS:4", 6) != 0 && cvss_score(vec, &score, &e2) == 0)
+			if (vec && cvss_score(vec, &score, &e2) == 0)
 				sev = severity_name(cvss_rating(vec, score));
 			if (!sev || severity_parse(sev) < 0)
 				continue;

@@ -38,8 +38,9 @@ static int on_adv(void *ctx, const struct vdb_adv *a, struct err *e)
 
 	if (!osv_is_affected(a->ranges, a->versions, m->version, m->cmp, fixed, sizeof(fixed)))
 		return 0;
-	for (size_t i = 0; i < r->n; i++)
-		if (r->f[i].pkg == m->pkg && alias_overlap(&r->f[i], a))
+	/* packages are matched one after the other: this one's findings are the tail */
+	for (size_t i = r->n; i-- > 0 && r->f[i].pkg == m->pkg;)
+		if (alias_overlap(&r->f[i], a))
 			return 0;
 	if (r->n == r->alloc) {
 		size_t na = r->alloc ? r->alloc * 2 : 64;

@@ -21,36 +21,14 @@
 #include "registry/image.h"
 #include "registry/location.h"
 #include "scan/inventory.h"
+#include "scan/layercache.h"
+#include "scan/rpmdb.h"
 
-#define FILE_MAX (32u << 20)    /* a package database larger than this is refused */
 #define JAR_MAX (256u << 20)    /* jars are opened in memory up to this size */
 #define GOINFO_MAX (256u << 10) /* bytes kept after the Go build info magic */
 
 static const char go_magic[] = "\xff Go buildinf:";
 #define GO_MAGIC_LEN 14
-
-/* A kept file: content of a needed file, or the build info of a Go binary. */
-struct kfile {
-	char *path;
-	struct buf data;
-	int layer;
-	bool goinfo;
-};
-
-struct fileset {
-	struct kfile *f;
-	size_t n, alloc;
-};
-
-static void fileset_free(struct fileset *fs)
-{
-	for (size_t i = 0; i < fs->n; i++) {
-		free(fs->f[i].path);
-		buf_free(&fs->f[i].data);
-	}
-	free(fs->f);
-	memset(fs, 0, sizeof(*fs));
-}
 
 static void fileset_remove_at(struct fileset *fs, size_t i)
 {
@@ -66,40 +44,14 @@ static void fileset_remove(struct fileset *fs, const char *path, bool tree, int 
 
 	for (size_t i = 0; i < fs->n;) {
 		const char *p = fs->f[i].path;
-		bool hit = strcmp(p, path) == 0 || (tree && (pl == 0 || (strncmp(p, path, pl) == 0 && p[pl] == '/')));
+		bool hit = strcmp(p, path) == 0 ||
+			   (tree && (pl == 0 || (strncmp(p, path, pl) == 0 && (p[pl] == '/' || (p[pl] == '!' && p[pl + 1] == '/')))));
 
 		if (hit && fs->f[i].layer < below_layer)
 			fileset_remove_at(fs, i);
 		else
 			i++;
 	}
-}
-
-static struct kfile *fileset_add(struct fileset *fs, const char *path, int layer, struct err *e)
-{
-	struct kfile *k;
-
-	if (fs->n == fs->alloc) {
-		size_t na = fs->alloc ? fs->alloc * 2 : 64;
-		struct kfile *nf = realloc(fs->f, na * sizeof(*nf));
-
-		if (!nf) {
-			err_set(e, ERR_INTERNAL, "out of memory");
-			return NULL;
-		}
-		fs->f = nf, fs->alloc = na;
-	}
-	k = &fs->f[fs->n];
-	memset(k, 0, sizeof(*k));
-	k->path = strdup(path);
-	if (!k->path) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		return NULL;
-	}
-	buf_init(&k->data, FILE_MAX);
-	k->layer = layer;
-	fs->n++;
-	return k;
 }
 
 /* Normalise a member name: no "./", no leading "/", no trailing "/". */
@@ -131,7 +83,8 @@ static bool needed(const char *p)
 	static const char *const exact[] = { "etc/os-release", "usr/lib/os-release", "etc/debian_version",
 					     "etc/alpine-release", "etc/redhat-release", "etc/centos-release",
 					     "etc/fedora-release", "etc/system-release", "var/lib/dpkg/status",
-					     "lib/apk/db/installed" };
+					     "lib/apk/db/installed", "var/lib/rpm/rpmdb.sqlite", "var/lib/rpm/Packages",
+					     "usr/lib/sysimage/rpm/rpmdb.sqlite" };
 	const char *base = strrchr(p, '/');
 
 	base = base ? base + 1 : p;
@@ -388,6 +341,47 @@ static int cat_apk(struct inventory *inv, const struct kfile *k, struct err *e)
 	return 0;
 }
 
+struct rpm_ctx {
+	struct inventory *inv;
+	const struct kfile *k;
+};
+
+static int rpm_one(void *ctx, const struct rpm_pkg *p, struct err *e)
+{
+	struct rpm_ctx *c = ctx;
+	char ver[300], src[256] = "", srcver[256] = "";
+
+	/* gpg-pubkey entries are keys, not software */
+	if (strcmp(p->name, "gpg-pubkey") == 0)
+		return 0;
+	if (p->epoch > 0)
+		snprintf(ver, sizeof(ver), "%lld:%s%s%s", (long long)p->epoch, p->version, p->release[0] ? "-" : "", p->release);
+	else
+		snprintf(ver, sizeof(ver), "%s%s%s", p->version, p->release[0] ? "-" : "", p->release);
+	/* the source rpm carries no epoch: the binary's applies */
+	if (p->sourcerpm[0] && rpm_split_srpm(p->sourcerpm, src, sizeof(src), srcver, sizeof(srcver)) == 0 && p->epoch > 0) {
+		char tmp[256];
+
+		snprintf(tmp, sizeof(tmp), "%lld:%s", (long long)p->epoch, srcver);
+		snprintf(srcver, sizeof(srcver), "%s", tmp);
+	}
+	return add_pkg(c->inv, "rpm", c->inv->os.ecosystem, p->name, ver, src, srcver[0] ? srcver : ver, c->k->path,
+		       c->k->layer, e);
+}
+
+static int cat_rpm(struct inventory *inv, const struct kfile *k, struct err *e)
+{
+	struct rpm_ctx c = { inv, k };
+	long skipped = 0;
+
+	if ((str_ends(k->path, "/Packages") ? rpmdb_bdb_read : rpmdb_sqlite_read)(k->data.data, k->data.len, rpm_one, &c,
+										    &skipped, e) < 0)
+		return -1;
+	if (skipped)
+		log_warn("%s: %ld damaged package header%s skipped", k->path, skipped, skipped == 1 ? "" : "s");
+	return 0;
+}
+
 static int cat_go(struct inventory *inv, const struct kfile *k, struct err *e)
 {
 	const unsigned char *p = (const unsigned char *)k->data.data, *end = p + k->data.len;
@@ -599,6 +593,16 @@ static void detect_os(struct inventory *inv, const struct fileset *fs)
 		snprintf(os->ecosystem, sizeof(os->ecosystem), "Alpine:v%.*s", n, os->version_id);
 	} else if (strcmp(os->id, "ubuntu") == 0)
 		snprintf(os->ecosystem, sizeof(os->ecosystem), "Ubuntu:%s", os->version_id);
+	else if (strcmp(os->id, "rocky") == 0 || strcmp(os->id, "almalinux") == 0 || strcmp(os->id, "rhel") == 0)
+		/* OSV: "Rocky Linux:9", "AlmaLinux:9", Red Hat by major version */
+		snprintf(os->ecosystem, sizeof(os->ecosystem), "%s:%.*s",
+			 os->id[0] == 'r' && os->id[1] == 'o' ? "Rocky Linux" : os->id[0] == 'a' ? "AlmaLinux" : "Red Hat",
+			 (int)strcspn(os->version_id, "."), os->version_id);
+	else if (strcmp(os->id, "mariner") == 0 || strcmp(os->id, "azurelinux") == 0)
+		snprintf(os->ecosystem, sizeof(os->ecosystem), "%s:%s", os->id[0] == 'm' ? "Mariner" : "Azure Linux",
+			 os->version_id);
+	else if (strcmp(os->id, "opensuse-leap") == 0)
+		snprintf(os->ecosystem, sizeof(os->ecosystem), "openSUSE:Leap %s", os->version_id);
 	else if (os->id[0])
 		snprintf(os->ecosystem, sizeof(os->ecosystem), "%s:%s", os->id, os->version_id);
 }
@@ -618,6 +622,8 @@ static int catalog(struct inventory *inv, const struct fileset *fs, struct err *
 			r = cat_dpkg(inv, k, e);
 		else if (strcmp(k->path, "lib/apk/db/installed") == 0)
 			r = cat_apk(inv, k, e);
+		else if (strcmp(base, "rpmdb.sqlite") == 0 || strcmp(k->path, "var/lib/rpm/Packages") == 0)
+			r = cat_rpm(inv, k, e);
 		else if (strcmp(base, "METADATA") == 0 || strcmp(base, "PKG-INFO") == 0 || str_ends(k->path, ".egg-info"))
 			r = cat_python(inv, k, e);
 		else if (strcmp(base, "package.json") == 0)
@@ -695,9 +701,9 @@ static int keep_stream(struct fileset *fs, const char *path, int64_t size, bool 
 	if (needed(path)) {
 		struct kfile *k;
 
-		if (size > (int64_t)FILE_MAX)
-			return err_set(e, ERR_INPUT, "%s: %lld bytes, larger than the %u-byte limit for package databases",
-				       path, (long long)size, FILE_MAX);
+		if (size > (int64_t)kept_file_cap(path))
+			return err_set(e, ERR_INPUT, "%s: %lld bytes, larger than the %zu-byte limit for package databases",
+				       path, (long long)size, kept_file_cap(path));
 		k = fileset_add(fs, path, layer, e);
 		if (!k)
 			return -1;
@@ -745,7 +751,9 @@ static la_ssize_t archive_rd(void *ctx, void *buf, size_t n)
 	return archive_read_data((struct archive *)ctx, buf, n);
 }
 
-static int read_layer(struct fileset *fs, const char *blob, const char *digest, int layer, long *seen, struct err *e)
+/* Read one layer into a record: kept files, whiteouts, and the hashes of
+ * every other path (what it hides below it). */
+static int read_layer(struct layer_rec *rec, const char *blob, const char *digest, int layer, struct err *e)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ent;
@@ -765,40 +773,67 @@ static int read_layer(struct fileset *fs, const char *blob, const char *digest, 
 	while ((rc = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
 		char path[4096];
 		const char *base;
+		bool dir = archive_entry_filetype(ent) == AE_IFDIR;
 
 		norm_path(archive_entry_pathname(ent) ? archive_entry_pathname(ent) : "", path, sizeof(path));
-		(*seen)++;
+		rec->files_seen++;
 		base = strrchr(path, '/');
 		base = base ? base + 1 : path;
 		if (str_starts(base, ".wh.")) {
 			char target[4096];
 			size_t dl = (size_t)(base - path);
 
-			if (strcmp(base, ".wh..wh..opq") == 0) {
+			if (strcmp(base, ".wh..wh..opq") == 0)
 				snprintf(target, sizeof(target), "%.*s", (int)(dl ? dl - 1 : 0), path);
-				fileset_remove(fs, target, true, layer);
-			} else {
+			else
 				snprintf(target, sizeof(target), "%.*s%s", (int)dl, path, base + 4);
-				fileset_remove(fs, target, true, layer);
-			}
+			if (!fileset_add(&rec->whiteouts, target, layer, e))
+				goto out;
 			continue;
 		}
 		/* anything at this path hides what lower layers had there */
-		fileset_remove(fs, path, archive_entry_filetype(ent) != AE_IFDIR, layer);
+		if (layer_rec_add_path(rec, path, dir, e) < 0)
+			goto out;
 		if (archive_entry_filetype(ent) != AE_IFREG)
 			continue;
-		if (keep_stream(fs, path, archive_entry_size(ent), (archive_entry_mode(ent) & 0111) != 0, layer, archive_rd,
-				a, e) < 0)
+		if (keep_stream(&rec->files, path, archive_entry_size(ent), (archive_entry_mode(ent) & 0111) != 0, layer,
+				archive_rd, a, e) < 0)
 			goto out;
 	}
 	if (rc != ARCHIVE_EOF) {
 		err_archive(e, ERR_INPUT, a, "layer %s: not a readable tar", short_d);
 		goto out;
 	}
+	layer_rec_seal(rec);
 	r = 0;
 out:
 	archive_read_free(a);
 	return r;
+}
+
+/* Lay one layer's record over what the lower layers left. */
+static int apply_layer(struct fileset *fs, struct layer_rec *rec, int layer, struct err *e)
+{
+	for (size_t i = 0; i < rec->whiteouts.n; i++)
+		fileset_remove(fs, rec->whiteouts.f[i].path, true, layer);
+	for (size_t i = 0; i < fs->n;) {
+		if (fs->f[i].layer < layer && layer_rec_hides(rec, fs->f[i].path))
+			fileset_remove_at(fs, i);
+		else
+			i++;
+	}
+	/* move the kept files over */
+	for (size_t i = 0; i < rec->files.n; i++) {
+		struct kfile *k = fileset_add(fs, "", layer, e);
+
+		if (!k)
+			return -1;
+		free(k->path);
+		*k = rec->files.f[i];
+		k->layer = layer;
+	}
+	rec->files.n = 0;
+	return 0;
 }
 
 static la_ssize_t fd_rd(void *ctx, void *buf, size_t n)
@@ -924,16 +959,21 @@ static bool fetch_skip(void *ctx, const struct oci_desc *d)
 	return have;
 }
 
-/* Layer digests of the base image, to mark which of ours came from it. */
-static size_t count_base(const struct oci_manifest *m, const struct inv_opts *o, struct err *e)
+static int64_t cache_max;
+
+void inventory_set_cache_max(int64_t bytes)
+{
+	cache_max = bytes;
+}
+
+/* Layer digests of the base image, to mark which of ours came from it:
+ * the leading layers the two manifests share. */
+static size_t count_base(const struct oci_manifest *m, const char *base, const struct inv_opts *o, struct err *e)
 {
 	struct location bl;
-	struct inventory tmp = { 0 };
 	size_t n = 0;
 
-	if (!o->base)
-		return 0;
-	if (location_parse(&bl, o->base, e) < 0)
+	if (location_parse(&bl, base, e) < 0)
 		return (size_t)-1;
 	{
 		struct image_src *src = NULL;
@@ -954,8 +994,51 @@ static size_t count_base(const struct oci_manifest *m, const struct inv_opts *o,
 		image_src_close(src);
 	}
 	location_free(&bl);
-	(void)tmp;
 	return n;
+}
+
+/* name (+ "@digest") from a JSON object of annotations or labels, under
+ * either pair of keys. */
+static char *base_from_json(const char *json, const char *name_key, const char *digest_key)
+{
+	cJSON *j = json ? cJSON_Parse(json) : NULL;
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, name_key), *d = cJSON_GetObjectItemCaseSensitive(j, digest_key);
+	char *r = NULL;
+
+	if (cJSON_IsString(n) && *n->valuestring && strlen(n->valuestring) < 512) {
+		if (cJSON_IsString(d) && oci_digest_valid(d->valuestring) && !strchr(n->valuestring, '@'))
+			r = xasprintf_e(NULL, "%s@%s", n->valuestring, d->valuestring);
+		else
+			r = strdup(n->valuestring);
+	}
+	cJSON_Delete(j);
+	return r;
+}
+
+/* The base image the image names itself: manifest annotations
+ * org.opencontainers.image.base.name/.digest, else the same keys or Azure's
+ * image.base.ref.name/image.base.digest as config labels. */
+static char *base_from_image(struct image_src *src, struct oci_layout *l, const struct oci_manifest *m)
+{
+	struct buf b = BUF_INIT;
+	struct err e2 = ERR_INIT;
+	struct oci_config cfg = { 0 };
+	char *r = base_from_json(m->annotations_json, "org.opencontainers.image.base.name",
+				 "org.opencontainers.image.base.digest");
+
+	if (r || !m->config.digest)
+		return r;
+	if ((src ? image_src_blob_buf(src, &m->config, &b, BUF_CAP_MANIFEST, &e2)
+		 : oci_layout_read_blob(l, m->config.digest, &b, BUF_CAP_MANIFEST, &e2)) == 0 &&
+	    oci_config_parse(&cfg, b.data, b.len, &e2) == 0) {
+		r = base_from_json(cfg.labels_json, "org.opencontainers.image.base.name",
+				   "org.opencontainers.image.base.digest");
+		if (!r)
+			r = base_from_json(cfg.labels_json, "image.base.ref.name", "image.base.digest");
+	}
+	oci_config_free(&cfg);
+	buf_free(&b);
+	return r;
 }
 
 static int scan_image(const struct location *loc, const struct inv_opts *o, struct inventory *inv, struct fileset *fs,
@@ -966,7 +1049,8 @@ static int scan_image(const struct location *loc, const struct inv_opts *o, stru
 	struct reg_client *rc = NULL;
 	struct oci_desc top = { 0 };
 	struct oci_manifest m = { 0 };
-	char *tmpdir = NULL, *blobdir = NULL;
+	char *tmpdir = NULL, *blobdir = NULL, *lcdir = NULL;
+	struct lcache lc = { 0 };
 	int r = -1;
 
 	if (loc->kind == LOC_OCI) {
@@ -995,44 +1079,91 @@ static int scan_image(const struct location *loc, const struct inv_opts *o, stru
 		}
 		inv->n_layers++;
 	}
-	{
-		size_t nb = count_base(&m, o, e);
+	if (o->base) {
+		size_t nb = count_base(&m, o->base, o, e);
 
 		if (nb == (size_t)-1) {
 			err_prefix(e, "base image %s", o->base);
 			goto out;
 		}
 		inv->n_base = nb;
-	}
-	if (src) {
-		/* registry: fetch the layers into the cache first, then stream them */
-		struct fetch_ctx fc;
+		inv->base = strdup(o->base);
+	} else if ((inv->base = base_from_image(src, l, &m))) {
+		/* named by the image: best effort, the scan does not depend on it */
+		struct err e2 = ERR_INIT;
+		size_t nb = count_base(&m, inv->base, o, &e2);
 
-		if (o->cache_dir)
-			blobdir = xasprintf_e(e, "%s/layers", o->cache_dir);
-		else
-			blobdir = tmpdir = fs_mkdtemp("bosun-scan", e);
-		if (!blobdir || fs_mkdir_p(blobdir, 0755, e) < 0)
+		if (nb == (size_t)-1) {
+			log_warn("base image %s (from the image's annotations) not resolved: %s", inv->base, e2.msg);
+			inv->n_base = 0;
+		} else {
+			log_info("base image %s: the first %zu layer%s", inv->base, nb, nb == 1 ? "" : "s");
+			inv->n_base = nb;
+		}
+	}
+	if (o->cache_dir && !(lcdir = xasprintf_e(e, "%s/inventory", o->cache_dir)))
+		goto out;
+	lc.dir = lcdir, lc.max = cache_max;
+	if (src) {
+		/* registry: fetch the layers the cache does not know into a
+		 * temporary directory (verified), then stream them */
+		struct fetch_ctx fc;
+		struct oci_desc *need = calloc(m.n_layers + 1, sizeof(*need));
+		size_t nn = 0;
+		int fr;
+
+		if (!need) {
+			err_set(e, ERR_INTERNAL, "out of memory");
 			goto out;
-		if (!o->cache_dir)
-			blobdir = strdup(tmpdir);
+		}
+		for (size_t i = 0; i < m.n_layers; i++)
+			if (!lcdir || !lcache_has(&lc, m.layers[i].digest))
+				need[nn++] = m.layers[i];
+		blobdir = tmpdir = fs_mkdtemp("bosun-scan", e);
 		fc.dir = blobdir;
-		if (reg_open(&rc, &loc->ref, o->ro, false, e) < 0 ||
-		    reg_fetch_blobs(rc, m.layers, m.n_layers, fetch_path, fetch_skip, &fc, e) < 0)
+		fr = !blobdir || reg_open(&rc, &loc->ref, o->ro, false, e) < 0 ||
+		     (nn && reg_fetch_blobs(rc, need, nn, fetch_path, fetch_skip, &fc, e) < 0);
+		free(need); /* shallow copies */
+		if (fr)
 			goto out;
 	}
 	for (size_t i = 0; i < m.n_layers; i++) {
-		char *p = src ? fetch_path(&(struct fetch_ctx){ blobdir }, &m.layers[i]) : oci_layout_blob_path(l, m.layers[i].digest);
+		struct layer_rec rec = { 0 };
+		char sd[20];
+		int hit = 0;
 
-		if (!p) {
-			err_set(e, ERR_INPUT, "layer %zu: bad digest", i);
+		oci_digest_short(m.layers[i].digest, sd);
+		if (lcdir && (hit = lcache_get(&lc, m.layers[i].digest, (int)i, &rec, e)) < 0)
 			goto out;
-		}
-		if (read_layer(fs, p, m.layers[i].digest, (int)i, &inv->files_seen, e) < 0) {
+		if (hit) {
+			log_info("layer %s: cache hit (%zu kept files)", sd, rec.files.n);
+		} else {
+			char *p = src ? fetch_path(&(struct fetch_ctx){ blobdir }, &m.layers[i])
+				      : oci_layout_blob_path(l, m.layers[i].digest);
+
+			if (!p) {
+				err_set(e, ERR_INPUT, "layer %zu: bad digest", i);
+				goto out;
+			}
+			log_info("layer %s: reading", sd);
+			if (read_layer(&rec, p, m.layers[i].digest, (int)i, e) < 0) {
+				free(p);
+				layer_rec_free(&rec);
+				goto out;
+			}
 			free(p);
+			if (lcdir && lcache_put(&lc, m.layers[i].digest, &rec, e) < 0) {
+				/* a cache that cannot be written costs time, not the scan */
+				log_warn("layer cache: %s", e->msg);
+				err_clear(e);
+			}
+		}
+		inv->files_seen += rec.files_seen;
+		if (apply_layer(fs, &rec, (int)i, e) < 0) {
+			layer_rec_free(&rec);
 			goto out;
 		}
-		free(p);
+		layer_rec_free(&rec);
 	}
 	r = 0;
 out:
@@ -1047,8 +1178,7 @@ out:
 		fs_rm_rf(tmpdir, &e2);
 		free(tmpdir);
 	}
-	if (blobdir != tmpdir)
-		free(blobdir);
+	free(lcdir);
 	return r;
 }
 
@@ -1087,5 +1217,6 @@ void inventory_free(struct inventory *inv)
 	free(inv->layers);
 	free(inv->digest);
 	free(inv->target);
+	free(inv->base);
 	memset(inv, 0, sizeof(*inv));
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "core/err.h"
 #include "registry/registry.h"
 
@@ -36,15 +37,21 @@ struct inventory {
 	char **layers;      /* layer digests */
 	size_t n_layers;
 	size_t n_base;      /* the first n_base layers belong to the base image */
+	char *base;         /* the base image (--base, or named by the image's annotations/labels), or NULL */
 	long files_seen;
 };
 
 struct inv_opts {
 	const struct reg_opts *ro;
 	const char *platform;  /* "os/arch" or NULL */
-	const char *cache_dir; /* where registry layers are fetched to; NULL = a temp dir */
+	const char *cache_dir; /* cache root: per-layer inventories in DIR/inventory; NULL = no cache */
 	const char *base;      /* location of the base image, or NULL */
 };
+
+/* Size cap of the per-layer inventory cache, process-wide (0 = the default,
+ * 512 MiB). Set once by the command before scanning; kept out of struct
+ * inv_opts so callers' positional initialisers stay valid. */
+void inventory_set_cache_max(int64_t bytes);
 
 int inventory_scan(const char *target, const struct inv_opts *o, struct inventory *inv, struct err *e);
 void inventory_free(struct inventory *inv);

@@ -967,7 +967,7 @@ enum vscheme vscheme_for_ecosystem(const char *eco)
 		const char *prefix;
 		enum vscheme s;
 	} map[] = { { "Debian", VS_DPKG },     { "Ubuntu", VS_DPKG },   { "Alpine", VS_APK },   { "Wolfi", VS_APK },
-		    { "Chainguard", VS_APK }, { "Red Hat", VS_RPM },   { "Rocky", VS_RPM },    { "AlmaLinux", VS_RPM },
+		    { "Chainguard", VS_APK }, { "Red Hat", VS_RPM },   { "Rocky Linux", VS_RPM }, { "AlmaLinux", VS_RPM },
 		    { "openSUSE", VS_RPM },    { "SUSE", VS_RPM },      { "Mariner", VS_RPM },  { "Azure Linux", VS_RPM },
 		    { "Go", VS_GO },           { "PyPI", VS_PEP440 },   { "Maven", VS_MAVEN },  { "npm", VS_SEMVER },
 		    { "crates.io", VS_SEMVER }, { "NuGet", VS_SEMVER }, { "Hex", VS_SEMVER },   { "Pub", VS_SEMVER } };

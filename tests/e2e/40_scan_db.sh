@@ -7,6 +7,7 @@ set -u
 . "$TESTLIB/images.sh"
 
 T=$(tmpdir_new scan)
+export XDG_CACHE_HOME="$T/xdg"
 GOZIP="$SHARED/data/vulndata/osv-go-all.zip"
 SCH="$SHARED/data/schemas"
 
