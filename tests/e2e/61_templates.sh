@@ -305,7 +305,7 @@ def vso_unescape(s):
         s = s.replace(rep, tok)
     return s.replace("%AZP25", "%")
 
-def run_steps(steps, variables, secure_files, log):
+def run_steps(steps, variables, secure_files, log, secret_vars=()):
     """variables: lower-cased name -> value (predefined + pipeline). Returns
     (exit code of the first failing step or 0, outputs {step.var: value},
     task records)."""
@@ -324,8 +324,10 @@ def run_steps(steps, variables, secure_files, log):
             raise ValueError("step kind not supported: %r" % sorted(st))
         env = dict(os.environ)
         env["PATH"] = ":".join(path_add + [env["PATH"]])
+        # the agent exposes every (non-secret) variable to scripts, upper
+        # case with '.' as '_': Agent.TempDirectory -> AGENT_TEMPDIRECTORY
         for k, v in variables.items():
-            if "." not in k:
+            if k not in secret_vars:
                 env[k.upper().replace(".", "_")] = v
         for k, v in (st.get("env") or {}).items():
             env[k] = macro(tostr(v), variables)
@@ -389,10 +391,14 @@ if __name__ == "__main__":
         sys.exit(1 if bad else 0)
     if cmd == "run":                       # run TEMPLATE PARAMS.json VARS.json SECUREFILES.json RESULT.json LOG
         params = json.load(open(sys.argv[3]))
-        variables = {k.lower(): v for k, v in json.load(open(sys.argv[4])).items()}
+        raw = json.load(open(sys.argv[4]))
+        # "_secrets": names of secret variables, which the agent does not
+        # put into the environment (only an explicit env: mapping does)
+        secrets = [x.lower() for x in raw.pop("_secrets", [])]
+        variables = {k.lower(): v for k, v in raw.items()}
         steps = expand_template(sys.argv[2], params)
         with open(sys.argv[7], "w") as log:
-            rc, outputs, tasks = run_steps(steps, variables, json.load(open(sys.argv[5])), log)
+            rc, outputs, tasks = run_steps(steps, variables, json.load(open(sys.argv[5])), log, secrets)
         json.dump({"rc": rc, "outputs": outputs, "tasks": tasks, "steps": steps}, open(sys.argv[6], "w"), indent=1)
         sys.exit(0)
     if cmd == "expand":                    # expand TEMPLATE PARAMS.json

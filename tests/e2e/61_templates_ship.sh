@@ -41,7 +41,7 @@ export PATH="$W/bin:$PATH"
 cat >vars.json <<JS
 {"Agent.TempDirectory": "$W/agent/tmp", "Build.ArtifactStagingDirectory": "$W/agent/staging",
  "Build.SourcesDirectory": "$W", "Build.BuildId": "77", "System.JobAttempt": "1", "TF_BUILD": "True",
- "cosignPassword": "$KEYPW"}
+ "cosignPassword": "$KEYPW", "_secrets": ["cosignPassword"]}
 JS
 printf '{"cosign.key": "%s/secure-cosign.key"}\n' "$W" >secure.json
 cat >params.json <<JS
@@ -69,6 +69,18 @@ grep -q "'testResultsFiles': '$W/agent/staging/bosun-reports/junit.xml'" pub.txt
 grep -q 'results.publish' run.log && fail "no double publishing (--no-ci-publish)" "$(grep results.publish run.log)" || ok "no double publishing (--no-ci-publish)"
 grep -q 'task.uploadsummary' run.log && ok "the summary is uploaded" || fail "the summary is uploaded"
 grep -qF "$KEYPW" run.log && fail "the key password stays out of the log" || ok "the key password stays out of the log"
+
+# the database from the registry (dbRepository: bosun db push, then the template pulls it)
+check "bosun db push" "$BOSUN" db push --db "$W/vuln.db" "$REG/security/bosun-db:latest"
+cat >params_db.json <<JS
+{"repository": "$REG/team/dbapp", "context": "app", "dockerfile": "app/Dockerfile", "buildArgs": {"APP_VERSION": "2.1"},
+ "dbRepository": "$REG/security/bosun-db:latest", "reportDir": "$W/rep-db"}
+JS
+"$PYTHON" azp.py run "$REPO/pipeline-templates/steps/bosun-ship.yml" params_db.json vars.json secure.json res_db.json run_db.log
+BUILT=$("$BOSUN" db info "$W/vuln.db" 2>/dev/null | sed -n 's/^built: //p')
+[ "$(jq_ res_db.json 'd["rc"]')" = 0 ] && [ -s agent/tmp/bosun-vuln.db ] && [ -n "$BUILT" ] \
+    && [ "$(jq_ rep-db/results.json 'd["database"]["version"]')" = "$BUILT" ] \
+    && ok "dbRepository: the database is pulled from the registry and used" || fail "dbRepository" "$(tail -20 run_db.log)"
 
 # a failing gate: the step fails with 1, publishing still runs (condition: always())
 mkdir -p bad/lib/apk/db bad/etc
