@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "report/ci.h"
 #include "report/results.h"
+#include "scan/dbsync.h"
 #include "ship/ship.h"
 
 static const char help[] =
@@ -37,7 +38,8 @@ static const char help[] =
 	"  --output DEST              also write the image to oci:DIR[:TAG] or docker-archive:FILE\n"
 	"  --no-push                  do not push (the image goes only to --output)\n"
 	"Scan and policy options (as for bosun scan):\n"
-	"  --db FILE                  vulnerability database (required)\n"
+	"  --db FILE                  vulnerability database (default: the one 'bosun db update'\n"
+	"                             or 'bosun db pull' keep in the cache)\n"
 	"  --db-max-age DURATION      refuse an older database (default 7d; 0 disables)\n"
 	"  --fail-on SEVERITY         the gate: critical, high (default), medium, low, none\n"
 	"  --severity LIST            report only these severities\n"
@@ -206,6 +208,7 @@ int cmd_ship(int argc, char **argv, struct err *e)
 	struct results r;
 	struct err run_err = ERR_INIT;
 	bool ci_publish = true, group = false;
+	char *cached_db __attribute__((cleanup(freep))) = NULL;
 	int c, v, ret;
 
 	memset(&o, 0, sizeof(o));
@@ -332,8 +335,21 @@ int cmd_ship(int argc, char **argv, struct err *e)
 	}
 	if (argc - optind != 1)
 		return cmd_usage_error(e, "ship", "expected one CONTEXT directory");
-	if (!o.db)
-		return cmd_usage_error(e, "ship", "no database: give --db FILE (see 'bosun db build')");
+	if (!o.db) {
+		/* the database `bosun db update` / `db pull` keep in the cache, as scan does */
+		char *root = bosun_cache_dir(NULL, e);
+
+		cached_db = root ? vdb_cached_path(root, e) : NULL;
+		free(root);
+		if (!cached_db)
+			return -1;
+		if (!fs_exists(cached_db)) {
+			return err_set(e, ERR_INPUT,
+				       "no vulnerability database at %s: run 'bosun db update' (or give --db FILE)",
+				       cached_db);
+		}
+		o.db = cached_db;
+	}
 	if (o.attest && !o.key)
 		return cmd_usage_error(e, "ship", "--attest needs --key");
 	if (o.push_on_fail && o.no_push)

@@ -203,6 +203,11 @@ COSIGN_PASSWORD=wrong expect_exit 3 "wrong key password: exit 3" "$BOSUN" ship -
 touch afile
 expect_exit 3 "report dir that cannot be written: exit 3" "$BOSUN" ship -t "$REG/app/never:1" --db vuln.db --report-dir afile/reports clean
 expect_exit 3 "missing database: exit 3" "$BOSUN" ship -t "$REG/app/never:1" --db nope.db --report-dir rep-x clean
+mkdir -p emptycache
+XDG_CACHE_HOME=$W/emptycache expect_exit 3 "no --db and no cached database: exit 3" "$BOSUN" ship -t "$REG/app/never:1" --report-dir rep-x clean
+expect_out "the missing database says what to run" "run 'bosun db update'"
+mkdir -p cache1/bosun/db && cp vuln.db cache1/bosun/db/vuln.db
+XDG_CACHE_HOME=$W/cache1 expect_exit 0 "without --db the cached database is used" "$BOSUN" ship -t "$REG/app/cachedb:1" --report-dir rep-cdb clean
 expect_exit 2 "--attest without --key: exit 2" "$BOSUN" ship -t "$REG/app/never:1" --db vuln.db --attest clean
 expect_exit 2 "a non-registry -t: exit 2" "$BOSUN" ship -t "oci:$W/x:1" --db vuln.db --report-dir rep-x clean
 printf 'FROM %s/base/busybox:1\nCOPY nosuchfile /x\n' "$REG" >clean/Dockerfile.broken
