@@ -77,7 +77,7 @@ static cJSON *aliases_json(const struct finding *f)
 	return a ? a : cJSON_CreateArray();
 }
 
-/* JSON: documented in docs/scan.md ("bosun.scan.v1"). */
+/* JSON: documented in README.md, "Scanning images" ("bosun.scan.v1"). */
 int report_json(const struct report_in *in, struct buf *out, struct err *e)
 {
 	cJSON *root = cJSON_CreateObject(), *pk = cJSON_CreateArray(), *fs = cJSON_CreateArray(), *os, *sum;
