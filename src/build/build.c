@@ -1,4 +1,5 @@
 /* The build executor: stages, instructions, layers, image config. */
+#include <limits.h>
 #include <archive.h>
 #include <ctype.h>
 #include <curl/curl.h>

@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
