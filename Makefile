@@ -76,8 +76,10 @@ bosun-asan-test: $(LIB_OBJS) $(CMD_OBJS) $(UNIT_BINS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		BOSUN=$(CURDIR)/build/asan/bosun B=build/asan tests/run.sh $(UNIT_BINS)
 
-# The release binary against real servers: transport, auth, TLS, signing.
-STATIC_E2E := tests/e2e/11_roundtrip.sh tests/e2e/12_auth.sh tests/e2e/50_sign_cosign.sh
+# The release binary against real servers: transport, auth, TLS, build,
+# scan, signing and ship.
+STATIC_E2E := tests/e2e/11_roundtrip.sh tests/e2e/12_auth.sh tests/e2e/30_build_run.sh \
+	tests/e2e/40_scan_db.sh tests/e2e/50_sign_cosign.sh tests/e2e/60_ship_e2e.sh
 static-e2e: static
 	@BOSUN=$(CURDIR)/dist/bosun-linux-amd64 E2E="$(STATIC_E2E)" tests/run.sh
 
