@@ -8,6 +8,7 @@
 
 #include "base/pool.h"
 #include "base/watch.h"
+#include "report/xmlw.h"
 #include "core/util.h"
 
 static void check_one(void *ctx, size_t i)
@@ -75,33 +76,6 @@ void base_watch_free(struct watch *w)
 
 /* ---- JUnit */
 
-/* XML 1.0 cannot carry control characters. */
-static void clean(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (; s && *s && n < cap - 1; s++)
-		if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-			out[n++] = *s;
-	out[n] = 0;
-}
-
-#define XW(x)                                                                    \
-	do {                                                                     \
-		if ((x) < 0) {                                                   \
-			err_set(e, ERR_INTERNAL, "junit: xml writer failed");    \
-			goto out;                                                \
-		}                                                                \
-	} while (0)
-
-static int attr(xmlTextWriterPtr w, const char *k, const char *v)
-{
-	char t[2048];
-
-	clean(v, t, sizeof(t));
-	return xmlTextWriterWriteAttribute(w, BAD_CAST k, BAD_CAST t);
-}
-
 static int attr_n(xmlTextWriterPtr w, const char *k, size_t v)
 {
 	char t[32];
@@ -115,28 +89,28 @@ static int suite_start(xmlTextWriterPtr w, const char *name, size_t tests, size_
 {
 	char t[64];
 
-	if (xmlTextWriterStartElement(w, BAD_CAST "testsuite") < 0 || attr(w, "name", name) < 0 ||
+	if (xmlTextWriterStartElement(w, BAD_CAST "testsuite") < 0 || xmlw_attr(w, "name", name) < 0 ||
 	    attr_n(w, "tests", tests) < 0 || attr_n(w, "failures", fail) < 0 || attr_n(w, "errors", errs) < 0 ||
 	    attr_n(w, "skipped", skip) < 0)
 		return -1;
 	snprintf(t, sizeof(t), "%.3f", secs);
-	if (attr(w, "time", t) < 0)
+	if (xmlw_attr(w, "time", t) < 0)
 		return -1;
 	time_rfc3339((int64_t)time(NULL), t);
 	t[19] = 0; /* the windyroad XSD wants no zone */
 	snprintf(t + 32, 16, "%d", id);
-	if (attr(w, "timestamp", t) < 0 || attr(w, "hostname", "localhost") < 0 || attr(w, "id", t + 32) < 0 ||
-	    attr(w, "package", "bosun") < 0 || xmlTextWriterStartElement(w, BAD_CAST "properties") < 0)
+	if (xmlw_attr(w, "timestamp", t) < 0 || xmlw_attr(w, "hostname", "localhost") < 0 || xmlw_attr(w, "id", t + 32) < 0 ||
+	    xmlw_attr(w, "package", "bosun") < 0 || xmlTextWriterStartElement(w, BAD_CAST "properties") < 0)
 		return -1;
 	snprintf(t, sizeof(t), "%d/%d", wt->shard_i, wt->shard_n);
-	if (xmlTextWriterStartElement(w, BAD_CAST "property") < 0 || attr(w, "name", "shard") < 0 ||
-	    attr(w, "value", t) < 0 || xmlTextWriterEndElement(w) < 0)
+	if (xmlTextWriterStartElement(w, BAD_CAST "property") < 0 || xmlw_attr(w, "name", "shard") < 0 ||
+	    xmlw_attr(w, "value", t) < 0 || xmlTextWriterEndElement(w) < 0)
 		return -1;
-	if (wt->fleet_path && (xmlTextWriterStartElement(w, BAD_CAST "property") < 0 || attr(w, "name", "fleet") < 0 ||
-			       attr(w, "value", wt->fleet_path) < 0 || xmlTextWriterEndElement(w) < 0))
+	if (wt->fleet_path && (xmlTextWriterStartElement(w, BAD_CAST "property") < 0 || xmlw_attr(w, "name", "fleet") < 0 ||
+			       xmlw_attr(w, "value", wt->fleet_path) < 0 || xmlTextWriterEndElement(w) < 0))
 		return -1;
 	if (wt->db_built && (xmlTextWriterStartElement(w, BAD_CAST "property") < 0 ||
-			     attr(w, "name", "db.version") < 0 || attr(w, "value", wt->db_built) < 0 ||
+			     xmlw_attr(w, "name", "db.version") < 0 || xmlw_attr(w, "value", wt->db_built) < 0 ||
 			     xmlTextWriterEndElement(w) < 0))
 		return -1;
 	return xmlTextWriterEndElement(w);
@@ -170,16 +144,16 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 
 		XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
 		/* Stable name (history is keyed by it); classname without dots. */
-		XW(attr(w, "classname", "base"));
-		XW(attr(w, "name", wt->it[i].fi->image));
-		XW(attr(w, "time", "0"));
+		XW(xmlw_attr(w, "classname", "base"));
+		XW(xmlw_attr(w, "name", wt->it[i].fi->image));
+		XW(xmlw_attr(w, "time", "0"));
 		switch (r0->state) {
 		case BASE_STALE:
 			base_age_string(r0->age_seconds, age, sizeof(age));
 			snprintf(t, sizeof(t), "base %s was updated: %s", r0->base_name, r0->current_digest);
 			XW(xmlTextWriterStartElement(w, BAD_CAST "failure"));
-			XW(attr(w, "message", t));
-			XW(attr(w, "type", "stale-base"));
+			XW(xmlw_attr(w, "message", t));
+			XW(xmlw_attr(w, "type", "stale-base"));
 			snprintf(t, sizeof(t),
 				 "%s was built on %s@%s; the tag now points at %s%s%s (new base age: %s). "
 				 "Rebuild and redeploy%s%s.",
@@ -188,19 +162,19 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 				 r0->current_platform_digest ? r0->current_platform_digest : "", age,
 				 wt->it[i].fi->pipeline ? " with pipeline " : "",
 				 wt->it[i].fi->pipeline ? wt->it[i].fi->pipeline : "");
-			clean(t, t, sizeof(t));
+			xmlw_clean(t, t, sizeof(t));
 			XW(xmlTextWriterWriteString(w, BAD_CAST t));
 			XW(xmlTextWriterEndElement(w));
 			break;
 		case BASE_ERROR:
 			XW(xmlTextWriterStartElement(w, BAD_CAST "error"));
-			XW(attr(w, "message", r0->err.msg));
-			XW(attr(w, "type", r0->err.code == ERR_NETWORK ? "network" : "input"));
+			XW(xmlw_attr(w, "message", r0->err.msg));
+			XW(xmlw_attr(w, "type", r0->err.code == ERR_NETWORK ? "network" : "input"));
 			XW(xmlTextWriterEndElement(w));
 			break;
 		case BASE_UNKNOWN:
 			XW(xmlTextWriterStartElement(w, BAD_CAST "skipped"));
-			XW(attr(w, "message", r0->note ? r0->note : "no base recorded"));
+			XW(xmlw_attr(w, "message", r0->note ? r0->note : "no base recorded"));
 			XW(xmlTextWriterEndElement(w));
 			break;
 		case BASE_UP_TO_DATE: break;
@@ -219,12 +193,12 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 
 			if (it->scan_err.code) {
 				XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
-				XW(attr(w, "classname", "rescan"));
-				XW(attr(w, "name", it->fi->image));
-				XW(attr(w, "time", "0"));
+				XW(xmlw_attr(w, "classname", "rescan"));
+				XW(xmlw_attr(w, "name", it->fi->image));
+				XW(xmlw_attr(w, "time", "0"));
 				XW(xmlTextWriterStartElement(w, BAD_CAST "error"));
-				XW(attr(w, "message", it->scan_err.msg));
-				XW(attr(w, "type", "scan"));
+				XW(xmlw_attr(w, "message", it->scan_err.msg));
+				XW(xmlw_attr(w, "type", "scan"));
 				XW(xmlTextWriterEndElement(w));
 				XW(xmlTextWriterEndElement(w));
 			}
@@ -232,16 +206,16 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 				const struct rescan_finding *f = &it->fresh[j];
 
 				XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
-				XW(attr(w, "classname", "rescan"));
+				XW(xmlw_attr(w, "classname", "rescan"));
 				snprintf(t, sizeof(t), "%s %s %s", it->fi->image, f->pkg, f->id);
-				XW(attr(w, "name", t));
-				XW(attr(w, "time", "0"));
+				XW(xmlw_attr(w, "name", t));
+				XW(xmlw_attr(w, "time", "0"));
 				XW(xmlTextWriterStartElement(w, BAD_CAST "failure"));
-				XW(attr(w, "message", f->title && *f->title ? f->title : f->id));
-				XW(attr(w, "type", f->severity));
+				XW(xmlw_attr(w, "message", f->title && *f->title ? f->title : f->id));
+				XW(xmlw_attr(w, "type", f->severity));
 				snprintf(t, sizeof(t), "new since the last watch: %s %s in %s %s; fixed version: %s", f->id,
 					 f->severity, f->pkg, f->version, *f->fixed ? f->fixed : "none");
-				clean(t, t, sizeof(t));
+				xmlw_clean(t, t, sizeof(t));
 				XW(xmlTextWriterWriteString(w, BAD_CAST t));
 				XW(xmlTextWriterEndElement(w));
 				XW(xmlTextWriterEndElement(w));

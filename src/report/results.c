@@ -1,4 +1,5 @@
 #include "report/results.h"
+#include "report/xmlw.h"
 
 #include <cjson/cJSON.h>
 #include <libxml/xmlwriter.h>
@@ -560,45 +561,6 @@ int results_markdown(const struct results *r, struct buf *out, struct err *e)
 
 /* ----------------------------------------------------------------- JUnit */
 
-/* XML 1.0 cannot carry control characters; JUnit readers choke on them. */
-static char *clean(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (; s && *s && n < cap - 1; s++)
-		if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-			out[n++] = *s;
-	out[n] = 0;
-	return out;
-}
-
-#define XW(x)                                                                                \
-	do {                                                                                 \
-		if ((x) < 0) {                                                               \
-			err_set(e, ERR_INTERNAL, "junit: xml writer failed");                \
-			goto out;                                                            \
-		}                                                                            \
-	} while (0)
-
-static int xw_attr(xmlTextWriterPtr w, const char *name, const char *val)
-{
-	char t[2048];
-
-	return xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST clean(val, t, sizeof(t)));
-}
-
-static int xw_attrf(xmlTextWriterPtr w, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int xw_attrf(xmlTextWriterPtr w, const char *name, const char *fmt, ...)
-{
-	char t[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(t, sizeof(t), fmt, ap);
-	va_end(ap);
-	return xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST t);
-}
 
 /* classname "stage.PKG" with the package's dots replaced: Jenkins splits
  * the classname at its last dot. */
@@ -654,16 +616,16 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 			skipped = si->status == RST_NOT_RUN || si->status == RST_SKIPPED;
 		}
 		XW(xmlTextWriterStartElement(w, BAD_CAST "testsuite"));
-		XW(xw_attr(w, "name", stage_names[s]));
-		XW(xw_attrf(w, "tests", "%zu", tests));
-		XW(xw_attrf(w, "failures", "%zu", failures));
-		XW(xw_attrf(w, "errors", "%zu", errors));
-		XW(xw_attrf(w, "skipped", "%zu", skipped));
-		XW(xw_attrf(w, "time", "%.3f", si->seconds));
-		XW(xw_attr(w, "timestamp", ts));
-		XW(xw_attr(w, "hostname", "localhost"));
-		XW(xw_attrf(w, "id", "%zu", s));
-		XW(xw_attr(w, "package", "bosun"));
+		XW(xmlw_attr(w, "name", stage_names[s]));
+		XW(xmlw_attrf(w, "tests", "%zu", tests));
+		XW(xmlw_attrf(w, "failures", "%zu", failures));
+		XW(xmlw_attrf(w, "errors", "%zu", errors));
+		XW(xmlw_attrf(w, "skipped", "%zu", skipped));
+		XW(xmlw_attrf(w, "time", "%.3f", si->seconds));
+		XW(xmlw_attr(w, "timestamp", ts));
+		XW(xmlw_attr(w, "hostname", "localhost"));
+		XW(xmlw_attrf(w, "id", "%zu", s));
+		XW(xmlw_attr(w, "package", "bosun"));
 		XW(xmlTextWriterStartElement(w, BAD_CAST "properties"));
 		{
 			const char *pv[][2] = { { "image.ref", r->ref }, { "image.digest", r->digest },
@@ -672,8 +634,8 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 
 			for (size_t i = 0; i < ARRAY_SIZE(pv); i++) {
 				XW(xmlTextWriterStartElement(w, BAD_CAST "property"));
-				XW(xw_attr(w, "name", pv[i][0]));
-				XW(xw_attr(w, "value", pv[i][1] ? pv[i][1] : ""));
+				XW(xmlw_attr(w, "name", pv[i][0]));
+				XW(xmlw_attr(w, "value", pv[i][1] ? pv[i][1] : ""));
 				XW(xmlTextWriterEndElement(w));
 			}
 		}
@@ -684,35 +646,35 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 
 				classname(stage_names[s], f->package, cls, sizeof(cls));
 				XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
-				XW(xw_attr(w, "classname", cls));
+				XW(xmlw_attr(w, "classname", cls));
 				snprintf(t, sizeof(t), "%s %s", f->package, f->id);
-				XW(xw_attr(w, "name", t));
-				XW(xw_attr(w, "time", "0"));
+				XW(xmlw_attr(w, "name", t));
+				XW(xmlw_attr(w, "time", "0"));
 				if (f->suppressed) {
 					XW(xmlTextWriterStartElement(w, BAD_CAST "skipped"));
-					XW(xw_attr(w, "message", "suppressed by ignore file or VEX"));
+					XW(xmlw_attr(w, "message", "suppressed by ignore file or VEX"));
 					XW(xmlTextWriterEndElement(w));
 				} else if (s == RS_POLICY && f->failing) {
 					XW(xmlTextWriterStartElement(w, BAD_CAST "failure"));
-					XW(xw_attr(w, "message", *f->title ? f->title : f->id));
-					XW(xw_attr(w, "type", f->severity));
+					XW(xmlw_attr(w, "message", *f->title ? f->title : f->id));
+					XW(xmlw_attr(w, "type", f->severity));
 					snprintf(t, sizeof(t), "%s %s in %s %s (layer %s%s); fixed version: %s", f->id,
 						 f->severity, f->package, f->installed, *f->layer ? f->layer : "?",
 						 f->from_base ? ", from the base image" : "",
 						 *f->fixed ? f->fixed : "none");
-					XW(xmlTextWriterWriteString(w, BAD_CAST clean(t, cls, sizeof(cls))));
+					XW(xmlTextWriterWriteString(w, BAD_CAST xmlw_clean(t, cls, sizeof(cls))));
 					XW(xmlTextWriterEndElement(w));
 				}
 				XW(xmlTextWriterEndElement(w));
 			}
 			if (s == RS_SCAN && si->status == RST_ERROR) {
 				XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
-				XW(xw_attr(w, "classname", "scan.image"));
-				XW(xw_attr(w, "name", "scan"));
-				XW(xw_attr(w, "time", "0"));
+				XW(xmlw_attr(w, "classname", "scan.image"));
+				XW(xmlw_attr(w, "name", "scan"));
+				XW(xmlw_attr(w, "time", "0"));
 				XW(xmlTextWriterStartElement(w, BAD_CAST "error"));
-				XW(xw_attr(w, "message", si->details ? si->details : "error"));
-				XW(xw_attr(w, "type", "error"));
+				XW(xmlw_attr(w, "message", si->details ? si->details : "error"));
+				XW(xmlw_attr(w, "type", "error"));
 				XW(xmlTextWriterEndElement(w));
 				XW(xmlTextWriterEndElement(w));
 			}
@@ -720,23 +682,23 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 			/* the stage's own step as one case */
 			snprintf(cls, sizeof(cls), "%s.image", stage_names[s]);
 			XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
-			XW(xw_attr(w, "classname", cls));
-			XW(xw_attr(w, "name", per_finding && !skipped ? "no findings" : stage_names[s]));
-			XW(xw_attrf(w, "time", "%.3f", si->seconds));
+			XW(xmlw_attr(w, "classname", cls));
+			XW(xmlw_attr(w, "name", per_finding && !skipped ? "no findings" : stage_names[s]));
+			XW(xmlw_attrf(w, "time", "%.3f", si->seconds));
 			if (skipped) {
 				XW(xmlTextWriterStartElement(w, BAD_CAST "skipped"));
-				XW(xw_attr(w, "message", si->details ? si->details : "not run"));
+				XW(xmlw_attr(w, "message", si->details ? si->details : "not run"));
 				XW(xmlTextWriterEndElement(w));
 			} else if (failures || errors) {
 				XW(xmlTextWriterStartElement(w, BAD_CAST(failures ? "failure" : "error")));
-				XW(xw_attr(w, "message", si->details ? si->details : status_names[si->status]));
-				XW(xw_attr(w, "type", status_names[si->status]));
+				XW(xmlw_attr(w, "message", si->details ? si->details : status_names[si->status]));
+				XW(xmlw_attr(w, "type", status_names[si->status]));
 				XW(xmlTextWriterEndElement(w));
 			}
 			XW(xmlTextWriterEndElement(w));
 		}
 		XW(xmlTextWriterStartElement(w, BAD_CAST "system-out"));
-		XW(xmlTextWriterWriteString(w, BAD_CAST clean(si->details ? si->details : "", t, sizeof(t))));
+		XW(xmlTextWriterWriteString(w, BAD_CAST xmlw_clean(si->details ? si->details : "", t, sizeof(t))));
 		XW(xmlTextWriterEndElement(w));
 		XW(xmlTextWriterStartElement(w, BAD_CAST "system-err"));
 		XW(xmlTextWriterEndElement(w));

@@ -7,6 +7,7 @@
 
 #include "core/util.h"
 #include "report/report.h"
+#include "report/xmlw.h"
 
 int report_fmt_parse(const char *s)
 {
@@ -329,24 +330,6 @@ int report_cyclonedx(const struct report_in *in, struct buf *out, struct err *e)
 	return put_json(root, out, e);
 }
 
-/* JUnit text: no control characters (XML 1.0 cannot carry them). */
-static void clean(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (; s && *s && n < cap - 1; s++)
-		if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-			out[n++] = *s;
-	out[n] = 0;
-}
-
-#define XW(x)                                                                                \
-	do {                                                                                 \
-		if ((x) < 0) {                                                               \
-			err_set(e, ERR_INTERNAL, "junit: xml writer failed");                \
-			goto out;                                                            \
-		}                                                                            \
-	} while (0)
 
 int report_junit(const struct report_in *in, struct buf *out, struct err *e)
 {
@@ -391,7 +374,7 @@ int report_junit(const struct report_in *in, struct buf *out, struct err *e)
 					{ "db.version", in->db_version ? in->db_version : "" } };
 
 		for (size_t i = 0; i < ARRAY_SIZE(pv); i++) {
-			clean(pv[i][1], t, sizeof(t));
+			xmlw_clean(pv[i][1], t, sizeof(t));
 			XW(xmlTextWriterStartElement(w, BAD_CAST "property"));
 			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST pv[i][0]));
 			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "value", BAD_CAST t));
@@ -409,27 +392,27 @@ int report_junit(const struct report_in *in, struct buf *out, struct err *e)
 		for (const char *c = t; *c && k < sizeof(cls) - 1; c++)
 			cls[k++] = (c - t >= 5 && *c == '.') ? '_' : *c;
 		cls[k] = 0;
-		clean(cls, t, sizeof(t));
+		xmlw_clean(cls, t, sizeof(t));
 		XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
 		XW(xmlTextWriterWriteAttribute(w, BAD_CAST "classname", BAD_CAST t));
 		snprintf(t, sizeof(t), "%s %s", f->pkg->name, f->id);
-		clean(t, title, sizeof(title));
+		xmlw_clean(t, title, sizeof(title));
 		XW(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST title));
 		XW(xmlTextWriterWriteAttribute(w, BAD_CAST "time", BAD_CAST "0"));
 		if (f->failing) {
-			clean(f->title, title, sizeof(title));
+			xmlw_clean(f->title, title, sizeof(title));
 			XW(xmlTextWriterStartElement(w, BAD_CAST "failure"));
 			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "message", BAD_CAST title));
 			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST severity_name(f->severity)));
 			snprintf(t, sizeof(t), "%s %s in %s %s (%s); fixed version: %s", f->id, severity_name(f->severity),
 				 f->pkg->name, f->pkg->version, f->pkg->path, f->fixed[0] ? f->fixed : "none");
-			clean(t, title, sizeof(title));
+			xmlw_clean(t, title, sizeof(title));
 			XW(xmlTextWriterWriteString(w, BAD_CAST title));
 			XW(xmlTextWriterEndElement(w));
 		} else if (!f->reported) {
 			XW(xmlTextWriterStartElement(w, BAD_CAST "skipped"));
 			if (f->suppressed) {
-				clean(f->suppress_reason, title, sizeof(title));
+				xmlw_clean(f->suppress_reason, title, sizeof(title));
 				XW(xmlTextWriterWriteAttribute(w, BAD_CAST "message", BAD_CAST title));
 			}
 			XW(xmlTextWriterEndElement(w));
