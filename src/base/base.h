@@ -40,6 +40,10 @@ struct base_result {
 	struct err err;       /* BASE_ERROR: what failed */
 };
 void base_result_free(struct base_result *r);
+/* The base, current, note and error fields of r, added to the JSON object o
+ * (as in `base check --format json` and watch.json). */
+struct cJSON;
+void base_result_add_json(struct cJSON *o, const struct base_result *r);
 
 /* Read the base record of image (any location) and compare it with the
  * current digest of the base's tag (HEAD first; a GET only when the tag

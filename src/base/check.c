@@ -456,3 +456,32 @@ out:
 	view_free(&v);
 	return rc;
 }
+
+void base_result_add_json(struct cJSON *o, const struct base_result *r)
+{
+	cJSON *x;
+
+	if (r->base_name) {
+		x = cJSON_AddObjectToObject(o, "base");
+		cJSON_AddStringToObject(x, "name", r->base_name);
+		cJSON_AddStringToObject(x, "digest", r->base_digest);
+		if (r->source)
+			cJSON_AddStringToObject(x, "source", r->source);
+	}
+	if (r->current_digest) {
+		x = cJSON_AddObjectToObject(o, "current");
+		cJSON_AddStringToObject(x, "digest", r->current_digest);
+		if (r->current_platform_digest)
+			cJSON_AddStringToObject(x, "platformDigest", r->current_platform_digest);
+		if (r->current_created)
+			cJSON_AddStringToObject(x, "created", r->current_created);
+		if (r->age_seconds >= 0)
+			cJSON_AddNumberToObject(x, "ageSeconds", (double)r->age_seconds);
+	}
+	if (r->note)
+		cJSON_AddStringToObject(o, "note", r->note);
+	if (r->state == BASE_ERROR) {
+		cJSON_AddStringToObject(o, "error", r->err.msg);
+		cJSON_AddNumberToObject(o, "errorCode", r->err.code);
+	}
+}

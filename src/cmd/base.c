@@ -229,7 +229,7 @@ static int outputs(const struct base_cli *b, const struct base_output *o, size_t
 
 static cJSON *result_json(const struct base_result *r)
 {
-	cJSON *o = cJSON_CreateObject(), *x;
+	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "image", r->image);
 	if (r->image_digest)
@@ -237,28 +237,7 @@ static cJSON *result_json(const struct base_result *r)
 	if (r->platform)
 		cJSON_AddStringToObject(o, "platform", r->platform);
 	cJSON_AddStringToObject(o, "status", base_state_name(r->state));
-	if (r->base_name) {
-		x = cJSON_AddObjectToObject(o, "base");
-		cJSON_AddStringToObject(x, "name", r->base_name);
-		cJSON_AddStringToObject(x, "digest", r->base_digest);
-		cJSON_AddStringToObject(x, "source", r->source);
-	}
-	if (r->current_digest) {
-		x = cJSON_AddObjectToObject(o, "current");
-		cJSON_AddStringToObject(x, "digest", r->current_digest);
-		if (r->current_platform_digest)
-			cJSON_AddStringToObject(x, "platformDigest", r->current_platform_digest);
-		if (r->current_created)
-			cJSON_AddStringToObject(x, "created", r->current_created);
-		if (r->age_seconds >= 0)
-			cJSON_AddNumberToObject(x, "ageSeconds", (double)r->age_seconds);
-	}
-	if (r->note)
-		cJSON_AddStringToObject(o, "note", r->note);
-	if (r->state == BASE_ERROR) {
-		cJSON_AddStringToObject(o, "error", r->err.msg);
-		cJSON_AddNumberToObject(o, "errorCode", r->err.code);
-	}
+	base_result_add_json(o, r);
 	return o;
 }
 
