@@ -21,6 +21,7 @@ FUZZ_BINS := $(FUZZ_ALL:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 
 .PHONY: fuzz fuzz-smoke
+.SECONDARY: $(FUZZ_LIB_OBJS)
 fuzz: $(FUZZ_BINS)
 
 $(FUZZ_DIR)/obj/%.o: %.c $(wildcard src/*/*.h)
