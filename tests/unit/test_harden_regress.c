@@ -4,7 +4,13 @@
 #include <string.h>
 
 #include "build/dockerfile.h"
+#include "oci/layer.h"
 #include "oci/ref.h"
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "report/results.h"
 #include <libxml/parser.h>
 #include "test.h"
@@ -118,8 +124,76 @@ TEST(junit_invalid_utf8)
 	results_free(&r);
 }
 
+static void tar_one(const char *path, const char *name)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+
+	archive_write_set_format_pax_restricted(a);
+	archive_write_open_filename(a, path);
+	archive_entry_set_pathname(ae, name);
+	archive_entry_set_mode(ae, AE_IFREG | 0644);
+	archive_entry_set_size(ae, 0);
+	archive_write_header(a, ae);
+	archive_entry_free(ae);
+	archive_write_free(a);
+}
+
+static int exists(const char *dir, const char *rel)
+{
+	char p[512];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	return lstat(p, &st) == 0;
+}
+
+/* Whiteouts of "." and ".." used to delete through the directory fd: a
+ * top-level ".wh..." emptied the directory that holds the root. Found by
+ * tests/hostile (whiteout-dotdot); now refused with ERR_INPUT. A name
+ * component over NAME_MAX was an internal error (5), now bad input (3). */
+TEST(unpack_whiteout_dot_and_long_names)
+{
+	char base[] = "/tmp/bosun-regress-XXXXXX", root[128], tar[128], p[160], longname[400];
+	static const char *names[] = {".wh...", ".wh..", "a/.wh...", "a/.wh.."};
+	struct unpack_opts o = {.set_owner = false};
+	struct err e = ERR_INIT;
+	int fd;
+
+	CHECK(mkdtemp(base) != NULL);
+	snprintf(root, sizeof(root), "%s/root", base);
+	snprintf(tar, sizeof(tar), "%s/layer.tar", base);
+	snprintf(p, sizeof(p), "%s/canary", base);
+	fd = open(p, O_WRONLY | O_CREAT, 0644);
+	close(fd);
+	mkdir(root, 0755);
+	snprintf(p, sizeof(p), "%s/a", root);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/a/b", root);
+	fd = open(p, O_WRONLY | O_CREAT, 0644);
+	close(fd);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		tar_one(tar, names[i]);
+		err_clear(&e);
+		CHECK_INT(oci_unpack_layer(tar, root, &o, &e), -1);
+		CHECK_INT(e.code, ERR_INPUT);
+		CHECK(exists(base, "canary"));
+		CHECK(exists(root, "a/b"));
+	}
+	memset(longname, 'x', 300);
+	longname[300] = 0;
+	tar_one(tar, longname);
+	err_clear(&e);
+	CHECK_INT(oci_unpack_layer(tar, root, &o, &e), -1);
+	CHECK_INT(e.code, ERR_INPUT);
+	fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+	oci_rm_at(fd, base + 5, &e);
+	close(fd);
+}
+
 int main(void)
 {
+	RUN(unpack_whiteout_dot_and_long_names);
 	RUN(ref_normalised_length);
 	RUN(junit_invalid_utf8);
 	RUN(dockerfile_failed_parse_frees);
