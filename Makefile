@@ -103,3 +103,4 @@ clean:
 	rm -rf build bosun dist
 
 -include mk/static.mk
+-include mk/fuzz.mk

@@ -668,6 +668,8 @@ int df_parse(struct dockerfile *df, const char *path, const char *text, size_t l
 	}
 	ret = 0;
 out:
+	if (ret < 0)
+		df_free(df); /* callers (ONBUILD) do not free a failed parse */
 	buf_free(&logical);
 	df_strv_free(L.v, L.n);
 	return ret;

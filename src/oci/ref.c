@@ -235,6 +235,12 @@ int oci_ref_parse(struct oci_ref *r, const char *input, struct err *e)
 		oci_ref_free(r);
 		return -1;
 	}
+	/* As docker does, the limit holds for the normalised name too
+	 * (docker.io/library/...), so the canonical string parses again. */
+	if (strlen(r->registry) + 1 + strlen(r->repository) > NAME_TOTAL_MAX) {
+		oci_ref_free(r);
+		return bad(e, input, "repository name must not be more than 255 characters");
+	}
 	return 0;
 }
 

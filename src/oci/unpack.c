@@ -235,6 +235,8 @@ static int clean_name(const char *in, char *out, size_t outsz, struct err *e)
 		}
 		if (l == 2 && s[0] == '.' && s[1] == '.')
 			return err_set(e, ERR_INPUT, "member \"%.200s\" escapes the root (\"..\")", in);
+		if (l > NAME_MAX) /* bad input, not an internal error from openat */
+			return err_set(e, ERR_INPUT, "member \"%.200s\": a name component is over %d bytes", in, NAME_MAX);
 		if (o + l + 2 > outsz)
 			return err_set(e, ERR_INPUT, "member name too long");
 		if (o)
@@ -338,6 +340,10 @@ static int apply_entry(struct archive *a, struct archive_entry *ae, int rootfd, 
 	if (strcmp(base, ".wh..wh..opq") == 0)
 		return opaque_dir(rootfd, parent, ps, e);
 	if (str_starts(base, ".wh.")) {
+		/* ".wh..." would delete through ".." (the parent of the root
+		 * for a top-level entry), ".wh.." the directory itself. */
+		if (!base[4] || strcmp(base + 4, ".") == 0 || strcmp(base + 4, "..") == 0)
+			return err_set(e, ERR_INPUT, "member \"%.200s\": whiteout of \"%s\"", full, base + 4);
 		pfd = oci_root_open(rootfd, parent, O_RDONLY | O_DIRECTORY, 0);
 		if (pfd < 0)
 			return 0; /* nothing to delete */

@@ -5,8 +5,9 @@
 #include <libxml/xmlwriter.h>
 #include <stddef.h>
 
-/* XML 1.0 cannot carry control characters (JUnit readers choke on them):
- * copy s into out[cap] without them (TAB and LF kept). Returns out. */
+/* XML 1.0 cannot carry control characters or invalid UTF-8 (JUnit readers
+ * choke on them): copy s into out[cap] without control characters (TAB and
+ * LF kept) and with '?' for each invalid byte. out may be s. Returns out. */
 char *xmlw_clean(const char *s, char *out, size_t cap);
 /* Attribute with a cleaned value (values over 2 KiB are cut). */
 int xmlw_attr(xmlTextWriterPtr w, const char *name, const char *val);

@@ -188,10 +188,15 @@ TEST(length_limits)
 	CHECK_INT(strlen(r.tag), 128);
 	oci_ref_free(&r);
 
-	memset(name255, 'a', 255);
+	/* The limit is on the normalised name, as in docker: r.io/ + 250. */
+	memcpy(name255, "r.io/", 5);
+	memset(name255 + 5, 'a', 250);
 	name255[255] = '\0';
 	CHECK_INT(oci_ref_parse(&r, name255, &e), 0);
 	oci_ref_free(&r);
+	name255[254] = '\0';
+	memmove(name255, name255 + 5, 250); /* 249 a's: docker.io/library/ makes it 267 */
+	CHECK_INT(oci_ref_parse(&r, name255, &e), -1);
 }
 
 TEST(helpers)
