@@ -895,18 +895,29 @@ static int mvn_tokens(const char *s, struct mvn_tok *t, int max)
 		sepc = (*s && *s != '.' && *s != '-' && *s != '_') ? '-' : 0;
 		n++;
 	}
-	/* trailing zeros and release qualifiers are no-ops */
-	while (n > 0) {
-		const char *rest;
+	/* Trailing zeros and release qualifiers are no-ops at the end of every
+	 * '-' segment, not only at the end of the version: Maven nests each
+	 * '-' part as a sublist and normalises every list ("1.0-SNAPSHOT" is
+	 * "1-SNAPSHOT"), which keeps the order transitive. */
+	int out = 0, seg = 0;
 
-		if (t[n - 1].num && numcmp(t[n - 1].p, t[n - 1].n, "0", 1) == 0)
-			n--;
-		else if (!t[n - 1].num && mvn_qual_rank(t[n - 1].p, t[n - 1].n, &rest) == 6)
-			n--;
-		else
-			break;
+	for (int i = 0; i <= n; i++) {
+		if (i == n || (i > 0 && t[i].sep == '-')) {
+			int end = out;
+			const char *rest;
+
+			while (end > seg &&
+			       ((t[end - 1].num && numcmp(t[end - 1].p, t[end - 1].n, "0", 1) == 0) ||
+				(!t[end - 1].num && mvn_qual_rank(t[end - 1].p, t[end - 1].n, &rest) == 6)))
+				end--;
+			/* an emptied segment keeps no token; the next one still starts with '-' */
+			out = end;
+			seg = out;
+		}
+		if (i < n)
+			t[out++] = t[i];
 	}
-	return n;
+	return out;
 }
 
 static int mvn_tok_cmp(const struct mvn_tok *a, const struct mvn_tok *b)
