@@ -459,8 +459,30 @@ out:
 	return ret;
 }
 
+/* Bytes a layer may expand to (BOSUN_MAX_LAYER_SIZE, in MiB, or with a
+ * K/M/G suffix): a gzip bomb must end in a clear error, not a full disk. */
+#define UNPACK_DEFAULT_MAX (8ULL << 30)
+
+static unsigned long long max_layer_size(void)
+{
+	const char *v = getenv("BOSUN_MAX_LAYER_SIZE");
+	unsigned long long n;
+	char *end;
+
+	if (!v || !*v)
+		return UNPACK_DEFAULT_MAX;
+	n = strtoull(v, &end, 10);
+	switch (*end) {
+	case 'k': case 'K': n <<= 10; break;
+	case 'g': case 'G': n <<= 30; break;
+	default: n <<= 20; break;
+	}
+	return n ? n : UNPACK_DEFAULT_MAX;
+}
+
 int oci_unpack_layer(const char *path, const char *root, const struct unpack_opts *o, struct err *e)
 {
+	unsigned long long limit = max_layer_size();
 	struct archive *a = archive_read_new();
 	struct archive_entry *ae;
 	struct pset ps = { 0 };
@@ -480,6 +502,16 @@ int oci_unpack_layer(const char *path, const char *root, const struct unpack_opt
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		/* The header states the entry's size: refuse before writing it. */
+		if ((unsigned long long)archive_filter_bytes(a, 0) +
+			    (unsigned long long)(archive_entry_size(ae) > 0 ? archive_entry_size(ae) : 0) >
+		    limit) {
+			err_set(e, ERR_INPUT,
+				"layer expands to more than %llu MiB (a decompression bomb? raise "
+				"BOSUN_MAX_LAYER_SIZE to allow it)",
+				limit >> 20);
+			goto out;
+		}
 		if (apply_entry(a, ae, rootfd, o, &ps, e) < 0)
 			goto out;
 	}

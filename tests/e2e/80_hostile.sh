@@ -100,7 +100,12 @@ while IFS=$'\t' read -r name kind path want re; do
         start=$(date +%s)
         run_case "layer $name: scan" "$want" "$re" "$BOSUN" scan --db "$DB" --db-max-age 0 \
             --cache-dir "$R/scancache" "oci:$src:t"
-        diag "$name: scan read it in $(($(date +%s) - start)) s (no decompressed-size limit exists)"
+        diag "$name: scan read it in $(($(date +%s) - start)) s (scan keeps nothing of it)"
+        # A build unpacks the layer: the size limit must stop it.
+        mkdir -p "$R/ctx"
+        printf 'FROM oci:%s:t\nRUN true\n' "$src" >"$R/ctx/Dockerfile"
+        run_case "layer $name: build stops at BOSUN_MAX_LAYER_SIZE" 3 "expands to more than 64 MiB" \
+            env BOSUN_MAX_LAYER_SIZE=64M "$BOSUN" build --cache-dir "$R/cache" -t x --output "oci:$R/out:x" "$R/ctx"
         ;;
     image)
         run_case "image $name: copy" "$want" "$re" "$BOSUN" copy "oci:$src:t" "oci:$R/copy:t"
