@@ -101,6 +101,9 @@ enum {
 /* Returns 1 when c was a registry option, 0 when not, -1 on a bad value. */
 int cmd_reg_opt(struct reg_cli *r, int c, const char *arg, const char *cmd, struct err *e);
 
+/* "30", "30s", "15m", "12h", "7d" into seconds; -1 when malformed. */
+int cmd_parse_age(const char *s, long long *secs);
+
 /* A registry reference for sign/attest/verify (those work on registries only). */
 struct location;
 int cmd_sign_parse_image(const char *s, const char *cmd, struct location *loc, struct err *e);

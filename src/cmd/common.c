@@ -85,3 +85,24 @@ int cmd_reg_opt(struct reg_cli *r, int c, const char *arg, const char *cmd, stru
 		return 0;
 	}
 }
+
+int cmd_parse_age(const char *s, long long *secs)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (end == s || v < 0)
+		return -1;
+	switch (*end) {
+	case 0:
+	case 's': break;
+	case 'm': v *= 60; break;
+	case 'h': v *= 3600; break;
+	case 'd': v *= 86400; break;
+	default: return -1;
+	}
+	if (*end && end[1])
+		return -1;
+	*secs = v;
+	return 0;
+}

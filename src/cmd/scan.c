@@ -65,25 +65,6 @@ static int parse_sevlist(const char *s, unsigned *mask, struct err *e)
 	return 0;
 }
 
-static int parse_age(const char *s, long long *secs)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-
-	if (end == s || v < 0)
-		return -1;
-	switch (*end) {
-	case 0:
-	case 's': break;
-	case 'm': v *= 60; break;
-	case 'h': v *= 3600; break;
-	case 'd': v *= 86400; break;
-	default: return -1;
-	}
-	*secs = v;
-	return 0;
-}
-
 static int parse_size(const char *s, int64_t *out)
 {
 	char *end;
@@ -187,7 +168,7 @@ int cmd_scan(int argc, char **argv, struct err *e)
 			break;
 		case O_AGE:
 			snprintf(age_text, sizeof(age_text), "%s", optarg);
-			if (parse_age(optarg, &max_age) < 0)
+			if (cmd_parse_age(optarg, &max_age) < 0)
 				return cmd_usage_error(e, "scan", "bad --db-max-age \"%s\" (e.g. 7d, 12h, 0)", optarg);
 			break;
 		case O_SKIP: break;

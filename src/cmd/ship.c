@@ -83,27 +83,6 @@ static int push_v(const char **v, size_t *n, const char *s, struct err *e)
 	return 0;
 }
 
-static int parse_age(const char *s, long long *secs)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-
-	if (end == s || v < 0)
-		return -1;
-	switch (*end) {
-	case 0:
-	case 's': break;
-	case 'm': v *= 60; break;
-	case 'h': v *= 3600; break;
-	case 'd': v *= 86400; break;
-	default: return -1;
-	}
-	if (*end && end[1])
-		return -1;
-	*secs = v;
-	return 0;
-}
-
 /* "none" -> -1 (never fail), else a severity. -2 when unknown. */
 static int parse_gate(const char *s)
 {
@@ -268,7 +247,7 @@ int cmd_ship(int argc, char **argv, struct err *e)
 		case O_NOPUSH: o.no_push = true; break;
 		case O_DB: o.db = optarg; break;
 		case O_AGE:
-			if (parse_age(optarg, &o.db_max_age) < 0)
+			if (cmd_parse_age(optarg, &o.db_max_age) < 0)
 				return cmd_usage_error(e, "ship", "bad --db-max-age \"%s\" (e.g. 7d, 12h, 0)", optarg);
 			break;
 		case O_FAILON:
