@@ -6,6 +6,11 @@
 set -u
 cd "$(dirname "$0")/.."
 export BOSUN="${BOSUN:-$PWD/bosun}"
+# The shared test data: CI lays shared/ beside the checkout.
+if [ -z "${SHARED:-}" ]; then
+	if [ -d ../shared ]; then SHARED="$(cd ../shared && pwd)"; else SHARED=/work/shared; fi
+fi
+export SHARED
 pass=0 failn=0 failed_names=()
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/bosun-test-logs.XXXXXX")
 
