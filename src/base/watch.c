@@ -224,10 +224,7 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 		XW(suite_end(w));
 	}
 	XW(xmlTextWriterEndElement(w));
-	XW(xmlTextWriterEndDocument(w));
-	xmlFreeTextWriter(w);
-	w = NULL;
-	r = buf_add(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb), e);
+	r = xmlw_finish(&w, xb, out, e);
 out:
 	if (w)
 		xmlFreeTextWriter(w);

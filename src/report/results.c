@@ -705,10 +705,7 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 		XW(xmlTextWriterEndElement(w));
 	}
 	XW(xmlTextWriterEndElement(w));
-	XW(xmlTextWriterEndDocument(w));
-	xmlFreeTextWriter(w);
-	w = NULL;
-	rc = buf_add(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb), e);
+	rc = xmlw_finish(&w, xb, out, e);
 out:
 	if (w)
 		xmlFreeTextWriter(w);

@@ -425,10 +425,7 @@ int report_junit(const struct report_in *in, struct buf *out, struct err *e)
 	XW(xmlTextWriterEndElement(w));
 	XW(xmlTextWriterEndElement(w));
 	XW(xmlTextWriterEndElement(w));
-	XW(xmlTextWriterEndDocument(w));
-	xmlFreeTextWriter(w);
-	w = NULL;
-	r = buf_add(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb), e);
+	r = xmlw_finish(&w, xb, out, e);
 out:
 	if (w)
 		xmlFreeTextWriter(w);

@@ -1,5 +1,8 @@
 #include "report/xmlw.h"
 
+#include "core/buf.h"
+#include "core/err.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,4 +74,15 @@ int xmlw_attrf(xmlTextWriterPtr w, const char *name, const char *fmt, ...)
 	vsnprintf(t, sizeof(t), fmt, ap);
 	va_end(ap);
 	return xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST t);
+}
+
+int xmlw_finish(xmlTextWriterPtr *w, xmlBufferPtr xb, struct buf *out, struct err *e)
+{
+	int r = xmlTextWriterEndDocument(*w);
+
+	xmlFreeTextWriter(*w);
+	*w = NULL;
+	if (r < 0)
+		return err_set(e, ERR_INTERNAL, "junit: xml writer failed");
+	return buf_add(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb), e);
 }

@@ -14,6 +14,12 @@ int xmlw_attr(xmlTextWriterPtr w, const char *name, const char *val);
 int xmlw_attrf(xmlTextWriterPtr w, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* End the document (closing every open element), free *w (set to NULL) and
+ * append what was written to out. The caller still frees xb. */
+struct buf;
+struct err;
+int xmlw_finish(xmlTextWriterPtr *w, xmlBufferPtr xb, struct buf *out, struct err *e);
+
 /* In a function with `struct err *e` and an `out:` label. */
 #define XW(x)                                                                                \
 	do {                                                                                 \

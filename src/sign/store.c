@@ -252,6 +252,21 @@ static int layer_annotations(const char *sig_b64, const char *pred_type, struct 
 	return rc;
 }
 
+/* What signing and attesting start with: the digest the tag points at now,
+ * the repository name for the payload, and the sha256-<hex>.KIND tag. */
+static int store_begin(struct reg_client *c, const struct oci_ref *ref, const char *kind,
+		       struct sign_result *r, char **name, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	if (sign_resolve(c, ref, r->digest, e) < 0)
+		return -1;
+	*name = oci_ref_name(ref);
+	r->tag = cosign_tag(r->digest, kind, e);
+	if (!*name || !r->tag)
+		return *name ? -1 : err_set(e, ERR_INTERNAL, "out of memory");
+	return 0;
+}
+
 int sign_image(struct reg_client *c, const struct oci_ref *ref, const struct sign_key *k,
 	       const char *const *keys, const char *const *vals, size_t n_ann, struct sign_result *r,
 	       struct err *e)
@@ -264,13 +279,8 @@ int sign_image(struct reg_client *c, const struct oci_ref *ref, const struct sig
 	size_t siglen = 0;
 	int rc;
 
-	memset(r, 0, sizeof(*r));
-	if (sign_resolve(c, ref, r->digest, e) < 0)
+	if (store_begin(c, ref, "sig", r, &name, e) < 0)
 		return -1;
-	name = oci_ref_name(ref);
-	r->tag = cosign_tag(r->digest, "sig", e);
-	if (!name || !r->tag)
-		return name ? -1 : err_set(e, ERR_INTERNAL, "out of memory");
 	if (cosign_payload_build(name, r->digest, keys, vals, n_ann, &payload, e) < 0 ||
 	    sign_key_sign(k, payload.data, payload.len, &sig, &siglen, e) < 0)
 		return -1;
@@ -300,13 +310,8 @@ int attest_image(struct reg_client *c, const struct oci_ref *ref, const struct s
 	size_t siglen = 0;
 	int rc;
 
-	memset(r, 0, sizeof(*r));
-	if (sign_resolve(c, ref, r->digest, e) < 0)
+	if (store_begin(c, ref, "att", r, &name, e) < 0)
 		return -1;
-	name = oci_ref_name(ref);
-	r->tag = cosign_tag(r->digest, "att", e);
-	if (!name || !r->tag)
-		return name ? -1 : err_set(e, ERR_INTERNAL, "out of memory");
 	if (intoto_statement_build(name, r->digest, predicate_type, predicate, n, (long long)time(NULL), &st, e) < 0)
 		return err_prefix(e, "predicate");
 	if (dsse_pae(INTOTO_PAYLOAD_TYPE, st.data, st.len, &pae, e) < 0 ||
