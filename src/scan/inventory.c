@@ -555,10 +555,24 @@ static void kv(const char *data, const char *key, char *out, size_t cap)
 	}
 }
 
+/* An Ubuntu release is LTS when os-release's VERSION says so ("22.04.4 LTS
+ * (Jammy Jellyfish)"); without VERSION, by Canonical's rule: the April
+ * release of an even year. */
+static bool ubuntu_lts(const char *version_id, const char *version)
+{
+	unsigned yy, mm;
+	char end;
+
+	if (version[0])
+		return strstr(version, "LTS") != NULL;
+	return sscanf(version_id, "%2u.%2u%c", &yy, &mm, &end) == 2 && yy % 2 == 0 && mm == 4;
+}
+
 static void detect_os(struct inventory *inv, const struct fileset *fs)
 {
 	const struct kfile *k = find(fs, "etc/os-release");
 	struct os_info *os = &inv->os;
+	char version[128] = "";
 
 	if (!k)
 		k = find(fs, "usr/lib/os-release");
@@ -566,6 +580,7 @@ static void detect_os(struct inventory *inv, const struct fileset *fs)
 		kv(k->data.data, "ID", os->id, sizeof(os->id));
 		kv(k->data.data, "VERSION_ID", os->version_id, sizeof(os->version_id));
 		kv(k->data.data, "PRETTY_NAME", os->pretty, sizeof(os->pretty));
+		kv(k->data.data, "VERSION", version, sizeof(version));
 	}
 	if (!os->id[0] && (k = find(fs, "etc/alpine-release")))
 		snprintf(os->id, sizeof(os->id), "alpine");
@@ -592,7 +607,9 @@ static void detect_os(struct inventory *inv, const struct fileset *fs)
 
 		snprintf(os->ecosystem, sizeof(os->ecosystem), "Alpine:v%.*s", n, os->version_id);
 	} else if (strcmp(os->id, "ubuntu") == 0)
-		snprintf(os->ecosystem, sizeof(os->ecosystem), "Ubuntu:%s", os->version_id);
+		/* OSV names a long-term-support release "Ubuntu:22.04:LTS", any other "Ubuntu:23.10" */
+		snprintf(os->ecosystem, sizeof(os->ecosystem), "Ubuntu:%s%s", os->version_id,
+			 ubuntu_lts(os->version_id, version) ? ":LTS" : "");
 	else if (strcmp(os->id, "rocky") == 0 || strcmp(os->id, "almalinux") == 0 || strcmp(os->id, "rhel") == 0)
 		/* OSV: "Rocky Linux:9", "AlmaLinux:9", Red Hat by major version */
 		snprintf(os->ecosystem, sizeof(os->ecosystem), "%s:%.*s",

@@ -148,6 +148,40 @@ for p in sec["packages"]:
 assert got == want, (sorted(got - want), sorted(want - got))
 PY
 
+# ---- Ubuntu: OSV names LTS releases "Ubuntu:22.04:LTS", others "Ubuntu:23.10"
+mkdir -p "$T/ubuntu-osv"
+"$PYTHON" - "$T/ubuntu-osv" <<'PY'
+import json, os, sys
+def rec(rid, eco, fixed):
+    json.dump({"id": rid, "modified": "2024-01-01T00:00:00Z",
+               "affected": [{"package": {"ecosystem": eco, "name": "openssl"},
+                             "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}]},
+              open(os.path.join(sys.argv[1], rid + ".json"), "w"))
+rec("UBUNTU-T-LTS", "Ubuntu:22.04:LTS", "3.0.2-0ubuntu1.12")
+rec("UBUNTU-T-PRO", "Ubuntu:Pro:22.04:LTS", "3.0.2-0ubuntu1.12+esm1")
+rec("UBUNTU-T-2310", "Ubuntu:23.10", "3.0.10-1ubuntu2.2")
+rec("UBUNTU-T-2404", "Ubuntu:24.04:LTS", "3.0.13-0ubuntu3.2")
+PY
+check "db build with Ubuntu records" "$BOSUN" db build --osv "$T/ubuntu-osv" -o "$T/ubuntu.db"
+# name VERSION_ID VERSION(or -) openssl-version expected-ids
+while read -r nm vid ver ossl want; do
+    U="$T/ubu-$nm"; mkdir -p "$U/etc" "$U/var/lib/dpkg"
+    { printf 'NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="%s"\n' "$vid"
+      [ "$ver" = - ] || printf 'VERSION="%s"\n' "${ver//_/ }"; } >"$U/etc/os-release"
+    printf 'Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: %s\n\n' "$ossl" \
+        >"$U/var/lib/dpkg/status"
+    check "scan Ubuntu $nm" "$BOSUN" scan --db "$T/ubuntu.db" --db-max-age 0 --format json -o "$T/ubu-$nm.json" "dir:$U"
+    got=$("$PYTHON" -c 'import json,sys; print(",".join(sorted(f["id"] for f in json.load(open(sys.argv[1]))["findings"])) or "none")' "$T/ubu-$nm.json")
+    [ "$got" = "$want" ] && ok "Ubuntu $nm matches $want" || fail "Ubuntu $nm" "got $got, want $want"
+done <<'EOF2'
+jammy 22.04 22.04.4_LTS_(Jammy_Jellyfish) 3.0.2-0ubuntu1.10 UBUNTU-T-LTS
+jammy-fixed 22.04 22.04.4_LTS_(Jammy_Jellyfish) 3.0.2-0ubuntu1.12 none
+mantic 23.10 23.10_(Mantic_Minotaur) 3.0.10-1ubuntu2.1 UBUNTU-T-2310
+noble-no-VERSION 24.04 - 3.0.13-0ubuntu3.1 UBUNTU-T-2404
+EOF2
+"$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["os"]["ecosystem"])' "$T/ubu-jammy.json" 2>/dev/null | grep -qx 'Ubuntu:22.04:LTS' \
+    && ok "report names the ecosystem Ubuntu:22.04:LTS" || fail "ecosystem in the report" "$(grep -o '"ecosystem":[^,]*' "$T/ubu-jammy.json" | head -3)"
+
 # ---- policy and exit codes on the Go findings
 expect_exit 0 "no --fail-on: exit 0" "$BOSUN" scan --db "$T/go.db" --format json -o "$T/p0.json" "dir:$T/root"
 expect_exit 0 "UNKNOWN findings do not fail --fail-on LOW" "$BOSUN" scan --db "$T/go.db" --fail-on LOW -o "$T/p.txt" "dir:$T/root"
