@@ -1,5 +1,6 @@
 #include "registry/image.h"
 
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "oci/archive.h"
 #include "oci/digest.h"
 #include "oci/manifest.h"
+#include "oci/ref.h"
 
 /* Nested indexes deeper than this are refused: real images use one level,
  * and a crafted index that points at itself must not loop forever. */
@@ -382,12 +384,38 @@ out:
 	return rc;
 }
 
+/* The repository on dst's registry that an image says it was built on
+ * (org.opencontainers.image.base.name in a manifest's annotations), so
+ * its blobs are mounted instead of uploaded again; or NULL. A registry that
+ * does not have a blob there, or will not mount it, opens an upload
+ * session instead, so a wrong hint costs one request per blob. */
+static char *base_mount_repo(const struct plan *p, const struct oci_ref *dst)
+{
+	char *repo = NULL;
+
+	for (size_t i = 0; i < p->n_manifests && !repo; i++) {
+		cJSON *doc = cJSON_ParseWithLength(p->bodies[i], p->body_len[i]);
+		const cJSON *ann = cJSON_GetObjectItemCaseSensitive(doc, "annotations");
+		const cJSON *bn = cJSON_GetObjectItemCaseSensitive(ann, ANN_BASE_NAME);
+		struct oci_ref r;
+		struct err ignored = ERR_INIT;
+
+		if (cJSON_IsString(bn) && oci_ref_parse(&r, bn->valuestring, &ignored) == 0) {
+			if (strcmp(r.registry, dst->registry) == 0 && strcmp(r.repository, dst->repository) != 0)
+				repo = strdup(r.repository);
+			oci_ref_free(&r);
+		}
+		cJSON_Delete(doc);
+	}
+	return repo;
+}
+
 static int publish_registry(struct plan *p, struct oci_layout *from, const struct image_src *s,
 			    const struct location *dst, const struct reg_opts *ro, struct err *e)
 {
 	struct reg_client *c = NULL;
 	const char *mount = NULL, *key;
-	char **paths = NULL;
+	char **paths = NULL, *base_repo = NULL;
 	size_t i;
 	int rc = -1;
 
@@ -399,6 +427,8 @@ static int publish_registry(struct plan *p, struct oci_layout *from, const struc
 	if (s->reg && strcmp(s->loc->ref.registry, dst->ref.registry) == 0 &&
 	    strcmp(s->loc->ref.repository, dst->ref.repository) != 0)
 		mount = s->loc->ref.repository;
+	else if ((base_repo = base_mount_repo(p, &dst->ref)))
+		mount = base_repo;
 	paths = calloc(p->n_blobs + 1, sizeof(*paths));
 	if (!paths) {
 		err_set(e, ERR_INTERNAL, "out of memory");
@@ -440,6 +470,7 @@ out:
 		for (i = 0; i < p->n_blobs; i++)
 			free(paths[i]);
 	free(paths);
+	free(base_repo);
 	reg_close(c);
 	return rc;
 }

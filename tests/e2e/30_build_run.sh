@@ -80,8 +80,11 @@ DF
 
 expect_exit 0 "build multi-stage image and push it" \
     "$BOSUN" build --build-arg BASE="$REG/base:1" --build-arg MSG=hello --secret id=tok,src="$T/token" \
-    --label org.example.ci=yes -t "$REG/app:1" --push --digest-file "$T/digest" "$C"
+    --label org.example.ci=yes -t "$REG/app:1" --push --digest-file "$T/digest" -v "$C"
 expect_out "unused stage is skipped" 'stage 1 unused: not needed'
+# The base's layer is already in $REG/base: mounted into app, not uploaded again.
+expect_out "the base layer is mounted from the base repository" "blob ${BASE_LAYER:0:19}: mounted"
+expect_no_out "the base layer is not uploaded" "upload blob ${BASE_LAYER:0:19}: done"
 DIGEST="$(cat "$T/digest" 2>/dev/null || true)"
 check "digest file holds a digest" grep -qE '^sha256:[0-9a-f]{64}$' "$T/digest"
 expect_exit 0 "skopeo reads the pushed image" skopeo inspect --tls-verify=false docker://"$REG/app:1"
@@ -152,7 +155,7 @@ expect_exit 0 "zstd layers into a docker archive" "$BOSUN" build --compression z
     --secret id=tok,src="$T/token" --target builder --output docker-archive:"$T/app.tar" -t app:z "$C"
 check "skopeo reads the docker archive" skopeo inspect docker-archive:"$T/app.tar"
 
-# Cache: the second build hits every step and is faster.
+# Cache: the second build hits every step (the times are printed, not asserted).
 CD="$T/cache"
 t0=$(date +%s.%N)
 expect_exit 0 "cold build with --cache-dir" "$BOSUN" build --cache-dir "$CD" --build-arg BASE="oci:$T/base:latest" \
@@ -168,7 +171,6 @@ steps=$(grep -c '^step ' <<<"$WARM" || true)
 hits=$(grep -c '(cache hit)' <<<"$WARM" || true)
 check "every step of the warm build is a hit ($hits of $steps)" test "$steps" -gt 10 -a "$hits" = "$steps"
 diag "cold $(echo "$t1 - $t0" | bc) s, warm $(echo "$t2 - $t1" | bc) s"
-check "warm build is faster than the cold one" test "$(echo "($t2 - $t1) < ($t1 - $t0)" | bc)" = 1
 check "push the cached build" skopeo copy --dest-tls-verify=false oci:"$T/c2":build docker://"$REG"/app:cached
 expect_exit 0 "warm build gives a runnable image" bud_run "docker://$REG/app:cached" 'cat /srv/app/msg'
 expect_out "cached image has the content" '^built:default$'

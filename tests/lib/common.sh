@@ -90,15 +90,18 @@ expect_exit() {
 # expect_out NAME ERE / expect_no_out NAME ERE: assert on the $OUT of the
 # last check or expect_exit (e.g. an error message, or that a secret is
 # absent).  $OUT is left as it was for further assertions.
+# Here-strings, not pipes: under pipefail, grep -q exiting at the first
+# match would kill printf with SIGPIPE on a large output and turn a match
+# into a miss.
 expect_out() {
-    if printf '%s\n' "$OUT" | grep -qE -- "$2"; then
+    if grep -qE -- "$2" <<<"$OUT"; then
         ok "$1"
     else
         fail "$1" "output does not match /$2/:" "$(printf '%s\n' "$OUT" | tail -n 20)"
     fi
 }
 expect_no_out() {
-    if printf '%s\n' "$OUT" | grep -qE -- "$2"; then
+    if grep -qE -- "$2" <<<"$OUT"; then
         fail "$1" "output matches /$2/:" "$(printf '%s\n' "$OUT" | grep -E -- "$2" | head -n 5)"
     else
         ok "$1"
