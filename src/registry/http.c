@@ -688,6 +688,11 @@ static void job_begin(struct run *run, struct job *j)
 	struct hreq *r = &j->r;
 
 	j->state = JS_WORK;
+	if (j->resend) {
+		j->resend = false;
+		dispatch(run, j, JOB_SUBMIT);
+		return;
+	}
 	if (j->start) {
 		dispatch(run, j, j->start(j));
 		return;
@@ -716,7 +721,13 @@ static void job_retry(struct run *run, struct job *j)
 	if (!j->err.msg[0])
 		err_set(&j->err, ERR_NETWORK, "registry %s: %s: transient failure", c->registry,
 			j->r.what ? j->r.what : "request");
-	if (j->attempts >= c->retries) {
+	/* A refused exchange (429) has its own count, so a job of several
+	 * exchanges gets the retries per request that --retries promises. */
+	int *tries = j->resend ? &j->resends : &j->attempts;
+
+	if (!j->resend)
+		j->resends = 0;
+	if (*tries >= c->retries) {
 		size_t n = strlen(j->err.msg);
 
 		if (c->retries > 0)
@@ -725,12 +736,12 @@ static void job_retry(struct run *run, struct job *j)
 		job_failed(run, j);
 		return;
 	}
-	j->attempts++;
-	d = backoff(c, j->attempts);
+	(*tries)++;
+	d = backoff(c, *tries);
 	if (j->retry_hint > 0)
 		d = j->retry_hint > RETRY_AFTER_CAP ? RETRY_AFTER_CAP : j->retry_hint;
 	j->retry_hint = 0;
-	log_debug("%s; retry %d/%d in %.1f s", j->err.msg, j->attempts, c->retries, d);
+	log_debug("%s; retry %d/%d in %.1f s", j->err.msg, *tries, c->retries, d);
 	err_clear(&j->err);
 	j->state = JS_SLEEP;
 	j->wake_at = time_now() + d;
@@ -745,6 +756,7 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 
 	curl_multi_remove_handle(run->m, r->h);
 	j->state = JS_WORK;
+	j->resend = false;
 	r->cc = cc;
 	url_for_log(r->url, lu, sizeof(lu));
 	if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && r->errbody_full))
@@ -823,9 +835,13 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 		hreq_fail(c, r, &j->err);
 		if (r->retry_after && (st == 429 || st == 503))
 			j->retry_hint = http_parse_retry_after(r->retry_after, time(NULL));
+		j->resend = st == 429;
+		if (!j->resend)
+			j->resends = 0;
 		dispatch(run, j, JOB_RETRY);
 		return;
 	}
+	j->resends = 0;
 	dispatch(run, j, j->next ? j->next(j) : JOB_DONE);
 }
 
@@ -842,6 +858,8 @@ int http_run(struct reg_client *c, CURLM *m, struct job **jobs, size_t n, int pa
 		jobs[i]->c = c;
 		jobs[i]->r.job = jobs[i];
 		jobs[i]->state = JS_PENDING;
+		jobs[i]->resend = false;
+		jobs[i]->resends = 0;
 		err_clear(&jobs[i]->err);
 	}
 	for (;;) {
