@@ -635,6 +635,36 @@ static void job_failed(struct run *run, struct job *j)
 	run->active--;
 }
 
+/* At trace level (-v -v) the request line and the headers bosun adds; the
+ * Authorization value is never shown, only its scheme. */
+static void trace_request(const struct hreq *r)
+{
+	char lu[256];
+
+	if (log_get_level() < LOG_TRACE)
+		return;
+	url_for_log(r->url, lu, sizeof(lu));
+	log_trace("> %s %s", r->method, lu);
+	for (const struct curl_slist *l = r->hdrs; l; l = l->next) {
+		const char *h = l->data, *v;
+		size_t n;
+
+		if (strncasecmp(h, "Authorization:", 14) != 0) {
+			if (h[0] && h[strlen(h) - 1] != ':') /* "Expect:" only removes a header */
+				log_trace("> %s", h);
+			continue;
+		}
+		v = h + 14;
+		while (*v == ' ')
+			v++;
+		n = strcspn(v, " ");
+		if (v[n] == ' ' && n <= 16)
+			log_trace("> Authorization: %.*s <redacted>", (int)n, v);
+		else
+			log_trace("> Authorization: <redacted>");
+	}
+}
+
 static int submit(struct run *run, struct job *j)
 {
 	struct reg_client *c = run->c;
@@ -651,6 +681,7 @@ static int submit(struct run *run, struct job *j)
 		buf_reset(r->out); /* a retried exchange starts its body over */
 	if (setup(c, r, &j->err) < 0)
 		return -1;
+	trace_request(r);
 	r->started = time_now();
 	mc = curl_multi_add_handle(run->m, r->h);
 	if (mc != CURLM_OK)
@@ -762,6 +793,12 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 	if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && r->errbody_full))
 		log_debug("%s %s -> %ld (%.3f s)", r->method, lu, r->status,
 			  time_now() - r->started);
+	if (r->www_auth && log_get_level() >= LOG_TRACE) {
+		char wa[512];
+
+		clean_text(wa, sizeof(wa), r->www_auth);
+		log_trace("< WWW-Authenticate: %s", wa);
+	}
 	else
 		log_debug("%s %s -> curl error %d (%s)", r->method, lu, (int)cc,
 			  r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));

@@ -18,9 +18,9 @@ Which requests get a fault: those whose path matches --only-path (and
 method matches --only-method), after skipping the first --after of them,
 with probability --rate (seeded by --seed), until --max-faults faults.
 Every fault is logged as a line starting with `FAULT`, to stderr and to
---log, so tests can count them.  With --timestamps each FAULT, PASS and
-ERROR line ends in ` t=SECONDS` (Unix time of the request's arrival, in
-milliseconds), so tests can see how long a client waited before a retry.
+--log, so tests can count them.  With --timestamps every line about a
+request ends in ` t=SECONDS` (Unix time of the request's arrival, to the
+millisecond), so tests can see how long a client waited before a retry.
 
 `Location` headers pointing at the upstream are rewritten to point at the
 proxy, so clients keep going through it for upload sessions.
@@ -90,10 +90,15 @@ class Log:
         self.f = open(path, "a", buffering=1) if path else None
         self.verbose = verbose
         self.lock = threading.Lock()
+        self.timestamps = False
+        self.request = threading.local()  # .arrived: the current request's arrival
 
     def write(self, line, always=True):
         if not always and not self.verbose:
             return
+        arrived = getattr(self.request, "arrived", None)
+        if self.timestamps and arrived is not None:
+            line = f"{line} t={arrived:.3f}"
         line = f"{line}\n"
         with self.lock:
             if self.f:
@@ -108,12 +113,6 @@ class Proxy(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # LOG replaces the default access log
         pass
-
-    def note(self, line, always=True):
-        """Log a line about this request, with its arrival time if asked."""
-        if self.server.timestamps:
-            line = f"{line} t={self.arrived:.3f}"
-        self.server.log.write(line, always)
 
     # One handler for every method: the proxy must not care.
     def do_GET(self): self.proxy()
@@ -200,7 +199,7 @@ class Proxy(BaseHTTPRequestHandler):
 
     def proxy(self):
         S = self.server
-        self.arrived = time.time()
+        S.log.request.arrived = time.time()
         method, path = self.command, self.path
         if path.startswith(("http://", "https://")):  # absolute-form request line
             u = urlsplit(path)
@@ -212,7 +211,7 @@ class Proxy(BaseHTTPRequestHandler):
             if mode in STATUS_FAULTS:
                 for _ in self.request_body():  # keep the connection usable
                     pass
-                self.note(f"FAULT #{n} {mode} {method} {path}")
+                S.log.write(f"FAULT #{n} {mode} {method} {path}")
                 self.send_json_fault(int(mode), n, mode)
                 return
 
@@ -239,7 +238,7 @@ class Proxy(BaseHTTPRequestHandler):
                 conn.endheaders()
             resp = conn.getresponse()
         except (OSError, http.client.HTTPException, ValueError) as e:
-            self.note(f"ERROR {method} {path}: {e}")
+            S.log.write(f"ERROR {method} {path}: {e}")
             self.close_connection = True
             try:
                 self.send_error(502, "proxy: upstream failed")
@@ -250,7 +249,7 @@ class Proxy(BaseHTTPRequestHandler):
         try:
             self.relay(resp, method, path, n, mode)
         except (OSError, http.client.HTTPException) as e:
-            self.note(f"ERROR {method} {path} (relaying): {e}", always=False)
+            S.log.write(f"ERROR {method} {path} (relaying): {e}", always=False)
             self.close_connection = True
         finally:
             conn.close()
@@ -270,7 +269,7 @@ class Proxy(BaseHTTPRequestHandler):
 
         if no_body or length == "0":
             if mode:  # nothing to cut: lose the whole response instead
-                self.note(f"FAULT #{n} {mode} {method} {path} (no body: closed before response)")
+                S.log.write(f"FAULT #{n} {mode} {method} {path} (no body: closed before response)")
                 self.close_connection = True
                 if mode == "reset":
                     self.abort_rst()
@@ -278,7 +277,7 @@ class Proxy(BaseHTTPRequestHandler):
             if length is not None:
                 self.send_header("Content-Length", length)
             self.end_headers()
-            self.note(f"PASS {method} {path} -> {resp.status}", always=False)
+            S.log.write(f"PASS {method} {path} -> {resp.status}", always=False)
             return
 
         if length is not None:
@@ -313,7 +312,7 @@ class Proxy(BaseHTTPRequestHandler):
             sent += len(data)
 
         if mode:
-            self.note(f"FAULT #{n} {mode} {method} {path} after {sent}"
+            S.log.write(f"FAULT #{n} {mode} {method} {path} after {sent}"
                         f"{'/' + length if length else ''} body bytes")
             self.close_connection = True
             if mode == "reset":
@@ -321,7 +320,7 @@ class Proxy(BaseHTTPRequestHandler):
             return
         if framing == "chunked":
             self.wfile.write(b"0\r\n\r\n")
-        self.note(f"PASS {method} {path} -> {resp.status} ({sent} bytes)", always=False)
+        S.log.write(f"PASS {method} {path} -> {resp.status} ({sent} bytes)", always=False)
 
 
 class Server(ThreadingHTTPServer):
@@ -347,7 +346,7 @@ def main():
     ap.add_argument("--log", help="append FAULT (and with -v PASS) lines here too")
     ap.add_argument("--port-file", help="write the listening port here once ready")
     ap.add_argument("--timestamps", action="store_true",
-                    help="end FAULT/PASS/ERROR lines with t=ARRIVAL (Unix seconds)")
+                    help="end each request's log lines with t=ARRIVAL (Unix seconds)")
     ap.add_argument("-v", "--verbose", action="store_true", help="log passed requests too")
     a = ap.parse_args()
 
@@ -360,7 +359,7 @@ def main():
     srv.upstream_ca = a.upstream_ca
     srv.faults = Faults(a)
     srv.log = Log(a.log, a.verbose)
-    srv.timestamps = a.timestamps
+    srv.log.timestamps = a.timestamps
     real_port = srv.server_address[1]
     srv.log.write(f"# faultproxy 127.0.0.1:{real_port} -> {a.upstream} modes={','.join(srv.faults.modes)}"
                   f" rate={srv.faults.rate} seed={a.seed} only_path={a.only_path or '-'}"
