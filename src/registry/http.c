@@ -793,15 +793,15 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 	if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && r->errbody_full))
 		log_debug("%s %s -> %ld (%.3f s)", r->method, lu, r->status,
 			  time_now() - r->started);
+	else
+		log_debug("%s %s -> curl error %d (%s)", r->method, lu, (int)cc,
+			  r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
 	if (r->www_auth && log_get_level() >= LOG_TRACE) {
 		char wa[512];
 
 		clean_text(wa, sizeof(wa), r->www_auth);
 		log_trace("< WWW-Authenticate: %s", wa);
 	}
-	else
-		log_debug("%s %s -> curl error %d (%s)", r->method, lu, (int)cc,
-			  r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
 
 	if (r->sink_failed) {
 		j->err = r->sink_err;
