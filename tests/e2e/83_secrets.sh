@@ -112,6 +112,15 @@ run wrong-creds 4 -- -v -v inspect --retries 0 --creds "alice:x$PW_CREDS" "$REG/
 run wrong-key-pw 3 DOCKER_CONFIG="$W/cfg" BOSUN_KEY_PASSWORD="x$PW_KEY" -- -v -v sign --key "$W/k.key" "$REG/app/one:1"
 run ship-bad-key-pw 3 BOSUN_KEY_PASSWORD="x$PW_KEY" -- -v -v ship --creds "alice:$PW_CREDS" -t "$REG/app/ship:2" \
     --db "$W/vuln.db" --key "$W/k.key" --report-dir "$W/reports-bad" ctx
+# Mistakes that put a secret where something else belongs: the error says
+# what is wrong without repeating the value.
+run secret-as-value 2 -- build --secret "$BUILD_SECRET" ctx
+run ship-secret-as-value 2 -- ship --secret "$BUILD_SECRET" -t "$REG/app/ship:3" --db "$W/vuln.db" ctx
+run creds-no-user 2 -- inspect --creds "$PW_CREDS" "$REG/app/one:1"
+mkdir -p "$W/cfg-bad"
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REG" "$(printf 'carol%s' "$PW_CFG" | base64 -w0)" >"$W/cfg-bad/config.json"
+run cfg-auth-no-colon 3 DOCKER_CONFIG="$W/cfg-bad" -- inspect --retries 0 "$REG/app/one:1"
+SECRETS+=("$(printf 'carol%s' "$PW_CFG" | base64 -w0)")
 
 # ---- the features did their work (so the sweep below means something)
 [[ "$DIG" == sha256:* ]] && ok "build --push printed the digest" || fail "build digest" "$(cat out/build-push.out)"
@@ -199,6 +208,7 @@ check_secret "a Basic credential (alice)" "${SECRETS[6]}"
 check_secret "a Basic credential (bob)" "${SECRETS[7]}"
 check_secret "the signing key password" "$PW_KEY"
 check_secret "the build secret" "$BUILD_SECRET"
+check_secret "a malformed config.json auth" "${SECRETS[8]}"
 for t in "${TOKENS[@]}"; do
     check_secret "an issued Bearer token" "$t"
     check_secret "an issued Bearer token's signature" "${t##*.}"
