@@ -133,7 +133,8 @@ int cmd_build(int argc, char **argv, struct err *e)
 			continue;
 		case O_SECRET:
 			if (!strstr(optarg, "id=") || (!strstr(optarg, "src=") && !strstr(optarg, "source=")))
-				return cmd_usage_error(e, "build", "--secret %s: expected id=ID,src=PATH", optarg);
+				/* not echoed: a mistaken value may be the secret itself */
+				return cmd_usage_error(e, "build", "--secret: expected id=ID,src=PATH");
 			if (push_v(secrets, &o.n_secrets, optarg, e) < 0)
 				return -1;
 			continue;

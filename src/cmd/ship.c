@@ -224,7 +224,8 @@ int cmd_ship(int argc, char **argv, struct err *e)
 			break;
 		case O_SECRET:
 			if (!strstr(optarg, "id=") || (!strstr(optarg, "src=") && !strstr(optarg, "source=")))
-				return cmd_usage_error(e, "ship", "--secret %s: expected id=ID,src=PATH", optarg);
+				/* not echoed: a mistaken value may be the secret itself */
+				return cmd_usage_error(e, "ship", "--secret: expected id=ID,src=PATH");
 			if (push_v(secrets, &o.build.n_secrets, optarg, e) < 0)
 				return -1;
 			break;

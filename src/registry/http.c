@@ -635,6 +635,36 @@ static void job_failed(struct run *run, struct job *j)
 	run->active--;
 }
 
+/* At trace level (-v -v) the request line and the headers bosun adds; the
+ * Authorization value is never shown, only its scheme. */
+static void trace_request(const struct hreq *r)
+{
+	char lu[256];
+
+	if (log_get_level() < LOG_TRACE)
+		return;
+	url_for_log(r->url, lu, sizeof(lu));
+	log_trace("> %s %s", r->method, lu);
+	for (const struct curl_slist *l = r->hdrs; l; l = l->next) {
+		const char *h = l->data, *v;
+		size_t n;
+
+		if (strncasecmp(h, "Authorization:", 14) != 0) {
+			if (h[0] && h[strlen(h) - 1] != ':') /* "Expect:" only removes a header */
+				log_trace("> %s", h);
+			continue;
+		}
+		v = h + 14;
+		while (*v == ' ')
+			v++;
+		n = strcspn(v, " ");
+		if (v[n] == ' ' && n <= 16)
+			log_trace("> Authorization: %.*s <redacted>", (int)n, v);
+		else
+			log_trace("> Authorization: <redacted>");
+	}
+}
+
 static int submit(struct run *run, struct job *j)
 {
 	struct reg_client *c = run->c;
@@ -651,6 +681,7 @@ static int submit(struct run *run, struct job *j)
 		buf_reset(r->out); /* a retried exchange starts its body over */
 	if (setup(c, r, &j->err) < 0)
 		return -1;
+	trace_request(r);
 	r->started = time_now();
 	mc = curl_multi_add_handle(run->m, r->h);
 	if (mc != CURLM_OK)
@@ -688,6 +719,11 @@ static void job_begin(struct run *run, struct job *j)
 	struct hreq *r = &j->r;
 
 	j->state = JS_WORK;
+	if (j->resend) {
+		j->resend = false;
+		dispatch(run, j, JOB_SUBMIT);
+		return;
+	}
 	if (j->start) {
 		dispatch(run, j, j->start(j));
 		return;
@@ -716,7 +752,13 @@ static void job_retry(struct run *run, struct job *j)
 	if (!j->err.msg[0])
 		err_set(&j->err, ERR_NETWORK, "registry %s: %s: transient failure", c->registry,
 			j->r.what ? j->r.what : "request");
-	if (j->attempts >= c->retries) {
+	/* A refused exchange (429) has its own count, so a job of several
+	 * exchanges gets the retries per request that --retries promises. */
+	int *tries = j->resend ? &j->resends : &j->attempts;
+
+	if (!j->resend)
+		j->resends = 0;
+	if (*tries >= c->retries) {
 		size_t n = strlen(j->err.msg);
 
 		if (c->retries > 0)
@@ -725,12 +767,12 @@ static void job_retry(struct run *run, struct job *j)
 		job_failed(run, j);
 		return;
 	}
-	j->attempts++;
-	d = backoff(c, j->attempts);
+	(*tries)++;
+	d = backoff(c, *tries);
 	if (j->retry_hint > 0)
 		d = j->retry_hint > RETRY_AFTER_CAP ? RETRY_AFTER_CAP : j->retry_hint;
 	j->retry_hint = 0;
-	log_debug("%s; retry %d/%d in %.1f s", j->err.msg, j->attempts, c->retries, d);
+	log_debug("%s; retry %d/%d in %.1f s", j->err.msg, *tries, c->retries, d);
 	err_clear(&j->err);
 	j->state = JS_SLEEP;
 	j->wake_at = time_now() + d;
@@ -745,6 +787,7 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 
 	curl_multi_remove_handle(run->m, r->h);
 	j->state = JS_WORK;
+	j->resend = false;
 	r->cc = cc;
 	url_for_log(r->url, lu, sizeof(lu));
 	if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && r->errbody_full))
@@ -753,6 +796,12 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 	else
 		log_debug("%s %s -> curl error %d (%s)", r->method, lu, (int)cc,
 			  r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
+	if (r->www_auth && log_get_level() >= LOG_TRACE) {
+		char wa[512];
+
+		clean_text(wa, sizeof(wa), r->www_auth);
+		log_trace("< WWW-Authenticate: %s", wa);
+	}
 
 	if (r->sink_failed) {
 		j->err = r->sink_err;
@@ -823,9 +872,13 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 		hreq_fail(c, r, &j->err);
 		if (r->retry_after && (st == 429 || st == 503))
 			j->retry_hint = http_parse_retry_after(r->retry_after, time(NULL));
+		j->resend = st == 429;
+		if (!j->resend)
+			j->resends = 0;
 		dispatch(run, j, JOB_RETRY);
 		return;
 	}
+	j->resends = 0;
 	dispatch(run, j, j->next ? j->next(j) : JOB_DONE);
 }
 
@@ -842,6 +895,8 @@ int http_run(struct reg_client *c, CURLM *m, struct job **jobs, size_t n, int pa
 		jobs[i]->c = c;
 		jobs[i]->r.job = jobs[i];
 		jobs[i]->state = JS_PENDING;
+		jobs[i]->resend = false;
+		jobs[i]->resends = 0;
 		err_clear(&jobs[i]->err);
 	}
 	for (;;) {

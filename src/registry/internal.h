@@ -183,6 +183,13 @@ struct job {
 	int state;
 	double wake_at;
 	double retry_hint;
+	/* The last exchange was refused with 429: the registry did nothing, so
+	 * the retry sends that exchange again instead of starting the job over
+	 * (a blob upload would otherwise need HEAD, POST and PUT to all pass in
+	 * one attempt, which a rate limiter refusing half the requests rarely
+	 * allows). resends counts those in a row. */
+	bool resend;
+	int resends;
 };
 
 void job_init(struct job *j, struct reg_client *c);

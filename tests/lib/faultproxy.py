@@ -18,7 +18,9 @@ Which requests get a fault: those whose path matches --only-path (and
 method matches --only-method), after skipping the first --after of them,
 with probability --rate (seeded by --seed), until --max-faults faults.
 Every fault is logged as a line starting with `FAULT`, to stderr and to
---log, so tests can count them.
+--log, so tests can count them.  With --timestamps every line about a
+request ends in ` t=SECONDS` (Unix time of the request's arrival, to the
+millisecond), so tests can see how long a client waited before a retry.
 
 `Location` headers pointing at the upstream are rewritten to point at the
 proxy, so clients keep going through it for upload sessions.
@@ -88,10 +90,15 @@ class Log:
         self.f = open(path, "a", buffering=1) if path else None
         self.verbose = verbose
         self.lock = threading.Lock()
+        self.timestamps = False
+        self.request = threading.local()  # .arrived: the current request's arrival
 
     def write(self, line, always=True):
         if not always and not self.verbose:
             return
+        arrived = getattr(self.request, "arrived", None)
+        if self.timestamps and arrived is not None:
+            line = f"{line} t={arrived:.3f}"
         line = f"{line}\n"
         with self.lock:
             if self.f:
@@ -192,6 +199,7 @@ class Proxy(BaseHTTPRequestHandler):
 
     def proxy(self):
         S = self.server
+        S.log.request.arrived = time.time()
         method, path = self.command, self.path
         if path.startswith(("http://", "https://")):  # absolute-form request line
             u = urlsplit(path)
@@ -337,6 +345,8 @@ def main():
     ap.add_argument("--max-faults", type=int, default=None)
     ap.add_argument("--log", help="append FAULT (and with -v PASS) lines here too")
     ap.add_argument("--port-file", help="write the listening port here once ready")
+    ap.add_argument("--timestamps", action="store_true",
+                    help="end each request's log lines with t=ARRIVAL (Unix seconds)")
     ap.add_argument("-v", "--verbose", action="store_true", help="log passed requests too")
     a = ap.parse_args()
 
@@ -349,6 +359,7 @@ def main():
     srv.upstream_ca = a.upstream_ca
     srv.faults = Faults(a)
     srv.log = Log(a.log, a.verbose)
+    srv.log.timestamps = a.timestamps
     real_port = srv.server_address[1]
     srv.log.write(f"# faultproxy 127.0.0.1:{real_port} -> {a.upstream} modes={','.join(srv.faults.modes)}"
                   f" rate={srv.faults.rate} seed={a.seed} only_path={a.only_path or '-'}"

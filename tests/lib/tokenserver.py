@@ -23,7 +23,8 @@ Hub's GET answer), `access_token` (Azure ACR), or `both`.  It applies to GET
 and POST alike, so a client must cope with either.
 
 The log (--log) gets one line per request; passwords, refresh tokens and
-issued tokens are never written to it.
+issued tokens are never written to it.  --issued-file FILE collects every
+token issued, one per line, for tests that check a client never leaks one.
 """
 
 import argparse
@@ -37,6 +38,9 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+
+ISSUED_LOCK = threading.Lock()
 
 
 def b64url(data):
@@ -169,6 +173,9 @@ class Handler(BaseHTTPRequestHandler):
             "access": access,
         }
         token = CFG.signer.sign(claims)
+        if CFG.issued_file:
+            with ISSUED_LOCK, open(CFG.issued_file, "a") as f:
+                f.write(token + "\n")
         body = {"expires_in": CFG.ttl,
                 "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}
         if CFG.field in ("token", "both"):
@@ -273,6 +280,7 @@ def main():
     ap.add_argument("--ttl", type=int, default=300)
     ap.add_argument("--path", default="/token")
     ap.add_argument("--log", help="request log file (default stderr)")
+    ap.add_argument("--issued-file", help="append every issued token here (a test's secret list)")
     a = ap.parse_args()
 
     users = {}
@@ -295,6 +303,7 @@ def main():
     CFG.ttl = a.ttl
     CFG.path = a.path
     CFG.logfile = a.log
+    CFG.issued_file = a.issued_file
     CFG.refresh_token = open(a.refresh_token_file).read().strip() if a.refresh_token_file else ""
     CFG.refresh_user = a.refresh_user or next(iter(users), "refresh-user")
 

@@ -776,6 +776,64 @@ TEST(chunked_upload)
 	reg_close(c);
 }
 
+/* A rate limiter in front of the registry refuses the first POST and the
+ * first PUT with 429: each is sent again after Retry-After, and the blob is
+ * not started over from its HEAD. */
+static void h_ratelimit(struct srv *s, struct rq *r, int fd)
+{
+	int bit = !strcmp(r->method, "POST") ? 1 : !strcmp(r->method, "PUT") ? 2 : 0, first;
+
+	if (!strcmp(r->path, "/v2/")) {
+		reply_str(fd, r, 200, "", "");
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	first = bit && !(s->state & bit);
+	s->state |= bit;
+	pthread_mutex_unlock(&s->lock);
+	if (first)
+		reply_str(fd, r, 429, "Retry-After: 1\r\nContent-Type: application/json\r\n",
+			  "{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"slow down\"}]}");
+	else if (!strcmp(r->method, "HEAD"))
+		reply_str(fd, r, 404, "", "");
+	else if (bit == 1)
+		reply_str(fd, r, 202, "Location: /v2/app/blobs/uploads/u2?_state=x\r\n", "");
+	else if (bit == 2)
+		reply_str(fd, r, 201, "", "");
+	else
+		reply_str(fd, r, 404, "", "");
+}
+
+TEST(rate_limited_upload)
+{
+	struct srv *s = srv_start(h_ratelimit);
+	struct reg_opts o = {.retries = 1};
+	struct reg_client *c = client_for(s, "app:1", &o);
+	struct err e = ERR_INIT;
+	const char data[] = "rate limited blob";
+	char dg[72];
+	const char *p, *q;
+	double t0;
+	int heads = 0;
+
+	s->state = 0;
+	sha256_digest_str(data, strlen(data), dg);
+	t0 = time_now();
+	/* one retry per request is enough: each 429 costs only its own request */
+	CHECK_INT(reg_push_blob_buf(c, data, strlen(data), dg, &e), 0);
+	if (e.msg[0])
+		fprintf(stderr, "  %s\n", e.msg);
+	CHECK(time_now() - t0 >= 1.9); /* two Retry-After: 1 waits */
+	for (p = s->log; p && (q = strstr(p, "HEAD /v2/app/blobs/")); p = q + 1)
+		heads++;
+	CHECK_INT(heads, 1);
+	p = strstr(s->log, "POST /v2/app/blobs/uploads/");
+	CHECK(p && strstr(p + 1, "POST /v2/app/blobs/uploads/"));
+	p = strstr(s->log, "PUT /v2/app/blobs/uploads/u2?_state=x&digest=");
+	CHECK(p && strstr(p + 1, "PUT /v2/app/blobs/uploads/u2?_state=x&digest="));
+	reg_close(c);
+}
+
 int main(void)
 {
 	struct err e = ERR_INIT;
@@ -792,6 +850,7 @@ int main(void)
 	RUN(retries);
 	RUN(downloads);
 	RUN(chunked_upload);
+	RUN(rate_limited_upload);
 	fs_rm_rf(dest_dir, &e);
 	free(dest_dir);
 	return test_done();
