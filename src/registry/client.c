@@ -150,8 +150,8 @@ int reg_open(struct reg_client **out, const struct oci_ref *ref, const struct re
 	if (c->parallel > MAX_PARALLEL)
 		c->parallel = MAX_PARALLEL;
 	c->retries = o->retries == 0 ? DEFAULT_RETRIES : o->retries < 0 ? 0 : o->retries;
-	if (c->retries > 20)
-		c->retries = 20;
+	if (c->retries > 64)
+		c->retries = 64;
 	c->progress = o->progress;
 	c->rng = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16) ^ 0x9e3779b9u;
 	c->multi = curl_multi_init();
