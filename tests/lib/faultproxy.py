@@ -14,8 +14,10 @@ memory).  Faults, chosen per request:
                body sent, then a normal close
   random       any of the above
   stall        request forwarded; after --stall-after body bytes (of the
-               request body when there is one, else of the response body)
-               the proxy logs the FAULT line and holds the connection open,
+               request body when there is one, else of the response body;
+               a body not longer than that passes, and the stall waits for
+               the next eligible request) the proxy logs the FAULT line and
+               holds the connection open,
                sending nothing, for --stall-seconds, then resets it.  A test
                waits for the line and knows the client is in the middle of
                the transfer (e.g. to kill -9 it there).  Not part of random.
@@ -60,6 +62,8 @@ class Faults:
             if m not in ALL_FAULTS + EXTRA_FAULTS:
                 raise SystemExit(f"faultproxy: unknown mode {m!r}")
         self.modes = modes
+        # stall alone is decided once the body is known to be long enough
+        self.stall_only = modes == ["stall"]
         self.rate = a.rate if a.rate is not None else (0.3 if "random" in a.mode else 1.0)
         self.rng = random.Random(a.seed)
         self.path_re = re.compile(a.only_path) if a.only_path else None
@@ -243,7 +247,18 @@ class Proxy(BaseHTTPRequestHandler):
         if path.startswith(("http://", "https://")):  # absolute-form request line
             u = urlsplit(path)
             path = urlunsplit(("", "", u.path or "/", u.query, ""))
-        fault = S.faults.decide(method, path)
+        self.stall_deferred = False
+        if S.faults.stall_only:
+            # only a body longer than --stall-after can be stalled in: the
+            # request's is known now, the response's once the upstream answers
+            if self.has_body():
+                te = self.headers.get("Transfer-Encoding", "").lower()
+                big = "chunked" in te or int(self.headers.get("Content-Length") or 0) > S.stall_after
+                fault = S.faults.decide(method, path) if big else None
+            else:
+                fault, self.stall_deferred = None, True
+        else:
+            fault = S.faults.decide(method, path)
         n, mode = fault if fault else (0, None)
 
         try:
@@ -309,13 +324,10 @@ class Proxy(BaseHTTPRequestHandler):
                 v = self.rewrite_location(v)
             self.send_header(k, v)
 
-        if mode == "stall" and self.has_body():
-            mode = None  # stalled on the request side already, or not at all
+        if self.stall_deferred and not no_body and (length is None or int(length) > S.stall_after):
+            fault = S.faults.decide(method, path)
+            n, mode = fault if fault else (0, None)
         if no_body or length == "0":
-            if mode == "stall":
-                self.end_headers()
-                self.stall(n, "the response headers (no body)")
-                return
             if mode:  # nothing to cut: lose the whole response instead
                 S.log.write(f"FAULT #{n} {mode} {method} {path} (no body: closed before response)")
                 self.close_connection = True
