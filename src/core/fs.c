@@ -95,7 +95,14 @@ int fs_atomic_open(struct fs_atomic *a, const char *path, struct err *e)
 	a->path = realpath(path, NULL);
 	if (!a->path)
 		a->path = xstrdup_e(path, e);
-	a->tmp = a->path ? xasprintf_e(e, "%s.tmp-XXXXXX", a->path) : NULL;
+	/* A hidden name beside the target: what a killed process leaves behind
+	 * is never listed as content (a blob, a feed, a report) by anyone. */
+	if (a->path) {
+		const char *slash = strrchr(a->path, '/');
+		int dl = slash ? (int)(slash - a->path + 1) : 0;
+
+		a->tmp = xasprintf_e(e, "%.*s.%s.tmp-XXXXXX", dl, a->path, a->path + dl);
+	}
 	if (!a->tmp) {
 		free(a->path);
 		a->path = NULL;

@@ -1,5 +1,6 @@
 /* File system helpers. Every file bosun writes is written to a temporary
- * name in the same directory, fsynced and renamed into place. */
+ * name in the same directory (hidden: ".NAME.tmp-XXXXXX"), fsynced and
+ * renamed into place. */
 #ifndef BOSUN_CORE_FS_H
 #define BOSUN_CORE_FS_H
 

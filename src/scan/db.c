@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -594,6 +595,18 @@ int vdb_build(const char *out_path, const struct vdb_build_opts *o, struct vdb_s
 		goto out;
 	}
 	b.db = NULL;
+	/* synchronous=OFF above: durable here, before the name is given */
+	{
+		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || fsync(fd) < 0) {
+			err_errno(e, ERR_INTERNAL, "write %s", tmp);
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		close(fd);
+	}
 	if (rename(tmp, out_path) < 0) {
 		err_errno(e, ERR_INTERNAL, "rename %s", out_path);
 		goto out;

@@ -1,7 +1,12 @@
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +32,64 @@ char *bosun_cache_dir(const char *override, struct err *e)
 char *vdb_cached_path(const char *cache_dir, struct err *e)
 {
 	return xasprintf_e(e, "%s/db/vuln.db", cache_dir);
+}
+
+/* Writers of one database directory take turns: an flock on the directory
+ * itself (no lock file left behind; released when the process dies, even by
+ * kill -9). A second `db update` waits, then finds the feeds current.
+ * Returns the fd to close, or -1. */
+static int dir_lock(const char *dir, struct err *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_errno(e, ERR_INTERNAL, "open %s", dir);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		err_errno(e, ERR_INTERNAL, "lock %s", dir);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool pid_gone(const char *digits)
+{
+	char *end;
+	long pid = strtol(digits, &end, 10);
+
+	return *digits && !*end && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* What a killed run left in dir beside the file base, removed under the
+ * directory's lock: ".BASE.tmp-*" (atomic writes) and "BASE.pull-*",
+ * ".BASE.pull-*" (pulls) are only written under that lock, so none of them
+ * is in use; "BASE.tmp.PID" (a database build, which `db build -o` also
+ * does without the lock) only when that process is gone. */
+static void drop_leftovers(const char *dir, const char *base)
+{
+	size_t bl = strlen(base);
+	struct dirent *d;
+	DIR *dh = opendir(dir);
+
+	if (!dh)
+		return;
+	while ((d = readdir(dh))) {
+		const char *n = d->d_name, *rest;
+		bool drop = false;
+
+		if (n[0] == '.' && strncmp(n + 1, base, bl) == 0) {
+			rest = n + 1 + bl;
+			drop = str_starts(rest, ".tmp-") || str_starts(rest, ".pull-");
+		} else if (strncmp(n, base, bl) == 0) {
+			rest = n + bl;
+			drop = str_starts(rest, ".pull-") || (str_starts(rest, ".tmp.") && pid_gone(rest + 5));
+		}
+		if (drop && unlinkat(dirfd(dh), n, 0) == 0)
+			log_debug("removed %s/%s, left by an interrupted run", dir, n);
+	}
+	closedir(dh);
 }
 
 /* Ecosystem names go into URLs and directory names: keep [A-Za-z0-9._-]. */
@@ -92,13 +155,19 @@ static int write_meta(const char *path, const char *url, const struct fetch_resu
 int vdb_update(const struct vdb_update_opts *o, struct vdb_update_result *r, struct err *e)
 {
 	const char *base = o->base_url && *o->base_url ? o->base_url : VDB_DEFAULT_OSV_URL;
-	char **zips = NULL;
+	char **zips = NULL, *dbdir = NULL;
 	bool changed = false;
-	int rc = -1;
+	int rc = -1, lockfd = -1;
 
 	memset(r, 0, sizeof(*r));
 	if (!o->n_ecosystems)
 		return err_set(e, ERR_USAGE, "no ecosystems to update");
+	if (!(dbdir = xasprintf_e(e, "%s/db", o->dir)) || fs_mkdir_p(dbdir, 0755, e) < 0 ||
+	    (lockfd = dir_lock(dbdir, e)) < 0) {
+		free(dbdir);
+		return -1;
+	}
+	drop_leftovers(dbdir, "vuln.db");
 	r->feeds = calloc(o->n_ecosystems, sizeof(*r->feeds));
 	zips = calloc(o->n_ecosystems, sizeof(*zips));
 	if (!r->feeds || !zips) {
@@ -125,6 +194,8 @@ int vdb_update(const struct vdb_update_opts *o, struct vdb_update_result *r, str
 			free(dir), free(url), free(meta);
 			goto out;
 		}
+		drop_leftovers(dir, "all.zip");
+		drop_leftovers(dir, "all.zip.meta");
 		/* conditional only when the file the validators describe is there */
 		if (fs_exists(zips[i]))
 			read_meta(meta, &etag, &lastmod);
@@ -171,6 +242,9 @@ out:
 		for (size_t i = 0; i < o->n_ecosystems; i++)
 			free(zips[i]);
 	free(zips);
+	if (lockfd >= 0)
+		close(lockfd);
+	free(dbdir);
 	return rc;
 }
 
@@ -291,10 +365,11 @@ int vdb_pull(const struct oci_ref *ref, const struct reg_opts *ro, const char *o
 	struct reg_client *c = NULL;
 	struct buf b = BUF_INIT;
 	char *mt = NULL, *dg = NULL, *tmp = NULL, *dir = NULL;
+	const char *base;
 	cJSON *j = NULL;
 	struct oci_desc ld = { 0 };
 	struct vdb *db = NULL;
-	int rc = -1;
+	int rc = -1, lockfd = -1;
 
 	if (reg_open(&c, ref, ro, false, e) < 0 || reg_get_manifest(c, oci_ref_manifest_key(ref), &b, &mt, &dg, e) < 0)
 		goto out;
@@ -340,12 +415,20 @@ int vdb_pull(const struct oci_ref *ref, const struct reg_opts *ro, const char *o
 	{
 		char *slash = strrchr(dir, '/');
 
-		if (slash && slash != dir) {
+		base = slash ? out_path + (slash - dir) + 1 : out_path;
+		if (!slash)
+			snprintf(dir, strlen(dir) + 1, ".");
+		else if (slash == dir)
+			slash[1] = 0;
+		else
 			*slash = 0;
-			if (fs_mkdir_p(dir, 0755, e) < 0)
-				goto out;
-		}
+		if (fs_mkdir_p(dir, 0755, e) < 0)
+			goto out;
 	}
+	/* one pull or update at a time per directory; then what killed ones left can go */
+	if ((lockfd = dir_lock(dir, e)) < 0)
+		goto out;
+	drop_leftovers(dir, base);
 	if (!(tmp = xasprintf_e(e, "%s.pull-%ld", out_path, (long)getpid())))
 		goto out;
 	{
@@ -369,6 +452,8 @@ int vdb_pull(const struct oci_ref *ref, const struct reg_opts *ro, const char *o
 out:
 	if (tmp && rc < 0)
 		unlink(tmp);
+	if (lockfd >= 0)
+		close(lockfd);
 	free(tmp), free(dir), free(mt), free(dg);
 	oci_desc_free(&ld);
 	cJSON_Delete(j);

@@ -13,6 +13,14 @@ memory).  Faults, chosen per request:
   truncate     request forwarded; full Content-Length announced, half the
                body sent, then a normal close
   random       any of the above
+  stall        request forwarded; after --stall-after body bytes (of the
+               request body when there is one, else of the response body;
+               a body not longer than that passes, and the stall waits for
+               the next eligible request) the proxy logs the FAULT line and
+               holds the connection open,
+               sending nothing, for --stall-seconds, then resets it.  A test
+               waits for the line and knows the client is in the middle of
+               the transfer (e.g. to kill -9 it there).  Not part of random.
 
 Which requests get a fault: those whose path matches --only-path (and
 method matches --only-method), after skipping the first --after of them,
@@ -42,6 +50,7 @@ from urllib.parse import urlsplit, urlunsplit
 CHUNK = 64 * 1024
 STATUS_FAULTS = {"500", "502", "503", "429"}
 ALL_FAULTS = ["500", "502", "503", "429", "reset", "truncate"]
+EXTRA_FAULTS = ["stall"]
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
               "te", "trailer", "trailers", "transfer-encoding", "upgrade", "proxy-connection"}
 
@@ -52,9 +61,11 @@ class Faults:
         for m in a.mode.split(","):
             modes.extend(ALL_FAULTS if m == "random" else [m])
         for m in modes:
-            if m not in ALL_FAULTS:
+            if m not in ALL_FAULTS + EXTRA_FAULTS:
                 raise SystemExit(f"faultproxy: unknown mode {m!r}")
         self.modes = modes
+        # stall alone is decided once the body is known to be long enough
+        self.stall_only = modes == ["stall"]
         self.rate = a.rate if a.rate is not None else (0.3 if "random" in a.mode else 1.0)
         self.rng = random.Random(a.seed)
         self.path_re = re.compile(a.only_path) if a.only_path else None
@@ -158,6 +169,46 @@ class Proxy(BaseHTTPRequestHandler):
             return http.client.HTTPSConnection(S.up_host, S.up_port, timeout=300, context=ctx)
         return http.client.HTTPConnection(S.up_host, S.up_port, timeout=300)
 
+    def has_body(self):
+        return ("chunked" in self.headers.get("Transfer-Encoding", "").lower()
+                or int(self.headers.get("Content-Length") or 0) > 0)
+
+    def stall(self, n, what):
+        """Log the fault, then hold the connection silent until the client
+        goes away (killed) or --stall-seconds pass; then reset it."""
+        S = self.server
+        S.log.write(f"FAULT #{n} stall {self.command} {self.path} after {what}")
+        try:
+            self.wfile.flush()
+        except OSError:
+            pass
+        end = time.monotonic() + S.stall_seconds
+        self.connection.settimeout(0.5)
+        while time.monotonic() < end:
+            try:
+                if self.connection.recv(CHUNK) == b"":
+                    break  # the client closed (or died)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+        self.abort_rst()
+
+    def stall_body(self, n, mode):
+        """request_body, stalling after --stall-after bytes in mode stall."""
+        sent = 0
+        limit = self.server.stall_after
+        for data in self.request_body():
+            if mode == "stall" and sent + len(data) > limit:
+                head = data[:max(0, limit - sent)]
+                if head:
+                    yield head
+                sent += len(head)
+                self.stall(n, f"{sent} request body bytes")
+                raise Stalled()
+            sent += len(data)
+            yield data
+
     # ---- response side
 
     def send_json_fault(self, status, n, mode):
@@ -204,7 +255,18 @@ class Proxy(BaseHTTPRequestHandler):
         if path.startswith(("http://", "https://")):  # absolute-form request line
             u = urlsplit(path)
             path = urlunsplit(("", "", u.path or "/", u.query, ""))
-        fault = S.faults.decide(method, path)
+        self.stall_deferred = False
+        if S.faults.stall_only:
+            # only a body longer than --stall-after can be stalled in: the
+            # request's is known now, the response's once the upstream answers
+            if self.has_body():
+                te = self.headers.get("Transfer-Encoding", "").lower()
+                big = "chunked" in te or int(self.headers.get("Content-Length") or 0) > S.stall_after
+                fault = S.faults.decide(method, path) if big else None
+            else:
+                fault, self.stall_deferred = None, True
+        else:
+            fault = S.faults.decide(method, path)
         n, mode = fault if fault else (0, None)
 
         try:
@@ -226,17 +288,20 @@ class Proxy(BaseHTTPRequestHandler):
             if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
                 conn.putheader("Transfer-Encoding", "chunked")
                 conn.endheaders()
-                for data in self.request_body():
+                for data in self.stall_body(n, mode):
                     conn.send(b"%x\r\n" % len(data) + data + b"\r\n")
                 conn.send(b"0\r\n\r\n")
             elif self.headers.get("Content-Length") is not None:
                 conn.putheader("Content-Length", self.headers["Content-Length"])
                 conn.endheaders()
-                for data in self.request_body():
+                for data in self.stall_body(n, mode):
                     conn.send(data)
             else:
                 conn.endheaders()
             resp = conn.getresponse()
+        except Stalled:
+            conn.close()
+            return
         except (OSError, http.client.HTTPException, ValueError) as e:
             S.log.write(f"ERROR {method} {path}: {e}")
             self.close_connection = True
@@ -267,6 +332,9 @@ class Proxy(BaseHTTPRequestHandler):
                 v = self.rewrite_location(v)
             self.send_header(k, v)
 
+        if self.stall_deferred and not no_body and (length is None or int(length) > S.stall_after):
+            fault = S.faults.decide(method, path)
+            n, mode = fault if fault else (0, None)
         if no_body or length == "0":
             if mode:  # nothing to cut: lose the whole response instead
                 S.log.write(f"FAULT #{n} {mode} {method} {path} (no body: closed before response)")
@@ -284,15 +352,17 @@ class Proxy(BaseHTTPRequestHandler):
             self.send_header("Content-Length", length)
             framing = "length"
             cut = int(length) // 2
+            if mode == "stall":
+                cut = min(int(length), S.stall_after)
         elif resp.chunked:
             self.send_header("Transfer-Encoding", "chunked")
             framing = "chunked"
-            cut = CHUNK // 2
+            cut = S.stall_after if mode == "stall" else CHUNK // 2
         else:
             self.send_header("Connection", "close")
             self.close_connection = True
             framing = "eof"
-            cut = CHUNK // 2
+            cut = S.stall_after if mode == "stall" else CHUNK // 2
         self.end_headers()
 
         sent = 0
@@ -311,6 +381,9 @@ class Proxy(BaseHTTPRequestHandler):
                 self.wfile.write(data)
             sent += len(data)
 
+        if mode == "stall":
+            self.stall(n, f"{sent}{'/' + length if length else ''} response body bytes")
+            return
         if mode:
             S.log.write(f"FAULT #{n} {mode} {method} {path} after {sent}"
                         f"{'/' + length if length else ''} body bytes")
@@ -321,6 +394,10 @@ class Proxy(BaseHTTPRequestHandler):
         if framing == "chunked":
             self.wfile.write(b"0\r\n\r\n")
         S.log.write(f"PASS {method} {path} -> {resp.status} ({sent} bytes)", always=False)
+
+
+class Stalled(Exception):
+    """The request was stalled and its connection dropped: nothing to relay."""
 
 
 class Server(ThreadingHTTPServer):
@@ -343,6 +420,10 @@ def main():
     ap.add_argument("--only-method", help="comma list; only these methods get faults")
     ap.add_argument("--after", type=int, default=0, help="skip the first N eligible requests")
     ap.add_argument("--max-faults", type=int, default=None)
+    ap.add_argument("--stall-after", type=int, default=64 * 1024,
+                    help="mode stall: body bytes relayed before stalling (default 65536)")
+    ap.add_argument("--stall-seconds", type=float, default=600,
+                    help="mode stall: how long to hold the connection (default 600)")
     ap.add_argument("--log", help="append FAULT (and with -v PASS) lines here too")
     ap.add_argument("--port-file", help="write the listening port here once ready")
     ap.add_argument("--timestamps", action="store_true",
@@ -358,6 +439,8 @@ def main():
     srv.upstream_tls = a.upstream_tls
     srv.upstream_ca = a.upstream_ca
     srv.faults = Faults(a)
+    srv.stall_after = a.stall_after
+    srv.stall_seconds = a.stall_seconds
     srv.log = Log(a.log, a.verbose)
     srv.log.timestamps = a.timestamps
     real_port = srv.server_address[1]
