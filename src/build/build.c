@@ -62,6 +62,7 @@ struct build {
 	bool *bargs_used;
 	struct oci_platform plat;
 	char *workdir;
+	int workdir_lock;
 	struct oci_layout *lay;   /* where layers and bases live */
 	struct oci_layout *out;   /* the final image's layout (= lay without cache) */
 	char *lay_dir;
@@ -2519,10 +2520,12 @@ static void stage_free(struct stage *s)
 int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
 {
 	struct build b;
+	int n_swept;
 	char *dfpath = NULL;
 	int ret = -1;
 
 	memset(&b, 0, sizeof(b));
+	b.workdir_lock = -1;
 	memset(r, 0, sizeof(*r));
 	b.o = o;
 	b.rootless = geteuid() != 0;
@@ -2584,9 +2587,12 @@ int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	/* Work space. */
+	/* Work space; first what killed builds left behind. */
+	n_swept = fs_tmpdir_sweep("bosun-build");
+	if (n_swept > 0)
+		log_info("removed %d work director%s left by interrupted builds", n_swept, n_swept == 1 ? "y" : "ies");
 	b.workdir = fs_mkdtemp("bosun-build", e);
-	if (!b.workdir)
+	if (!b.workdir || (b.workdir_lock = fs_tmpdir_lock(b.workdir, e)) < 0)
 		goto out;
 	char *outdir = fs_join(b.workdir, "layout");
 	if (!outdir || oci_layout_open(&b.out, outdir, true, e) < 0) {
@@ -2652,6 +2658,8 @@ int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
 	r->layout = fs_join(b.workdir, "layout");
 	r->workdir = b.workdir;
 	b.workdir = NULL;
+	r->workdir_lock = b.workdir_lock;
+	b.workdir_lock = -1;
 	r->steps = b.n_steps;
 	r->hits = b.hits;
 	ret = 0;
@@ -2677,6 +2685,8 @@ out:
 		fs_rm_rf(b.workdir, &e2);
 		free(b.workdir);
 	}
+	if (b.workdir_lock >= 0)
+		close(b.workdir_lock);
 	free(b.cache_dir_own);
 	free(b.memo.v);
 	return ret;
@@ -2688,7 +2698,10 @@ void build_result_free(struct build_result *r)
 		struct err e2 = ERR_INIT;
 		fs_rm_rf(r->workdir, &e2);
 	}
+	if (r->workdir && r->workdir_lock >= 0)
+		close(r->workdir_lock);
 	free(r->workdir);
 	free(r->layout);
 	memset(r, 0, sizeof(*r));
+	r->workdir_lock = -1;
 }

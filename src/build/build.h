@@ -33,6 +33,7 @@ struct build_result {
 	char digest[OCI_DIGEST_MAX]; /* manifest digest */
 	char *layout;                /* staging layout dir holding the image as tag "build" */
 	char *workdir;               /* removed by build_result_free */
+	int workdir_lock;            /* held while workdir is in use (fs_tmpdir_lock) */
 	int steps, hits;
 };
 

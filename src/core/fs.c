@@ -3,9 +3,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -222,6 +225,77 @@ char *fs_mkdtemp(const char *prefix, struct err *e)
 		return NULL;
 	}
 	return p;
+}
+
+#define TMPDIR_LOCK ".bosun-lock"
+
+static int rm_at(int dirfd, const char *name, struct err *e);
+
+int fs_tmpdir_lock(const char *dir, struct err *e)
+{
+	char *p = fs_join(dir, TMPDIR_LOCK);
+	int fd;
+
+	if (!p)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		err_errno(e, ERR_INTERNAL, "lock %s", p);
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(p);
+	return fd;
+}
+
+int fs_tmpdir_sweep(const char *prefix)
+{
+	const char *t = getenv("TMPDIR");
+	size_t pl = strlen(prefix);
+	int tfd, n = 0;
+	DIR *d;
+	struct dirent *de;
+
+	tfd = open(t && *t ? t : "/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0)
+		return 0;
+	d = fdopendir(tfd);
+	if (!d) {
+		close(tfd);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		int dfd, lfd;
+		bool stale = false;
+
+		/* PREFIX-XXXXXX exactly, as fs_mkdtemp names them */
+		if (strncmp(de->d_name, prefix, pl) != 0 || de->d_name[pl] != '-' || strlen(de->d_name + pl + 1) != 6)
+			continue;
+		if (fstatat(tfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		dfd = openat(tfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0)
+			continue;
+		lfd = openat(dfd, TMPDIR_LOCK, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (lfd >= 0) {
+			stale = flock(lfd, LOCK_EX | LOCK_NB) == 0;
+			close(lfd); /* releases the lock again before the removal */
+		} else if (errno == ENOENT) {
+			stale = st.st_mtime < time(NULL) - 86400;
+		}
+		close(dfd);
+		if (stale) {
+			struct err e = ERR_INIT;
+
+			if (rm_at(tfd, de->d_name, &e) == 0)
+				n++;
+		}
+	}
+	closedir(d);
+	return n;
 }
 
 static int rm_at(int dirfd, const char *name, struct err *e)

@@ -35,6 +35,15 @@ int fs_exists(const char *path);
 char *fs_join(const char *a, const char *b);
 /* mkdtemp under $TMPDIR (or /tmp): returns malloc'd path. */
 char *fs_mkdtemp(const char *prefix, struct err *e);
+/* Mark a work directory from fs_mkdtemp as in use: creates DIR/.bosun-lock
+ * and holds an exclusive flock on it until the returned descriptor is
+ * closed (or the process dies, kill -9 included). */
+int fs_tmpdir_lock(const char *dir, struct err *e);
+/* Remove what killed runs left under $TMPDIR: directories PREFIX-XXXXXX
+ * owned by this user whose lock is free. A directory without a lock file
+ * (an older bosun, or a run killed between mkdtemp and lock) is removed
+ * only when untouched for a day. Best effort; returns how many went. */
+int fs_tmpdir_sweep(const char *prefix);
 /* rm -rf that never follows symlinks. */
 int fs_rm_rf(const char *path, struct err *e);
 
