@@ -398,7 +398,7 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
 		if (r->out->len == 0 && r->clen > (int64_t)max) {
 			r->sink_failed = true;
 			err_set(&r->sink_err, ERR_INPUT,
-				"registry %s: %s: response of %lld bytes is over the %zu-byte limit",
+				"registry %s: %s: response of %lld bytes exceeds the %zu-byte limit",
 				reg, r->what, (long long)r->clen, max);
 			return 0;
 		}
