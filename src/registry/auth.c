@@ -390,8 +390,12 @@ static int fetch_token(struct reg_client *c, struct err *e)
 		  : c->have_creds ? "basic credentials"
 				  : "anonymous",
 		  joined);
-	if (http_do_auth(&j, e) < 0)
+	if (http_do_auth(&j, e) < 0) {
+		/* an oversized token answer is the registry's fault, not the user's input */
+		if (j.r.sink_failed && e->code == ERR_INPUT)
+			e->code = ERR_NETWORK;
 		goto out;
+	}
 	if (j.r.status != 200) {
 		err_set(e, ERR_NETWORK, "registry %s: token request to %s: HTTP %ld%s", c->registry,
 			rh, j.r.status,

@@ -555,9 +555,15 @@ int reg_get_blob_buf(struct reg_client *c, const struct oci_desc *d, struct buf 
 		goto out;
 	buf_reset(out);
 	j.r.out = out;
-	j.r.out_max = max;
-	if (http_do(&j, e) < 0)
+	/* a blob longer than its descriptor is cut off at the first byte over */
+	j.r.out_max = d->size > 0 ? (size_t)d->size : max;
+	if (http_do(&j, e) < 0) {
+		if (d->size > 0 && j.r.sink_failed && j.r.sink_err.code == ERR_INPUT)
+			err_set(e, ERR_INPUT,
+				"registry %s: %s: blob is larger than its descriptor says (%lld bytes)",
+				c->name, what, (long long)d->size);
 		goto out;
+	}
 	if (j.r.status != 200) {
 		hreq_fail(c, &j.r, e);
 		goto out;

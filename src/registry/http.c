@@ -391,10 +391,21 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
 		return r->sink(r, p, n);
 	if (r->out) {
 		size_t max = r->out_max ? r->out_max : BUF_CAP_MANIFEST;
+		const char *reg = r->job && r->job->c ? r->job->c->registry : "?";
 
+		/* A body announced over the cap is refused before any of it is kept;
+		 * one without a length (or lying about it) is cut at the cap. */
+		if (r->out->len == 0 && r->clen > (int64_t)max) {
+			r->sink_failed = true;
+			err_set(&r->sink_err, ERR_INPUT,
+				"registry %s: %s: response of %lld bytes exceeds the %zu-byte limit",
+				reg, r->what, (long long)r->clen, max);
+			return 0;
+		}
 		if (r->out->len + n > max) {
 			r->sink_failed = true;
-			err_set(&r->sink_err, ERR_INPUT, "%s: response exceeds %zu bytes", r->what,
+			err_set(&r->sink_err, ERR_INPUT,
+				"registry %s: %s: response exceeds the %zu-byte limit", reg, r->what,
 				max);
 			return 0;
 		}
@@ -810,6 +821,14 @@ static void on_complete(struct run *run, struct job *j, CURLcode cc)
 	}
 	if (cc == CURLE_WRITE_ERROR && r->errbody_full)
 		cc = CURLE_OK;
+	if (cc == CURLE_OUT_OF_MEMORY && r->status && !r->errbuf[0]) {
+		/* what curl reports for a header line over its 100 KiB limit */
+		err_set(&j->err, ERR_NETWORK,
+			"registry %s: %s: response header too large (or out of memory)", c->registry,
+			r->what);
+		dispatch(run, j, JOB_FAIL);
+		return;
+	}
 	if (cc != CURLE_OK) {
 		err_curl(&j->err, cc, r->errbuf, "registry %s: %s", c->registry, r->what);
 		if (cc == CURLE_PEER_FAILED_VERIFICATION) {

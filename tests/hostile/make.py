@@ -7,9 +7,10 @@ each tar case becomes OUT/img-NAME, that image plus one crafted layer, so
 `bosun build` (FROM it, RUN true) unpacks it and `bosun scan` reads it.
 Writes OUT/cases.tsv: NAME KIND PATH EXPECTED_EXIT MESSAGE_REGEX
 KIND: layer (build+scan), image (copy+inspect), dockerfile (build),
+bomb-one / bomb-many (scan, then build under BOSUN_MAX_LAYER_SIZE),
 osv (db build), key (verify --key).
 """
-import gzip, hashlib, io, json, os, shutil, sys, tarfile, zipfile, zlib
+import gzip, hashlib, io, json, os, shutil, struct, sys, tarfile, zipfile, zlib
 
 out, base = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
@@ -121,30 +122,124 @@ for name, (ents, code, msg) in layers.items():
 image_with_layer("tarjunk", b"this is not a tar archive" * 50, gz=True)
 case("tarjunk", "layer", "img-tarjunk", 3, "")
 
-# gzip bomb: GZ_BOMB_MB of zeros (default 1024) in one file, a ~1000:1 ratio.
-mb = int(os.environ.get("GZ_BOMB_MB", "1024"))
-bomb = io.BytesIO()
-z = zlib.compressobj(9, zlib.DEFLATED, 31)
-hdr = tarfile.TarInfo("zeros")
-hdr.size = mb << 20
-bomb.write(z.compress(hdr.tobuf(tarfile.USTAR_FORMAT)))
-chunk = bytes(1 << 20)
-for _ in range(mb):
-    bomb.write(z.compress(chunk))
-bomb.write(z.compress(bytes(1024)))
-bomb.write(z.flush())
-lay = os.path.join(out, "img-gzbomb")
-shutil.copytree(base, lay)
-m, c = base_image(lay)
-bb = bomb.getvalue()
-ld = put_blob(lay, bb)
-m["layers"].append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": "sha256:" + ld, "size": len(bb)})
-c["rootfs"]["diff_ids"].append("sha256:" + "0" * 64)
-cb = json.dumps(c).encode()
-m["config"]["digest"], m["config"]["size"] = "sha256:" + put_blob(lay, cb), len(cb)
-mbytes = json.dumps(m).encode()
-set_tag(lay, put_blob(lay, mbytes), len(mbytes))
-case("gzbomb", "scanonly", "img-gzbomb", 0, "")
+# gzip bombs: GZ_BOMB_MB MiB of zeros (default 10240, 10 GiB) behind about
+# 10 MB of gzip. Written without compressing 10 GiB: a raw deflate stream is
+# cut into segments ended by Z_FULL_FLUSH (byte aligned, no reference to
+# what came before), so the segment for one 1 MiB block of zeros is computed
+# once and repeated; the gzip trailer's CRC-32 comes from CRC algebra (the
+# CRC of A||B from the CRCs of A and B), not from hashing 10 GiB.
+mb = int(os.environ.get("GZ_BOMB_MB", "10240"))
+ZERO_MB = bytes(1 << 20)
+
+
+def gf2_times(mat, vec):
+    s, i = 0, 0
+    while vec:
+        if vec & 1:
+            s ^= mat[i]
+        vec >>= 1
+        i += 1
+    return s
+
+
+def zeros_operator(n):
+    """The linear map taking crc32(A) to the CRC register after n more zero bytes."""
+    op = [0xEDB88320] + [1 << k for k in range(31)]  # one zero bit
+    for _ in range(3):  # 2, 4, 8 bits: one byte
+        op = [gf2_times(op, op[k]) for k in range(32)]
+    res = [1 << k for k in range(32)]  # identity
+    while n:
+        if n & 1:
+            res = [gf2_times(op, res[k]) for k in range(32)]
+        op = [gf2_times(op, op[k]) for k in range(32)]
+        n >>= 1
+    return res
+
+
+MB_OP, MB_CRC = zeros_operator(1 << 20), zlib.crc32(ZERO_MB)
+
+
+class Bomb:
+    """A gzip member written as flushed deflate segments, CRC kept by algebra."""
+
+    def __init__(self, path):
+        self.f = open(path, "wb")
+        self.sha = hashlib.sha256()
+        self.c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        self.crc, self.size = 0, 0
+        self.put(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff")
+        seg = self.c.compress(ZERO_MB) + self.c.flush(zlib.Z_FULL_FLUSH)
+        again = self.c.compress(ZERO_MB) + self.c.flush(zlib.Z_FULL_FLUSH)
+        assert seg == again  # a flushed segment does not depend on the past
+        self.zero_seg = seg
+
+    def put(self, b):
+        self.f.write(b)
+        self.sha.update(b)
+
+    def data(self, b):
+        self.put(self.c.compress(b) + self.c.flush(zlib.Z_FULL_FLUSH))
+        self.crc = zlib.crc32(b, self.crc)
+        self.size += len(b)
+
+    def zero_mb(self):
+        self.put(self.zero_seg)
+        self.crc = gf2_times(MB_OP, self.crc) ^ MB_CRC
+        self.size += 1 << 20
+
+    def close(self):
+        self.put(self.c.compress(bytes(1024)) + self.c.flush(zlib.Z_FINISH))  # tar end
+        self.crc = zlib.crc32(bytes(1024), self.crc)
+        self.size += 1024
+        self.put(struct.pack("<II", self.crc, self.size & 0xFFFFFFFF))
+        n = self.f.tell()
+        self.f.close()
+        return self.sha.hexdigest(), n
+
+
+def bomb_image(name, fill):
+    lay = os.path.join(out, "img-" + name)
+    shutil.copytree(base, lay)
+    tmp = os.path.join(lay, "blobs", "sha256", "bomb.tmp")
+    bm = Bomb(tmp)
+    fill(bm)
+    ld, size = bm.close()
+    os.rename(tmp, os.path.join(lay, "blobs", "sha256", ld))
+    m, c = base_image(lay)
+    m["layers"].append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                        "digest": "sha256:" + ld, "size": size})
+    c["rootfs"]["diff_ids"].append("sha256:" + "0" * 64)
+    cb = json.dumps(c).encode()
+    m["config"]["digest"], m["config"]["size"] = "sha256:" + put_blob(lay, cb), len(cb)
+    mbytes = json.dumps(m).encode()
+    set_tag(lay, put_blob(lay, mbytes), len(mbytes))
+    return size
+
+
+def one_file(bm):
+    # one member of mb MiB: its header states the size (PAX, over ustar's 8 GiB)
+    h = tarfile.TarInfo("hostile-zeros")
+    h.size, h.mtime = mb << 20, 0
+    bm.data(h.tobuf(tarfile.PAX_FORMAT))
+    for _ in range(mb):
+        bm.zero_mb()
+
+
+def many_files(bm):
+    # mb members of 1 MiB each: every header is under any limit, only the
+    # running total of inflated bytes can stop it
+    for i in range(mb):
+        h = tarfile.TarInfo("z/hostile-%05d" % i)
+        h.size, h.mtime = 1 << 20, 0
+        bm.data(h.tobuf(tarfile.USTAR_FORMAT))
+        bm.zero_mb()
+
+
+gsz = "%dg" % (mb >> 10) if mb >= 1024 else "%dm" % mb
+bomb_image("gzbomb-one", one_file)
+case("gzbomb-%s-one-file" % gsz, "bomb-one", "img-gzbomb-one", 3, "expands to more than")
+bomb_image("gzbomb-many", many_files)
+case("gzbomb-%s-many-files" % gsz, "bomb-many", "img-gzbomb-many", 3, "expands to more than 64 MiB")
 
 # ---- manifests and indexes (copy oci: -> oci:, inspect)
 def raw_layout(name):
@@ -217,12 +312,36 @@ open(os.path.join(out, "df-manyvars/Dockerfile"), "w").write("FROM scratch\nARG 
 case("dockerfile-var-expansion", "dockerfile", "df-manyvars", 0, "")
 
 # ---- OSV feeds
-n = int(os.environ.get("OSV_ENTRIES", "200000"))
-with zipfile.ZipFile(os.path.join(out, "osv-many.zip"), "w", zipfile.ZIP_STORED) as zf:
-    rec = b'{"id":"X","modified":"2024-01-01T00:00:00Z"}'
-    for i in range(n):
-        zf.writestr("r%d.json" % i, rec)
-case("osv-zip-%dk-entries" % (n // 1000), "osv", "osv-many.zip", 0, "")
+n = int(os.environ.get("OSV_ENTRIES", "1000000"))
+
+
+def write_zip_stored(path, count, name_of, data_of):
+    """A stored (uncompressed) zip of count entries, ZIP64 end records when
+    count does not fit in 16 bits; zipfile takes ~25 s for a million."""
+    parts, cdir, off = [], [], 0
+    for i in range(count):
+        nm, d = name_of(i), data_of(i)
+        crc = zlib.crc32(d)
+        lh = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, crc, len(d), len(d), len(nm), 0)
+        cdir.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0x21, crc, len(d), len(d),
+                                len(nm), 0, 0, 0, 0, 0, off) + nm)
+        parts += [lh, nm, d]
+        off += len(lh) + len(nm) + len(d)
+    cd = b"".join(cdir)
+    tail = b""
+    if count > 0xFFFF:
+        tail = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, len(cd), off)
+        tail += struct.pack("<IIQI", 0x07064B50, 0, off + len(cd), 1)
+    tail += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, min(count, 0xFFFF), min(count, 0xFFFF), len(cd), off, 0)
+    with open(path, "wb") as f:
+        f.write(b"".join(parts))
+        f.write(cd)
+        f.write(tail)
+
+
+write_zip_stored(os.path.join(out, "osv-many.zip"), n, lambda i: b"r%d.json" % i,
+                 lambda i: b'{"id":"HOSTILE-%d","modified":"2024-01-01T00:00:00Z"}' % i)
+case("osv-zip-%dk-entries" % (n // 1000), "osv", "osv-many.zip", 0, r": %d records \(0 withdrawn dropped, 0 rejected\)" % n)
 with zipfile.ZipFile(os.path.join(out, "osv-bomb.zip"), "w", zipfile.ZIP_DEFLATED) as zf:
     zf.writestr("big.json", b'{"id":"' + b"A" * (64 << 20) + b'"}')
 case("osv-zip-64mb-record", "osv", "osv-bomb.zip", 0, "")
