@@ -44,6 +44,10 @@ struct unpack_opts {
  * ERR_INPUT; absolute names, symlinked parents and link targets are resolved
  * inside root, so nothing is ever written outside it. */
 int oci_unpack_layer(const char *path, const char *root, const struct unpack_opts *o, struct err *e);
+/* Bytes one layer may expand to: BOSUN_MAX_LAYER_SIZE (MiB, or with a K/M/G
+ * suffix), default 8 GiB. Unpacking (build) and reading (scan) both stop
+ * there, so a decompression bomb ends in a clear error. */
+unsigned long long oci_max_layer_size(void);
 
 /* openat2(rootfd, path, RESOLVE_IN_ROOT): path resolved as if rootfd were /. */
 int oci_root_open(int rootfd, const char *path, int flags, int mode);

@@ -463,7 +463,7 @@ out:
  * K/M/G suffix): a gzip bomb must end in a clear error, not a full disk. */
 #define UNPACK_DEFAULT_MAX (8ULL << 30)
 
-static unsigned long long max_layer_size(void)
+unsigned long long oci_max_layer_size(void)
 {
 	const char *v = getenv("BOSUN_MAX_LAYER_SIZE");
 	unsigned long long n;
@@ -482,7 +482,7 @@ static unsigned long long max_layer_size(void)
 
 int oci_unpack_layer(const char *path, const char *root, const struct unpack_opts *o, struct err *e)
 {
-	unsigned long long limit = max_layer_size();
+	unsigned long long limit = oci_max_layer_size();
 	struct archive *a = archive_read_new();
 	struct archive_entry *ae;
 	struct pset ps = { 0 };

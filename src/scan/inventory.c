@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "oci/archive.h"
+#include "oci/layer.h"
 #include "oci/layout.h"
 #include "oci/manifest.h"
 #include "registry/image.h"
@@ -775,6 +776,7 @@ static int read_layer(struct layer_rec *rec, const char *blob, const char *diges
 	struct archive *a = archive_read_new();
 	struct archive_entry *ent;
 	char short_d[20];
+	unsigned long long limit = oci_max_layer_size();
 	int rc, r = -1;
 
 	oci_digest_short(digest, short_d);
@@ -791,6 +793,17 @@ static int read_layer(struct layer_rec *rec, const char *blob, const char *diges
 		char path[4096];
 		const char *base;
 		bool dir = archive_entry_filetype(ent) == AE_IFDIR;
+
+		/* what the layer expanded to so far, and what this entry says it holds */
+		if ((unsigned long long)archive_filter_bytes(a, 0) +
+			    (unsigned long long)(archive_entry_size(ent) > 0 ? archive_entry_size(ent) : 0) >
+		    limit) {
+			err_set(e, ERR_INPUT,
+				"layer %s expands to more than %llu MiB (a decompression bomb? raise "
+				"BOSUN_MAX_LAYER_SIZE to allow it)",
+				short_d, limit >> 20);
+			goto out;
+		}
 
 		norm_path(archive_entry_pathname(ent) ? archive_entry_pathname(ent) : "", path, sizeof(path));
 		rec->files_seen++;
