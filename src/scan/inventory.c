@@ -1065,6 +1065,9 @@ static char *base_from_image(struct image_src *src, struct oci_layout *l, const 
 				   "org.opencontainers.image.base.digest");
 		if (!r)
 			r = base_from_json(cfg.labels_json, "image.base.ref.name", "image.base.digest");
+	} else {
+		/* only the base image is taken from the config: the scan goes on */
+		log_warn("image config %.19s: %s; the base image is not known from it", m->config.digest, e2.msg);
 	}
 	oci_config_free(&cfg);
 	buf_free(&b);

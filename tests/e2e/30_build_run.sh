@@ -136,7 +136,7 @@ for b in "$L"/*; do
         list="$(tar tzf "$b")"
         grep -q '^etc/\.wh\.group$' <<<"$list" && WH=1
         grep -q '^d/\.wh\.\.wh\.\.opq$' <<<"$list" && OPQ=1
-        zcat "$b" | grep -qa -- "$SECRET" && LEAK=1
+        grep -qa -- "$SECRET" < <(zcat "$b") && LEAK=1
     fi
     grep -qa -- "$SECRET" "$b" && LEAK=1
 done

@@ -77,10 +77,10 @@ run_case() {
     local why="" took
     took=$(secs_since "$t0")
     if [ "$RC" -ne "$want" ]; then why="expected exit $want, got $RC"; fi
-    if [ -z "$why" ] && [ -n "$re" ] && ! printf '%s' "$OUT" | grep -Eq -- "$re"; then
+    if [ -z "$why" ] && [ -n "$re" ] && ! grep -Eq -- "$re" <<<"$OUT"; then
         why="message does not match /$re/"
     fi
-    if [ -z "$why" ] && printf '%s' "$OUT" | grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:'; then
+    if [ -z "$why" ] && grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' <<<"$OUT"; then
         why="sanitizer report"
     fi
     if [ -z "$why" ] && [ "$want" -ne 0 ] && [ "$(printf '%s\n' "$OUT" | grep -c '^bosun ')" -ne 1 ]; then
@@ -197,7 +197,7 @@ hs_cases() {
             --cache-dir "$R/scancache" --creds "hostile:$PW" "$ref" ;;
         base) run_case "server $mode: base check" "$want" "$re" "$BOSUN" base check --creds "hostile:$PW" "$ref" ;;
         esac
-        if printf '%s' "$OUT" | grep -qF -e "$PW" -e "$PW64"; then fail "server $mode: $cmd printed the password"; fi
+        if grep -qF -e "$PW" -e "$PW64" <<<"$OUT"; then fail "server $mode: $cmd printed the password"; fi
         after_case "server $mode"
     done
     # Bytes the server got out before bosun hung up (socket buffers
@@ -221,9 +221,9 @@ for m in blob-endless blob-hugecl; do
 done
 # A config served past its size: cut off at the descriptor's size too.
 # scan reads the config only to find the base image named in its labels
-# (best effort) and scans the verified layers: exit 0.
+# (best effort) and scans the verified layers: exit 0, with a warning.
 hs_cases config-endless "inspect copy base" 3 "blob is larger than its descriptor says \(237 bytes\)"
-hs_cases config-endless "scan" 0 ""
+hs_cases config-endless "scan" 0 "warning: image config sha256:[0-9a-f]{12}: .*blob is larger than its descriptor says.*base image is not known"
 # Token answers of 1 GB or without end: the 64 KiB token cap, exit 4.
 for m in token-1gb token-endless; do
     hs_cases "$m" "inspect copy scan" 4 "token request to 127\.0\.0\.1:[0-9]+: response (of 1073741824 bytes )?exceeds the $LIMIT"
