@@ -1,6 +1,5 @@
 /* inventory_catalog_file: the catalogers on one in-memory file, fed the
- * seed files of the package database fuzz targets (tests/fuzz/corpus) and
- * their known crashers (tests/fuzz/known/{dpkg,apkdb,gobuildinfo}-*). */
+ * seed files of the package database fuzz targets (tests/fuzz/corpus). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,55 +174,11 @@ TEST(size_limit)
 	free(big);
 }
 
-/* Known crashers of the package database targets, fed as the targets feed
- * them: each must give an inventory or a clean error. */
-TEST(fuzz_known)
-{
-	FILE *ls = popen("ls tests/fuzz/known/dpkg-* tests/fuzz/known/apkdb-* tests/fuzz/known/gobuildinfo-* 2>/dev/null", "r");
-	char path[512];
-
-	CHECK(ls != NULL);
-	while (ls && fgets(path, sizeof(path), ls)) {
-		struct inventory inv;
-		struct err e = ERR_INIT;
-		size_t n;
-		char *d;
-		int r;
-
-		path[strcspn(path, "\n")] = 0;
-		if (strstr(path, "/gobuildinfo-")) {
-			r = go_file(path, true, &inv, &e);
-		} else {
-			d = slurp(path, &n);
-			if (!d) {
-				CHECK(0);
-				continue;
-			}
-			if (strstr(path, "/dpkg-"))
-				r = n ? inventory_catalog_file(d[0] & 1 ? "var/lib/dpkg/status.d/base" : "var/lib/dpkg/status",
-								d + 1, n - 1, false, &inv, &e)
-				      : 0;
-			else
-				r = inventory_catalog_file("lib/apk/db/installed", d, n, false, &inv, &e);
-			free(d);
-		}
-		if (r == 0)
-			inventory_free(&inv);
-		else if (r == -1)
-			CHECK(e.msg[0] != 0);
-		else
-			CHECK(0);
-	}
-	if (ls)
-		pclose(ls);
-}
-
 int main(void)
 {
 	RUN(dpkg_status);
 	RUN(apk_installed);
 	RUN(go_buildinfo);
 	RUN(size_limit);
-	RUN(fuzz_known);
 	return test_done();
 }
