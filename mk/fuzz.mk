@@ -2,7 +2,8 @@
 # clang under ASan and UBSan into build/fuzz/.
 #   make fuzz                  build every target
 #   make fuzz-smoke            run each for FUZZ_SECONDS (default 30) from its
-#                              seed corpus tests/fuzz/corpus/NAME/; any crash fails
+#                              seed corpus tests/fuzz/corpus/NAME/, after replaying
+#                              tests/fuzz/known/NAME-*; any crash fails
 #   make fuzz-smoke FUZZ_TARGETS="ref vercmp"   a subset
 # New inputs found during a run go to build/fuzz/corpus/NAME/ (not the seeds);
 # crashes are saved as build/fuzz/crash/NAME-*.
@@ -28,7 +29,7 @@ $(FUZZ_DIR)/obj/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
 

@@ -1236,6 +1236,44 @@ int inventory_scan(const char *target, const struct inv_opts *o, struct inventor
 	return r;
 }
 
+/* One file from memory, read in pieces as a layer stream would be. */
+struct mem_rd {
+	const unsigned char *p;
+	size_t left;
+};
+
+static la_ssize_t mem_read(void *ctx, void *buf, size_t n)
+{
+	struct mem_rd *m = ctx;
+
+	if (n > 4093) /* an odd size, so the Go magic can straddle two reads */
+		n = 4093;
+	if (n > m->left)
+		n = m->left;
+	if (!n)
+		return 0;
+	memcpy(buf, m->p, n);
+	m->p += n, m->left -= n;
+	return (la_ssize_t)n;
+}
+
+int inventory_catalog_file(const char *path, const void *data, size_t len, bool exec, struct inventory *inv,
+			   struct err *e)
+{
+	struct fileset fs = { 0 };
+	struct mem_rd m = { data, len };
+	int r;
+
+	memset(inv, 0, sizeof(*inv));
+	r = keep_stream(&fs, path, (int64_t)len, exec, 0, mem_read, &m, e);
+	if (r == 0)
+		r = catalog(inv, &fs, e);
+	fileset_free(&fs);
+	if (r < 0)
+		inventory_free(inv);
+	return r;
+}
+
 void inventory_free(struct inventory *inv)
 {
 	for (size_t i = 0; i < inv->n; i++) {

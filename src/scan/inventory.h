@@ -55,5 +55,13 @@ void inventory_set_cache_max(int64_t bytes);
 
 int inventory_scan(const char *target, const struct inv_opts *o, struct inventory *inv, struct err *e);
 void inventory_free(struct inventory *inv);
+/* The catalogers on one file given in memory, as if found at PATH (relative
+ * to the root: "var/lib/dpkg/status", "lib/apk/db/installed", "usr/bin/app"
+ * with exec set for a binary) in a root holding nothing else: no os-release,
+ * so OS packages get no ecosystem. Fills a fresh *inv (inventory_free it);
+ * a file no cataloger reads gives an empty one. -1 with e set on a file
+ * over its size limit or a damaged database; *inv is then freed. */
+int inventory_catalog_file(const char *path, const void *data, size_t len, bool exec, struct inventory *inv,
+			   struct err *e);
 
 #endif

@@ -222,12 +222,14 @@ static void apk_parse(const char *s, struct apk_ver *v)
 
 static int apk_comp_cmp(const struct apk_ver *a, const struct apk_ver *b, int i)
 {
-	struct apk_num x = { "0", 1 }, y = { "0", 1 };
+	struct apk_num x, y;
 
-	if (i < a->ncomp)
-		x = a->comp[i];
-	if (i < b->ncomp)
-		y = b->comp[i];
+	/* as apk-tools: with the leading components equal, the version with
+	 * more of them is the greater ("1" < "1.0"), whatever follows */
+	if (i >= a->ncomp || i >= b->ncomp)
+		return (i < a->ncomp) - (i < b->ncomp);
+	x = a->comp[i];
+	y = b->comp[i];
 	/* a leading zero after the first component means a fraction: compare as text */
 	if (i > 0 && i < a->ncomp && i < b->ncomp && (x.p[0] == '0' || y.p[0] == '0')) {
 		size_t n = x.n < y.n ? x.n : y.n;
@@ -244,6 +246,10 @@ static int apk_cmp_parsed(const struct apk_ver *a, const struct apk_ver *b)
 {
 	int r, n;
 
+	/* apk-tools gives invalid versions no order of their own; its test
+	 * data sorts two of them by bytes (and an invalid one against a valid
+	 * one by the fields it could read, below), so the order is only total
+	 * on valid versions. */
 	if (a->invalid && b->invalid)
 		return sgn(strcmp(a->orig, b->orig));
 	n = a->ncomp > b->ncomp ? a->ncomp : b->ncomp;
@@ -849,122 +855,241 @@ int vercmp_pep440(const char *a, const char *b)
 
 /* ----------------------------------------------------------------- Maven */
 
-/* One token of a Maven version: a number, or a qualifier with its rank. */
+/* Maven's ComparableVersion, as its documentation describes it. The version
+ * (lower-cased) is split into items at '.', '-' and at every switch between
+ * digits and other characters: numbers (IntItem), qualifiers (StringItem),
+ * and lists (ListItem): '-' and a digit/letter switch open a sublist that
+ * holds the rest of the version, so the tree is a spine and is kept here as
+ * one flat array in which an M_LIST token stands for "the rest is a
+ * sublist". An empty part is the number 0. "a", "b" and "m" directly
+ * followed by a digit are alpha, beta and milestone; ga, final and release
+ * are "" and cr is rc. Qualifiers order alpha < beta < milestone < rc <
+ * snapshot < "" < sp < unknown ones (by text).
+ *
+ * Each list is normalised innermost first: a null item (0, "", an empty
+ * list) goes when it is last, or when a qualifier or a sublist follows it
+ * ("1.0-SNAPSHOT" is "1-SNAPSHOT", "1.0.0.RC1" is "1.RC1").
+ *
+ * Items then compare as Maven's do: numbers by value and above everything
+ * else, qualifiers in the order above, lists element by element with a
+ * missing element taken as null; a list is above a qualifier. Maven itself
+ * is not transitive where a null stands between the two kinds ("1-alpha" <
+ * "1" < "1.sp" < "1-alpha"); here every item has a place in one order,
+ *   qualifier < null  <  list < null  <  null  <  qualifier > null  <
+ *   list > null  <  number,
+ * which only differs from Maven in that cycle: a list below null is below
+ * any qualifier that is not. Together with the normalisation (a 0 that is
+ * left is always followed by a number, so it is above null as Maven finds
+ * too) this makes the order total on any string. At most MVN_MAX tokens of
+ * a version count; what follows is ignored (the same for every comparison,
+ * so the order stays total). */
+#define MVN_MAX 192
+
+enum mvn_kind { M_INT, M_STR, M_LIST };
+
 struct mvn_tok {
-	bool num;
-	const char *p;
+	enum mvn_kind kind;
+	bool dead;
+	const char *p; /* INT: digits without leading zeros; STR: text */
 	size_t n;
-	char sep; /* separator before it: '.', '-' or 0 */
+	int rank; /* STR: 0 alpha .. 4 snapshot, 5 "" (release), 6 sp, 7 unknown */
 };
 
-static int mvn_qual_rank(const char *p, size_t n, const char **rest)
+struct mvn_ver {
+	struct mvn_tok t[MVN_MAX];
+	int n;
+};
+
+#define MVN_RELEASE 5
+
+static bool mvn_eq(const char *p, size_t n, const char *w)
+{
+	return strlen(w) == n && strncasecmp(p, w, n) == 0;
+}
+
+static void mvn_add(struct mvn_ver *v, enum mvn_kind k, const char *p, size_t n, bool digit_follows)
 {
 	static const struct {
 		const char *w;
 		int rank;
-	} q[] = { { "alpha", 1 }, { "a", 1 }, { "beta", 2 }, { "b", 2 }, { "milestone", 3 }, { "m", 3 },
-		  { "rc", 4 }, { "cr", 4 }, { "snapshot", 5 }, { "", 6 }, { "ga", 6 }, { "final", 6 },
-		  { "release", 6 }, { "sp", 7 } };
+	} q[] = { { "alpha", 0 }, { "beta", 1 },  { "milestone", 2 }, { "rc", 3 },      { "cr", 3 }, { "snapshot", 4 },
+		  { "", 5 },      { "ga", 5 },    { "final", 5 },     { "release", 5 }, { "sp", 6 } };
+	struct mvn_tok *t;
 
-	*rest = NULL;
-	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-		if (strlen(q[i].w) == n && strncasecmp(q[i].w, p, n) == 0)
-			return q[i].rank;
-	*rest = p;
-	return 8; /* unknown qualifiers: after all known ones, by text */
+	if (v->n >= MVN_MAX)
+		return;
+	t = &v->t[v->n++];
+	memset(t, 0, sizeof(*t));
+	t->kind = k;
+	t->p = p, t->n = n;
+	if (k == M_INT) {
+		while (t->n && *t->p == '0')
+			t->p++, t->n--;
+	} else if (k == M_STR) {
+		t->rank = 7;
+		if (digit_follows && n == 1) {
+			char c = (char)tolower((unsigned char)*p);
+
+			t->rank = c == 'a' ? 0 : c == 'b' ? 1 : c == 'm' ? 2 : 7;
+		}
+		for (size_t i = 0; t->rank == 7 && i < sizeof(q) / sizeof(q[0]); i++)
+			if (mvn_eq(p, n, q[i].w))
+				t->rank = q[i].rank;
+	}
 }
 
-static int mvn_tokens(const char *s, struct mvn_tok *t, int max)
+static void mvn_part(struct mvn_ver *v, const char *p, size_t n, bool digits)
 {
-	int n = 0;
-	char sepc = 0;
+	if (n == 0)
+		mvn_add(v, M_INT, "0", 1, false);
+	else
+		mvn_add(v, digits ? M_INT : M_STR, p, n, false);
+}
 
-	while (*s && n < max) {
-		if (*s == '.' || *s == '-' || *s == '_') {
-			sepc = *s == '.' ? '.' : '-';
-			s++;
+static bool mvn_null(const struct mvn_tok *t)
+{
+	return (t->kind == M_INT && t->n == 0) || (t->kind == M_STR && t->rank == MVN_RELEASE);
+}
+
+static void mvn_parse(const char *s, struct mvn_ver *v)
+{
+	size_t start = 0, i;
+	bool digit = false;
+
+	v->n = 0;
+	for (i = 0; s[i] && v->n < MVN_MAX; i++) {
+		bool d = isdigit((unsigned char)s[i]);
+
+		if (s[i] == '.' || s[i] == '-') {
+			mvn_part(v, s + start, i - start, digit);
+			start = i + 1;
+			if (s[i] == '-')
+				mvn_add(v, M_LIST, NULL, 0, false);
+		} else if (d != digit && i > start) {
+			mvn_add(v, digit ? M_INT : M_STR, s + start, i - start, d);
+			start = i;
+			mvn_add(v, M_LIST, NULL, 0, false);
+		}
+		if (s[i] != '.' && s[i] != '-')
+			digit = d;
+	}
+	if (!s[i] && i > start)
+		mvn_add(v, digit ? M_INT : M_STR, s + start, i - start, false);
+
+	/* Normalise the lists, innermost (last) first. An M_LIST token stays
+	 * only while its list holds something. */
+	int end = v->n;
+
+	for (int m = v->n - 1; m >= -1; m--) {
+		if (m >= 0 && v->t[m].kind != M_LIST)
+			continue;
+		/* the list's items: tokens m+1 .. end-1, then the sublist at end */
+		enum { NONE, STR_OR_LIST, OTHER } next = NONE;
+
+		if (end < v->n && !v->t[end].dead)
+			next = STR_OR_LIST;
+		for (int k = end - 1; k > m; k--) {
+			struct mvn_tok *t = &v->t[k];
+
+			if (mvn_null(t) && next != OTHER) {
+				t->dead = true;
+				continue;
+			}
+			next = t->kind == M_STR ? STR_OR_LIST : OTHER;
+		}
+		if (m >= 0 && next == NONE)
+			v->t[m].dead = true; /* empty list: null, and last in its parent */
+		end = m;
+	}
+	int out = 0;
+
+	for (int k = 0; k < v->n; k++)
+		if (!v->t[k].dead)
+			v->t[out++] = v->t[k];
+	v->n = out;
+}
+
+static int mvn_strcmp(const struct mvn_tok *a, const struct mvn_tok *b)
+{
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	if (a->rank != 7)
+		return 0;
+	for (size_t i = 0; i < a->n && i < b->n; i++) {
+		int x = tolower((unsigned char)a->p[i]), y = tolower((unsigned char)b->p[i]);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return sgn((long long)a->n - (long long)b->n);
+}
+
+/* A list (the tokens from i on) against null: its first item that is not
+ * null decides. Numbers left after normalisation are above null. */
+static int mvn_list_null(const struct mvn_ver *v, int i)
+{
+	for (; i < v->n; i++) {
+		const struct mvn_tok *t = &v->t[i];
+
+		if (t->kind == M_INT)
+			return 1;
+		if (t->kind == M_STR && t->rank != MVN_RELEASE)
+			return t->rank < MVN_RELEASE ? -1 : 1;
+	}
+	return 0;
+}
+
+/* The place of item i (i == v->n: null) in the order of kinds above. */
+static int mvn_class(const struct mvn_ver *v, int i)
+{
+	const struct mvn_tok *t;
+	int r;
+
+	if (i >= v->n)
+		return 2;
+	t = &v->t[i];
+	if (t->kind == M_INT)
+		return 5;
+	if (t->kind == M_STR)
+		return t->rank < MVN_RELEASE ? 0 : t->rank == MVN_RELEASE ? 2 : 3;
+	r = mvn_list_null(v, i + 1);
+	return r < 0 ? 1 : r == 0 ? 2 : 4;
+}
+
+static int mvn_cmp(const struct mvn_ver *a, const struct mvn_ver *b)
+{
+	int i = 0, j = 0;
+
+	while (i < a->n || j < b->n) {
+		const struct mvn_tok *x = i < a->n ? &a->t[i] : NULL, *y = j < b->n ? &b->t[j] : NULL;
+		int ca, cb, r;
+
+		if (x && y && x->kind == M_LIST && y->kind == M_LIST) {
+			i++, j++; /* two sublists: compare their items */
 			continue;
 		}
-		t[n].sep = sepc;
-		t[n].p = s;
-		t[n].num = isdigit((unsigned char)*s);
-		while (*s && *s != '.' && *s != '-' && *s != '_' && (bool)isdigit((unsigned char)*s) == t[n].num)
-			s++;
-		t[n].n = (size_t)(s - t[n].p);
-		/* a switch between digits and letters acts as '-' */
-		sepc = (*s && *s != '.' && *s != '-' && *s != '_') ? '-' : 0;
-		n++;
-	}
-	/* Trailing zeros and release qualifiers are no-ops at the end of every
-	 * '-' segment, not only at the end of the version: Maven nests each
-	 * '-' part as a sublist and normalises every list ("1.0-SNAPSHOT" is
-	 * "1-SNAPSHOT"), which keeps the order transitive. */
-	int out = 0, seg = 0;
-
-	for (int i = 0; i <= n; i++) {
-		if (i == n || (i > 0 && t[i].sep == '-')) {
-			int end = out;
-			const char *rest;
-
-			while (end > seg &&
-			       ((t[end - 1].num && numcmp(t[end - 1].p, t[end - 1].n, "0", 1) == 0) ||
-				(!t[end - 1].num && mvn_qual_rank(t[end - 1].p, t[end - 1].n, &rest) == 6)))
-				end--;
-			/* an emptied segment keeps no token; the next one still starts with '-' */
-			out = end;
-			seg = out;
+		ca = mvn_class(a, i), cb = mvn_class(b, j);
+		if (ca != cb)
+			return ca < cb ? -1 : 1;
+		if (x && y && x->kind == y->kind) {
+			if (x->kind == M_INT && (r = numcmp(x->p, x->n, y->p, y->n)))
+				return r;
+			if (x->kind == M_STR && (r = mvn_strcmp(x, y)))
+				return r;
 		}
-		if (i < n)
-			t[out++] = t[i];
-	}
-	return out;
-}
-
-static int mvn_tok_cmp(const struct mvn_tok *a, const struct mvn_tok *b)
-{
-	static const struct mvn_tok nul = { true, "0", 1, 0 };
-	const char *ra, *rb;
-	int qa, qb;
-
-	if (!a && !b)
-		return 0;
-	if (!a || !b) {
-		const struct mvn_tok *x = a ? a : b;
-		int s = a ? 1 : -1;
-
-		if (x->num)
-			return s * numcmp(x->p, x->n, nul.p, nul.n);
-		qa = mvn_qual_rank(x->p, x->n, &ra);
-		return s * (qa < 6 ? -1 : (qa == 6 ? 0 : 1));
-	}
-	if (a->num && b->num)
-		return numcmp(a->p, a->n, b->p, b->n);
-	if (a->num != b->num)
-		return a->num ? 1 : -1;
-	qa = mvn_qual_rank(a->p, a->n, &ra);
-	qb = mvn_qual_rank(b->p, b->n, &rb);
-	if (qa != qb)
-		return qa < qb ? -1 : 1;
-	if (ra && rb) {
-		int r = strncasecmp(ra, rb, a->n < b->n ? a->n : b->n);
-
-		return r ? sgn(r) : sgn((long long)a->n - (long long)b->n);
+		/* equal, or both null-like ("" against a missing item): go on */
+		i += x != NULL, j += y != NULL;
 	}
 	return 0;
 }
 
 int vercmp_maven(const char *a, const char *b)
 {
-	struct mvn_tok ta[64], tb[64];
-	int na = mvn_tokens(a, ta, 64), nb = mvn_tokens(b, tb, 64), n = na > nb ? na : nb;
+	struct mvn_ver va, vb;
 
-	for (int i = 0; i < n; i++) {
-		int r = mvn_tok_cmp(i < na ? &ta[i] : NULL, i < nb ? &tb[i] : NULL);
-
-		if (r)
-			return r;
-	}
-	return 0;
+	mvn_parse(a, &va);
+	mvn_parse(b, &vb);
+	return mvn_cmp(&va, &vb);
 }
 
 int vercmp_generic(const char *a, const char *b)

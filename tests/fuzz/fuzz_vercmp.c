@@ -1,6 +1,6 @@
 /* Every version comparator: no crash, cmp(a,a)==0, antisymmetry
  * sign(cmp(a,b)) == -sign(cmp(b,a)), and transitivity on the triple
- * (a,b,c) from the input (three NUL/newline-separated strings). */
+ * (a,b,c) from the input (three newline-separated strings). */
 #include <stdbool.h>
 #include <stdio.h>
 #include "fuzz.h"

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Run each fuzz target for FUZZ_SECONDS from its seed corpus; any crash,
-# leak or sanitizer report fails it. One TAP-like line per target.
+# Replay each fuzz target's known crashers, then run it for FUZZ_SECONDS
+# from its seed corpus; any crash, leak or sanitizer report fails it. One TAP-like line per target.
 set -u
 dir=${FUZZ_DIR:-build/fuzz}
 secs=${FUZZ_SECONDS:-30}
@@ -11,6 +11,16 @@ for t in "$@"; do
 	work=$dir/corpus/$t
 	mkdir -p "$work"
 	log=$dir/log/$t.log
+	# Known crashers of this target (tests/fuzz/known/NAME-*) run once
+	# each first: a fixed bug that comes back fails here.
+	known=$(ls tests/fuzz/known/"$t"-* 2>/dev/null)
+	if [ -n "$known" ] && ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		"$dir/fuzz_$t" -rss_limit_mb=2048 -timeout=25 $known >"$log" 2>&1; then
+		echo "not ok - fuzz $t: a known crasher crashes again (see $log)"
+		grep -m3 -E 'ERROR|SUMMARY|violated|abort|Running' "$log" | sed 's/^/#   /'
+		failn=$((failn + 1))
+		continue
+	fi
 	# -rss_limit_mb bounds memory; -max_len lets seeds up to 64 KiB grow.
 	if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		"$dir/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 -timeout=25 \

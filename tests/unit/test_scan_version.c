@@ -246,6 +246,153 @@ TEST(go_and_maven)
 	CHECK(vscheme_for_ecosystem("Gox") == VS_GENERIC);
 }
 
+/* Maven's own ordering examples: its documentation (pom.html, "Version
+ * Order Specification") and the two ascending lists ComparableVersion is
+ * tested with. */
+TEST(maven_documented_order)
+{
+	static const char *const qual[] = { "1-alpha2snapshot", "1-alpha2", "1-alpha-123", "1-beta-2", "1-beta123",
+					     "1-m2", "1-m11", "1-rc", "1-cr2", "1-rc123", "1-SNAPSHOT", "1", "1-sp",
+					     "1-sp2", "1-sp123", "1-abc", "1-def", "1-pom-1", "1-1-snapshot", "1-1",
+					     "1-2", "1-123", NULL };
+	static const char *const num[] = { "2.0", "2.0.a", "2-1", "2.0.2", "2.0.123", "2.1.0", "2.1-a", "2.1b",
+					   "2.1-c", "2.1-1", "2.1.0.1", "2.2", "2.123", "11.a2", "11.a11", "11.b2",
+					   "11.b11", "11.m2", "11.m11", "11", "11.a", "11b", "11c", "11m", NULL };
+	static const char *const *const lists[] = { qual, num };
+	static const struct {
+		const char *a, *b;
+		int want;
+	} t[] = {
+		{ "1", "1.1", -1 },          { "1-snapshot", "1", -1 },      { "1", "1-sp", -1 },
+		{ "1-foo2", "1-foo10", -1 }, { "1.foo", "1-1", -1 },         { "1-foo", "1-1", -1 },
+		{ "1-1", "1.1", -1 },        { "1.ga", "1", 0 },             { "1-ga", "1", 0 },
+		{ "1-0", "1", 0 },           { "1.0", "1", 0 },              { "1-sp", "1-ga", 1 },
+		{ "1-sp.1", "1-ga.1", 1 },   { "1-sp-1", "1-ga-1", -1 },     { "1-a1", "1-alpha-1", 0 },
+		{ "1.release", "1", 0 },     { "1-CR1", "1-rc1", 0 },        { "1.0-SNAPSHOT", "1-SNAPSHOT", 0 },
+		{ "1.0.0.RC1", "1.0.0", -1 }, { "1.0.0.RC1", "1.RC1", 0 },   { "", "0", 0 },
+		{ "1-b1", "1-beta1", 0 },    { "1-b", "1-beta", 1 },         { "1.X", "1.x", 0 },
+	};
+	int bad = 0;
+
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; lists[l][i]; i++)
+			for (size_t j = i + 1; lists[l][j]; j++)
+				if (vercmp_maven(lists[l][i], lists[l][j]) >= 0 || vercmp_maven(lists[l][j], lists[l][i]) <= 0) {
+					if (bad++ < 10)
+						fprintf(stderr, "maven: want %s < %s\n", lists[l][i], lists[l][j]);
+				}
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (sign(vercmp_maven(t[i].a, t[i].b)) != t[i].want || sign(vercmp_maven(t[i].b, t[i].a)) != -t[i].want) {
+			if (bad++ < 10)
+				fprintf(stderr, "maven: %s %s want %d\n", t[i].a, t[i].b, t[i].want);
+		}
+	CHECK_INT(bad, 0);
+}
+
+/* The comparator laws the fuzz target checks, on one triple. */
+static int laws_broken(const char *name, vercmp_fn f, const char *a, const char *b, const char *c)
+{
+	const char *v[3] = { a, b, c };
+	int ab = sign(f(a, b)), ba = sign(f(b, a)), bc = sign(f(b, c)), ac = sign(f(a, c));
+
+	for (int j = 0; j < 3; j++)
+		if (f(v[j], v[j]) != 0) {
+			fprintf(stderr, "%s: '%s' not equal to itself\n", name, v[j]);
+			return 1;
+		}
+	if (ab != -ba || (ab <= 0 && bc <= 0 && ac > 0) || (ab >= 0 && bc >= 0 && ac < 0)) {
+		fprintf(stderr, "%s: laws broken on '%s' '%s' '%s' (%d %d %d %d)\n", name, a, b, c, ab, ba, bc, ac);
+		return 1;
+	}
+	return 0;
+}
+
+/* Cycles Maven's own ComparableVersion has ("1-alpha" < "1" < "1.sp" <
+ * "1-alpha"), the ones fuzz_vercmp found, and apk's "1" < "1.0" < "1.00". */
+TEST(comparator_laws_regressions)
+{
+	static const struct {
+		vercmp_fn f;
+		const char *name, *a, *b, *c;
+	} t[] = {
+		{ vercmp_maven, "maven", "1-alpha", "1", "1.sp" },
+		{ vercmp_maven, "maven", "1.0.alpha", "1-sp", "1" },
+		{ vercmp_maven, "maven", "1.0.alpha", "1", "1.ga.sp" },
+		{ vercmp_maven, "maven", "1-0.foo", "1", "1-0.bar" },
+		{ vercmp_maven, "maven", "1.0-SNAPSHOT", "1.0", "1.Y0-final" },
+		{ vercmp_maven, "maven", "1.1.02.3-r0", "1.2.31_r-1", "c1\n1-r" },
+		{ vercmp_maven, "maven", "1.0.1", "1.0-sp", "1" },
+		{ vercmp_maven, "maven", "1-x", "1.x", "1-0x" },
+		{ vercmp_apk, "apk", "1.0", "1", "1.00" },
+		{ vercmp_apk, "apk", "1.0", "1.0_alpha", "1.00_p1" },
+	};
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		bad += laws_broken(t[i].name, t[i].f, t[i].a, t[i].b, t[i].c);
+		bad += laws_broken(t[i].name, t[i].f, t[i].c, t[i].b, t[i].a);
+		bad += laws_broken(t[i].name, t[i].f, t[i].b, t[i].c, t[i].a);
+	}
+	/* apk-tools: more components is greater */
+	CHECK(vercmp_apk("1", "1.0") < 0);
+	CHECK_INT(bad, 0);
+}
+
+/* Every input kept in tests/fuzz/known/vercmp-* goes through the checks
+ * fuzz_vercmp makes: lines split as it splits them, every comparator, apk
+ * only on versions apk-tools calls valid (it orders no others). */
+TEST(fuzz_known_vercmp)
+{
+	static const struct {
+		const char *name;
+		vercmp_fn f;
+	} cmps[] = {
+		{ "dpkg", vercmp_dpkg },     { "apk", vercmp_apk },       { "rpm", vercmp_rpm }, { "rpmvercmp", rpmvercmp },
+		{ "semver", vercmp_semver }, { "pep440", vercmp_pep440 }, { "go", vercmp_go },   { "maven", vercmp_maven },
+		{ "generic", vercmp_generic },
+	};
+	FILE *ls = popen("ls tests/fuzz/known/vercmp-* 2>/dev/null", "r");
+	char path[512];
+	int files = 0, bad = 0;
+
+	CHECK(ls != NULL);
+	while (ls && fgets(path, sizeof(path), ls)) {
+		static char data[65536 + 1];
+		char empty[1] = "", *v[3] = { empty, empty, empty };
+		FILE *f;
+		size_t n;
+		int k = 0;
+
+		chomp(path);
+		f = fopen(path, "rb");
+		CHECK(f != NULL);
+		if (!f)
+			continue;
+		n = fread(data, 1, sizeof(data) - 1, f);
+		fclose(f);
+		data[n] = 0;
+		v[0] = data;
+		for (size_t i = 0; i < n && k < 2; i++)
+			if (data[i] == '\n') {
+				data[i] = 0;
+				v[++k] = data + i + 1;
+			}
+		for (size_t i = 0; i < sizeof(cmps) / sizeof(cmps[0]); i++) {
+			if (cmps[i].f == vercmp_apk && !(verok_apk(v[0]) && verok_apk(v[1]) && verok_apk(v[2])))
+				continue;
+			if (laws_broken(cmps[i].name, cmps[i].f, v[0], v[1], v[2])) {
+				fprintf(stderr, "  from %s\n", path);
+				bad++;
+			}
+		}
+		files++;
+	}
+	if (ls)
+		pclose(ls);
+	CHECK(files >= 3);
+	CHECK_INT(bad, 0);
+}
+
 /* Random versions from pieces that exercise each scheme's corners. */
 static unsigned rng = 12345;
 static unsigned rnd(unsigned n)
@@ -385,6 +532,9 @@ int main(void)
 	RUN(semver_vectors);
 	RUN(pep440_vectors);
 	RUN(go_and_maven);
+	RUN(maven_documented_order);
+	RUN(comparator_laws_regressions);
+	RUN(fuzz_known_vercmp);
 	RUN(dpkg_oracle);
 	RUN(rpm_oracle);
 	return test_done();

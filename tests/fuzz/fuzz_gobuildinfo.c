@@ -1,0 +1,28 @@
+/* Go build info in an executable. The input is what follows the ELF magic
+ * and some padding in a file streamed past the scanner (whose reads come in
+ * pieces, so the build info magic may straddle two of them): usually a
+ * build info blob (the "\xff Go buildinf:" magic, a 32-byte header, then
+ * the Go version and module info as varint-prefixed strings). The first
+ * input byte sets the padding, which moves the blob against the pieces. */
+#include "fuzz_inv.h"
+
+#define PAD 4096
+
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	unsigned char *f;
+	size_t pad;
+
+	if (n == 0)
+		return 0;
+	pad = PAD + d[0];
+	f = malloc(pad + n - 1);
+	if (!f)
+		abort();
+	memset(f, 0, pad);
+	memcpy(f, "\x7f" "ELF", 4);
+	memcpy(f + pad, d + 1, n - 1);
+	fuzz_catalog("usr/local/bin/app", f, pad + n - 1, true);
+	free(f);
+	return 0;
+}
