@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "core/log.h"
 #include "core/util.h"
 #include "oci/desc.h"
 #include "oci/manifest.h"
@@ -156,15 +158,25 @@ static bool same_json(const char *a, const char *b)
 	return r;
 }
 
-int sig_append_layer(struct reg_client *c, const char *tag, const char *mt, const void *blob, size_t n,
-		     const char *annotations_json, bool *added, struct err *e)
+static bool has_layer(const struct oci_manifest *m, const char *digest, const char *annotations_json)
+{
+	for (size_t i = 0; i < m->n_layers; i++)
+		if (m->layers[i].digest && strcmp(m->layers[i].digest, digest) == 0 &&
+		    same_json(m->layers[i].annotations_json, annotations_json))
+			return true;
+	return false;
+}
+
+/* One read-modify-write of the signature manifest. */
+static int append_once(struct reg_client *c, const char *tag, const char *mt, const void *blob, size_t n,
+		       const char *annotations_json, bool *added, struct err *e)
 {
 	struct buf cfg __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
 	struct oci_manifest m;
 	struct oci_desc *nl, *layers;
 	char digest[72], cdigest[72];
 	char *body = NULL;
-	size_t blen = 0, i;
+	size_t blen = 0;
 	bool found;
 	int rc = -1;
 
@@ -178,12 +190,10 @@ int sig_append_layer(struct reg_client *c, const char *tag, const char *mt, cons
 		if (!(m.media_type = xstrdup_e(MT_OCI_MANIFEST, e)))
 			goto out;
 	}
-	for (i = 0; i < m.n_layers; i++)
-		if (m.layers[i].digest && strcmp(m.layers[i].digest, digest) == 0 &&
-		    same_json(m.layers[i].annotations_json, annotations_json)) {
-			rc = 0; /* already there */
-			goto out;
-		}
+	if (has_layer(&m, digest, annotations_json)) {
+		rc = 0; /* already there */
+		goto out;
+	}
 	if (m.n_layers >= SIG_MAX_LAYERS) {
 		err_set(e, ERR_INPUT, "%s has %d signatures already", tag, SIG_MAX_LAYERS);
 		goto out;
@@ -220,6 +230,61 @@ out:
 	free(body);
 	oci_manifest_free(&m);
 	return rc;
+}
+
+/* Registries have no compare-and-swap for tags: two signers of one image
+ * at once both read the signature manifest, add their layer and write it
+ * back, and the later write drops the earlier signature. So after writing,
+ * wait a little longer than a read-modify-write takes here, read the tag
+ * again, and merge once more when another writer replaced ours. */
+#define SIG_MERGE_ATTEMPTS 8
+
+int sig_append_layer(struct reg_client *c, const char *tag, const char *mt, const void *blob, size_t n,
+		     const char *annotations_json, bool *added, struct err *e)
+{
+	char digest[72];
+
+	*added = false;
+	sha256_digest_str(blob, n, digest);
+	for (int attempt = 1;; attempt++) {
+		bool put = false, ours = true;
+		double t0 = time_now(), span;
+
+		if (append_once(c, tag, mt, blob, n, annotations_json, &put, e) < 0)
+			return -1;
+		*added = *added || put;
+		if (!put)
+			return 0;
+		span = time_now() - t0;
+		/* Two reads, each after a pause longer than our own read-modify-
+		 * write took: a writer that read before our write and writes after
+		 * our first check is still caught by the second. */
+		for (int check = 1; check <= 2 && ours; check++) {
+			struct oci_manifest m;
+			struct timespec ts;
+			bool found;
+			/* jitter from the pid and the clock: concurrent signers part ways */
+			long pause_ms = 100 * check + (long)(span * 2000 * check) +
+					(long)((((unsigned)getpid() * 2654435761u) ^ (unsigned)(time_now() * 1e6)) % 200u);
+
+			if (pause_ms > 5000)
+				pause_ms = 5000;
+			ts.tv_sec = pause_ms / 1000;
+			ts.tv_nsec = (pause_ms % 1000) * 1000000L;
+			nanosleep(&ts, NULL);
+			if (get_manifest(c, tag, &m, &found, e) < 0)
+				return -1;
+			ours = found && has_layer(&m, digest, annotations_json);
+			oci_manifest_free(&m);
+		}
+		if (ours)
+			return 0;
+		if (attempt == SIG_MERGE_ATTEMPTS)
+			return err_set(e, ERR_NETWORK,
+				       "%s: other writers replaced the signature manifest %d times; try again", tag,
+				       attempt);
+		log_debug("%s: another writer replaced the signature manifest; merging again", tag);
+	}
 }
 
 void sign_result_free(struct sign_result *r)

@@ -241,4 +241,24 @@ echo 'not json' >bad_pred.json
 expect_exit 3 "non-JSON predicate: exit 3" "$BOSUN" attest --key k3.pem --type openvex --predicate bad_pred.json "$REG/app/other:v1"
 expect_exit 2 "unknown type: exit 2" "$BOSUN" attest --key k3.pem --type bogus --predicate custom.txt "$REG/app/other:v1"
 
+# Six signers of one image at once (parallel pipeline stages): registries
+# have no compare-and-swap on tags, so each read-modify-write of the
+# signature manifest can drop another's; every signature must survive.
+for i in 1 2 3 4 5 6; do COSIGN_PASSWORD=pw1 "$BOSUN" keygen --output-key-prefix race$i >/dev/null 2>&1; done
+lost=0 failed=0
+for round in 1 2 3; do
+    "$BOSUN" -q copy "oci:$W/bb:1.0" "$REG/app/race$round:1.0" >/dev/null 2>&1
+    pids=""
+    for i in 1 2 3 4 5 6; do
+        "$BOSUN" -q sign --key race$i.key "$REG/app/race$round:1.0" >"race$round-$i.out" 2>&1 &
+        pids="$pids $!"
+    done
+    for p in $pids; do wait "$p" || failed=$((failed + 1)); done
+    for i in 1 2 3 4 5 6; do
+        "$BOSUN" -q verify --key race$i.pub "$REG/app/race$round:1.0" >/dev/null 2>&1 || lost=$((lost + 1))
+    done
+done
+[ "$failed" -eq 0 ] && ok "18 concurrent signs (3 rounds of 6) all succeed" || fail "concurrent signs: $failed failed" "$(cat race*-*.out | head -5)"
+[ "$lost" -eq 0 ] && ok "every concurrent signature verifies (none dropped by another writer)" || fail "concurrent signs: $lost of 18 signatures lost"
+
 finish
