@@ -138,7 +138,9 @@ static int int_field(const cJSON *o, const char *name, long *v, struct err *e)
 {
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, name);
 
-	if (!cJSON_IsNumber(j) || j->valuedouble != (double)(long)j->valuedouble)
+	/* range first: converting a double beyond long (or NaN) is undefined */
+	if (!cJSON_IsNumber(j) || !(j->valuedouble > -9.0e18 && j->valuedouble < 9.0e18) ||
+	    j->valuedouble != (double)(long)j->valuedouble)
 		return err_set(e, ERR_INPUT, "kdf parameter \"%s\" missing or not an integer", name);
 	*v = (long)j->valuedouble;
 	return 0;

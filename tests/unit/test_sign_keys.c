@@ -102,6 +102,11 @@ TEST(encrypted_key_hostile_json)
 		"\"cipher\":{\"name\":\"nacl/secretbox\",\"nonce\":\"AAAA\"},\"ciphertext\":\"AA==\"}",
 		"{\"kdf\":{\"name\":\"scrypt\",\"params\":{\"N\":65536,\"r\":8,\"p\":1},\"salt\":\"!!\"},"
 		"\"cipher\":{\"name\":\"nacl/secretbox\",\"nonce\":\"AAAA\"},\"ciphertext\":\"AA==\"}",
+		/* found by the 10-minute fuzz run: N beyond long was cast (UB) */
+		"{\"kdf\":{\"name\":\"scrypt\",\"params\":{\"N\":1e72,\"r\":8,\"p\":1},\"salt\":\"AA==\"},"
+		"\"cipher\":{\"name\":\"nacl/secretbox\",\"nonce\":\"AAAA\"},\"ciphertext\":\"AA==\"}",
+		"{\"kdf\":{\"name\":\"scrypt\",\"params\":{\"N\":65536,\"r\":-1e300,\"p\":1},\"salt\":\"AA==\"},"
+		"\"cipher\":{\"name\":\"nacl/secretbox\",\"nonce\":\"AAAA\"},\"ciphertext\":\"AA==\"}",
 	};
 	struct err e = ERR_INIT;
 	unsigned char *out = NULL;
