@@ -101,11 +101,23 @@ int rpm_split_srpm(const char *srpm, char *name, size_t ncap, char *ver, size_t 
 	return 0;
 }
 
+/* sqlite3 progress handler: non-zero interrupts the statement. */
+static int work_bound(void *ctx)
+{
+	long *left = ctx;
+
+	return --*left < 0;
+}
+
 int rpmdb_sqlite_read(const void *db, size_t n, rpm_cb cb, void *ctx, long *skipped, struct err *e)
 {
 	sqlite3 *s = NULL;
 	sqlite3_stmt *q = NULL;
 	unsigned char *copy;
+	/* progress callbacks (10,000 VM steps each) the query may take: 10^9
+	 * steps and 10 per byte of the database, far above what a real one
+	 * needs (a few per package) */
+	long budget = (long)(n / 1000) + 100000;
 	int rc = -1, r;
 
 	*skipped = 0;
@@ -122,6 +134,14 @@ int rpmdb_sqlite_read(const void *db, size_t n, rpm_cb cb, void *ctx, long *skip
 		err_set(e, ERR_INTERNAL, "sqlite: out of memory");
 		goto out;
 	}
+	/* The file comes from an image: its schema must not run anything (no
+	 * views, triggers or schema functions; defensive mode), and a
+	 * progress handler bounds the work whatever the pages say. */
+	sqlite3_db_config(s, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(s, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+	sqlite3_db_config(s, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	sqlite3_db_config(s, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_progress_handler(s, 10000, work_bound, &budget);
 	if (sqlite3_deserialize(s, "main", copy, (sqlite3_int64)n, (sqlite3_int64)n,
 				SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
 		err_set(e, ERR_INPUT, "not a readable SQLite database: %s", sqlite3_errmsg(s));
@@ -146,6 +166,10 @@ int rpmdb_sqlite_read(const void *db, size_t n, rpm_cb cb, void *ctx, long *skip
 			rc = cr;
 			goto out;
 		}
+	}
+	if (r == SQLITE_INTERRUPT) {
+		err_set(e, ERR_INPUT, "rpm database: reading it takes unbounded work (crafted?)");
+		goto out;
 	}
 	if (r != SQLITE_DONE) {
 		err_set(e, ERR_INPUT, "rpm database: %s", sqlite3_errmsg(s));

@@ -28,6 +28,25 @@ expect_out "clear message" 'not a bosun vulnerability database'
 sqlite3_ok=$("$PYTHON" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("create table meta(key,value)"); c.execute("insert into meta values(\"schema_version\",\"99\")"); c.commit()' "$T/schema99.db" && echo y)
 expect_exit 3 "wrong schema version exits 3" "$BOSUN" scan --db "$T/schema99.db" "dir:$T"
 expect_out "names the schema" 'schema version 99'
+# A database (from a registry, say) whose schema would run code of its own:
+# "affected" an endless recursive view. bosun runs no view: exit 3, at once.
+"$PYTHON" - "$T/view.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript("""
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
+INSERT INTO meta VALUES ('schema_version', '1');
+CREATE TABLE vulns(id TEXT, summary TEXT, aliases TEXT, severity TEXT, vector TEXT, score REAL);
+CREATE VIEW affected AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)
+  SELECT 'X' AS id, 'Debian:12' AS ecosystem, 'p' AS name, NULL AS ranges, NULL AS versions, NULL AS severity FROM c;
+""")
+c.commit()
+PY
+mkdir -p "$T/viewroot/var/lib/dpkg" "$T/viewroot/etc"
+printf 'ID=debian\nVERSION_ID="12"\n' >"$T/viewroot/etc/os-release"
+printf 'Package: p\nStatus: install ok installed\nVersion: 1\n\n' >"$T/viewroot/var/lib/dpkg/status"
+expect_exit 3 "a database whose schema holds a view is refused" timeout 60 "$BOSUN" scan --db "$T/view.db" --db-max-age 0 "dir:$T/viewroot"
+expect_out "clear message" 'not a bosun vulnerability database'
 mkdir -p "$T/feed"
 printf '{"id": "BAD-1", "affected": 5}' >"$T/feed/bad1.json"
 printf '{not json' >"$T/feed/bad2.json"

@@ -1,4 +1,6 @@
+#include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scan/rpmdb.h"
 #include "test.h"
@@ -104,10 +106,50 @@ TEST(split_srpm)
 	CHECK_INT(rpm_split_srpm("a-1.src", n, sizeof(n), v, sizeof(v)), -1);
 }
 
+static int count_cb(void *ctx, const struct rpm_pkg *p, struct err *e)
+{
+	(void)p;
+	(void)e;
+	(*(long *)ctx)++;
+	return 0;
+}
+
+/* An rpmdb.sqlite from an image whose "Packages" is not a table but a
+ * view (here an endless recursive one) or carries a trigger: the schema
+ * must not run, the read must end with an error. */
+TEST(hostile_sqlite_schema)
+{
+	static const char *schemas[] = {
+		"CREATE VIEW Packages AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+		"SELECT zeroblob(100) AS blob FROM c;",
+		"CREATE TABLE t(blob BLOB); CREATE VIEW Packages AS SELECT blob FROM t;",
+	};
+	alarm(60); /* an endless read fails the test instead of hanging it */
+	for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++) {
+		sqlite3 *s = NULL;
+		sqlite3_int64 n = 0;
+		unsigned char *img;
+		struct err e = ERR_INIT;
+		long rows = 0, skipped = 0;
+
+		CHECK_INT(sqlite3_open(":memory:", &s), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(s, schemas[i], NULL, NULL, NULL), SQLITE_OK);
+		img = sqlite3_serialize(s, "main", &n, 0);
+		CHECK(img != NULL);
+		CHECK_INT(rpmdb_sqlite_read(img, (size_t)n, count_cb, &rows, &skipped, &e), -1);
+		CHECK_INT(e.code, ERR_INPUT);
+		CHECK(strstr(e.msg, "not an rpm database") != NULL);
+		sqlite3_free(img);
+		sqlite3_close(s);
+	}
+	alarm(0);
+}
+
 int main(void)
 {
 	RUN(header_fields);
 	RUN(hostile_headers);
 	RUN(split_srpm);
+	RUN(hostile_sqlite_schema);
 	return test_done();
 }
