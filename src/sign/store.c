@@ -250,8 +250,22 @@ int sig_append_layer(struct reg_client *c, const char *tag, const char *mt, cons
 		bool put = false, ours = true;
 		double t0 = time_now(), span;
 
-		if (append_once(c, tag, mt, blob, n, annotations_json, &put, e) < 0)
-			return -1;
+		if (append_once(c, tag, mt, blob, n, annotations_json, &put, e) < 0) {
+			/* Signers of one image push the same payload blob at the same
+			 * time, and docker-registry's storage can then refuse the
+			 * manifest for a moment (the blob it links is being replaced).
+			 * Only that is worth a new merge; anything else is final. */
+			bool racing = strstr(e->msg, "put manifest") &&
+				      (strstr(e->msg, "DIGEST_INVALID") || strstr(e->msg, "BLOB_UNKNOWN"));
+			struct timespec ts = { 0, 200000000L };
+
+			if (!racing || attempt == SIG_MERGE_ATTEMPTS)
+				return -1;
+			log_debug("%s: %s; merging again", tag, e->msg);
+			err_clear(e);
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		*added = *added || put;
 		if (!put)
 			return 0;
@@ -263,9 +277,15 @@ int sig_append_layer(struct reg_client *c, const char *tag, const char *mt, cons
 			struct oci_manifest m;
 			struct timespec ts;
 			bool found;
-			/* jitter from the pid and the clock: concurrent signers part ways */
-			long pause_ms = 100 * check + (long)(span * 2000 * check) +
-					(long)((((unsigned)getpid() * 2654435761u) ^ (unsigned)(time_now() * 1e6)) % 200u);
+			/* jitter from the pid and the clock's nanoseconds: concurrent
+			 * signers part ways (integers only: no float-to-int overflow) */
+			struct timespec now;
+			unsigned long long mix;
+			long pause_ms;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			mix = (unsigned long long)getpid() * 2654435761ULL ^ (unsigned long long)now.tv_nsec;
+			pause_ms = 100 * check + (long)(span * 2000 * check) + (long)(mix % 200ULL);
 
 			if (pause_ms > 5000)
 				pause_ms = 5000;
