@@ -275,6 +275,11 @@ static int apk_cmp_parsed(const struct apk_ver *a, const struct apk_ver *b)
 			return sgn(r);
 		if (a->hash.n != b->hash.n)
 			return a->hash.n < b->hash.n ? -1 : 1;
+	} else if (a->hash.n || b->hash.n) {
+		/* as apk-tools' token order: a commit hash where the other
+		 * version goes on to its revision or ends is the greater. Ignoring
+		 * it made "1~1" = "1" = "1~0" while "1~1" > "1~0" (fuzz: vercmp) */
+		return a->hash.n ? 1 : -1;
 	}
 	if ((r = numcmp(a->rev.p ? a->rev.p : "", a->rev.n, b->rev.p ? b->rev.p : "", b->rev.n)))
 		return r;
@@ -318,9 +323,16 @@ bool vermatch_apk_fuzzy(const char *a, const char *b)
 	return true;
 }
 
-/* apk's grammar: number{.number}...{letter}{_suffix{number}}...{~hash}{-r#} */
+/* apk's grammar: number{.number}...{letter}{_suffix{number}}...{~hash}{-r#},
+ * with at most APK_MAX_PARTS numbers and suffixes (beyond that the parser
+ * calls it invalid too, and invalid versions have no total order). */
 bool verok_apk(const char *s)
 {
+	struct apk_ver v;
+
+	apk_parse(s, &v);
+	if (v.invalid)
+		return false;
 	if (!isdigit((unsigned char)*s))
 		return false;
 	for (;;) {
