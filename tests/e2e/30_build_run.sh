@@ -22,11 +22,18 @@ check "push the busybox base to the registry" skopeo copy --dest-tls-verify=fals
 
 BA=(--root "$T/bstore" --runroot "$T/brun" --storage-driver vfs)
 bud_run() { # IMAGE CMD: run CMD in a fresh buildah container of IMAGE
+    # The output goes to a file in the container, read through `buildah
+    # mount`: under load, `buildah run --isolation chroot` now and then
+    # exits 0 with its stdout lost, which read as a missing file.
     local img="$1"; shift
-    local c
+    local c mnt rc
     c="$(buildah "${BA[@]}" from --quiet --tls-verify=false "$img")" || return 1
-    buildah "${BA[@]}" run --isolation chroot "$c" -- sh -c "$*"
-    local rc=$?
+    mnt="$(buildah "${BA[@]}" mount "$c")" || { buildah "${BA[@]}" rm "$c" >/dev/null 2>&1; return 1; }
+    : >"$mnt/.bud-out" && chmod 666 "$mnt/.bud-out"
+    buildah "${BA[@]}" run --isolation chroot "$c" -- sh -c "( $* ) >>/.bud-out 2>&1"
+    rc=$?
+    cat "$mnt/.bud-out"
+    buildah "${BA[@]}" umount "$c" >/dev/null 2>&1
     buildah "${BA[@]}" rm "$c" >/dev/null 2>&1
     return $rc
 }
