@@ -2,6 +2,7 @@
  * an error and chooses the exit code. */
 #include <curl/curl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,7 @@ int main(int argc, char **argv)
 	int i = 1, rc, lvl = LOG_INFO;
 
 	signal(SIGPIPE, SIG_IGN);
+	opterr = 0; /* the commands say what is wrong with an option, on one line */
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
 			lvl++;

@@ -66,7 +66,7 @@ int cmd_attest(int argc, char **argv, struct err *e)
 		if (r < 0)
 			return -1;
 		if (r == 0)
-			return cmd_usage_error(e, "attest", "bad option \"%s\"", argv[optind - 1]);
+			return cmd_usage_error(e, "attest", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 	}
 	if (!keyfile || !predfile || !type)
 		return cmd_usage_error(e, "attest", "--key, --predicate and --type are required");

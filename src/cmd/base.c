@@ -202,7 +202,7 @@ static int parse(int argc, char **argv, const char *name, const char *hlp, const
 		if (r < 0)
 			return -1;
 		if (r == 0)
-			return cmd_usage_error(e, cmd, "bad option \"%s\"", argv[optind - 1]);
+			return cmd_usage_error(e, cmd, "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 	}
 	if (b->rc.platform && oci_platform_parse(&b->plat, b->rc.platform, e) < 0)
 		return -1;

@@ -165,7 +165,7 @@ int cmd_build(int argc, char **argv, struct err *e)
 		if (r < 0)
 			return -1;
 		if (r == 0)
-			return cmd_usage_error(e, "build", "bad option \"%s\"", argv[optind - 1]);
+			return cmd_usage_error(e, "build", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 	}
 	if (argc - optind != 1)
 		return cmd_usage_error(e, "build", "expected one CONTEXT directory");

@@ -54,7 +54,7 @@ int cmd_copy(int argc, char **argv, struct err *e)
 		if (r < 0)
 			return -1;
 		if (r == 0)
-			return cmd_usage_error(e, "copy", "bad option \"%s\"", argv[optind - 1]);
+			return cmd_usage_error(e, "copy", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 	}
 	if (argc - optind != 2)
 		return cmd_usage_error(e, "copy", "expected SRC and DST");

@@ -80,7 +80,7 @@ static int db_build(int argc, char **argv, struct err *e)
 			a[(*n)++] = optarg;
 			break;
 		}
-		default: return cmd_usage_error(e, "db build", "bad option \"%s\"", argv[optind - 1]);
+		default: return cmd_usage_error(e, "db build", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 		}
 	}
 	if (!out || optind != argc)
@@ -190,7 +190,7 @@ static int db_update(int argc, char **argv, struct err *e)
 			if (v < 0)
 				goto out;
 			if (v == 0) {
-				cmd_usage_error(e, "db update", "bad option \"%s\"", argv[optind - 1]);
+				cmd_usage_error(e, "db update", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 				goto out;
 			}
 		}
@@ -288,7 +288,7 @@ static int db_pushpull(int argc, char **argv, bool push, struct err *e)
 			if (v < 0)
 				return -1;
 			if (v == 0)
-				return cmd_usage_error(e, cmd, "bad option \"%s\"", argv[optind - 1]);
+				return cmd_usage_error(e, cmd, "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)

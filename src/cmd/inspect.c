@@ -242,7 +242,7 @@ int cmd_inspect(int argc, char **argv, struct err *e)
 		if (r < 0)
 			return -1;
 		if (r == 0)
-			return cmd_usage_error(e, "inspect", "bad option \"%s\"", argv[optind - 1]);
+			return cmd_usage_error(e, "inspect", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 	}
 	if (argc - optind != 1)
 		return cmd_usage_error(e, "inspect", "expected one IMAGE");

@@ -46,7 +46,7 @@ int cmd_keygen(int argc, char **argv, struct err *e)
 			prefix = optarg;
 			continue;
 		}
-		return cmd_usage_error(e, "keygen", "bad option \"%s\"", argv[optind - 1]);
+		return cmd_usage_error(e, "keygen", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 	}
 	if (optind != argc)
 		return cmd_usage_error(e, "keygen", "unexpected argument \"%s\"", argv[optind]);

@@ -184,7 +184,7 @@ int cmd_scan(int argc, char **argv, struct err *e)
 			if (v < 0)
 				return -1;
 			if (v == 0)
-				return cmd_usage_error(e, "scan", "bad option \"%s\"", argv[optind - 1]);
+				return cmd_usage_error(e, "scan", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 		}
 	}
 	if (pending_fmt >= 0)

@@ -299,7 +299,7 @@ int cmd_ship(int argc, char **argv, struct err *e)
 			if (v < 0)
 				return -1;
 			if (v == 0)
-				return cmd_usage_error(e, "ship", "bad option \"%s\"", argv[optind - 1]);
+				return cmd_usage_error(e, "ship", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 		}
 	}
 	if (from) {

@@ -86,7 +86,7 @@ int cmd_sign(int argc, char **argv, struct err *e)
 		if (r < 0)
 			return -1;
 		if (r == 0)
-			return cmd_usage_error(e, "sign", "bad option \"%s\"", argv[optind - 1]);
+			return cmd_usage_error(e, "sign", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 	}
 	if (!keyfile)
 		return cmd_usage_error(e, "sign", "--key is required");

@@ -85,7 +85,7 @@ int cmd_verify(int argc, char **argv, struct err *e)
 		if (r < 0)
 			return -1;
 		if (r == 0)
-			return cmd_usage_error(e, "verify", "bad option \"%s\"", argv[optind - 1]);
+			return cmd_usage_error(e, "verify", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 	}
 	if (nk == 0 && !polfile)
 		return cmd_usage_error(e, "verify", "--key (or a --policy with keys) is required");

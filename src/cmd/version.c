@@ -34,7 +34,7 @@ int cmd_version(int argc, char **argv, struct err *e)
 			shrt = 1;
 			continue;
 		}
-		return cmd_usage_error(e, "version", "bad option \"%s\"", argv[optind - 1]);
+		return cmd_usage_error(e, "version", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
 	}
 	if (optind < argc)
 		return cmd_usage_error(e, "version", "unexpected argument \"%s\"", argv[optind]);

@@ -20,7 +20,17 @@ expect_exit 2 "no command" "$BOSUN"
 expect_exit 2 "unknown command" "$BOSUN" frobnicate
 expect_out "unknown command named" 'unknown command "frobnicate"'
 expect_exit 2 "unknown option" "$BOSUN" copy --frob a b
-expect_out "unknown option is one line" '^bosun copy: bad option "--frob"'
+expect_out "unknown option is named" '^bosun copy: bad option "--frob"'
+[ "$(printf '%s\n' "$OUT" | wc -l)" -eq 1 ] && ok "unknown option is one line" || fail "unknown option is one line" "$OUT"
+# every command: a missing value and an unknown option give one line, exit 2
+for c in copy inspect build scan "db build" "db update" keygen sign attest verify ship "base check" version; do
+    # shellcheck disable=SC2086
+    expect_exit 2 "$c: unknown option exits 2" "$BOSUN" $c --no-such-option
+    [ "$(printf '%s\n' "$OUT" | wc -l)" -eq 1 ] && [ -n "$OUT" ] && ok "$c: unknown option, one line" || fail "$c: unknown option, one line" "$OUT"
+done
+expect_exit 2 "missing value exits 2" "$BOSUN" scan --db
+[ "$(printf '%s\n' "$OUT" | wc -l)" -eq 1 ] && ok "missing value, one line" || fail "missing value, one line" "$OUT"
+expect_out "missing value is explained" 'bad option "--db": unknown, or its value is missing'
 expect_exit 2 "copy needs two arguments" "$BOSUN" copy oci:x
 expect_exit 2 "bad --parallel" "$BOSUN" copy --parallel many a b
 expect_exit 2 "bad --creds" "$BOSUN" copy --creds nocolon a b
