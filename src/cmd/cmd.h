@@ -38,7 +38,7 @@ enum { OPT_COMMON_BASE = 1000 };
 #define COMMON_LONGOPTS                                                                        \
 	{ "verbose", no_argument, NULL, 'v' }, { "quiet", no_argument, NULL, 'q' },          \
 		{ "help", no_argument, NULL, 'h' }
-#define COMMON_SHORTOPTS "+vqh"
+#define COMMON_SHORTOPTS "vqh"
 int cmd_common_opt(int c);
 
 /* Unknown option / missing argument from getopt: fills e with ERR_USAGE. */

@@ -28,6 +28,9 @@ for c in copy inspect build scan "db build" "db update" keygen sign attest verif
     expect_exit 2 "$c: unknown option exits 2" "$BOSUN" $c --no-such-option
     [ "$(printf '%s\n' "$OUT" | wc -l)" -eq 1 ] && [ -n "$OUT" ] && ok "$c: unknown option, one line" || fail "$c: unknown option, one line" "$OUT"
 done
+# options may follow the arguments, as with most tools
+expect_exit 2 "an option after the arguments is read" "$BOSUN" copy a b --parallel many
+expect_out "and checked" '^bosun copy: --parallel takes a number'
 expect_exit 2 "missing value exits 2" "$BOSUN" scan --db
 [ "$(printf '%s\n' "$OUT" | wc -l)" -eq 1 ] && ok "missing value, one line" || fail "missing value, one line" "$OUT"
 expect_out "missing value is explained" 'bad option "--db": unknown, or its value is missing'
