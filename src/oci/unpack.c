@@ -480,6 +480,18 @@ unsigned long long oci_max_layer_size(void)
 	return n ? n : UNPACK_DEFAULT_MAX;
 }
 
+int oci_layer_size_check(struct archive *a, struct archive_entry *ae, unsigned long long limit, const char *what,
+			 struct err *e)
+{
+	if ((unsigned long long)archive_filter_bytes(a, 0) +
+		    (unsigned long long)(archive_entry_size(ae) > 0 ? archive_entry_size(ae) : 0) <=
+	    limit)
+		return 0;
+	return err_set(e, ERR_INPUT,
+		       "%s expands to more than %llu MiB (a decompression bomb? raise BOSUN_MAX_LAYER_SIZE to allow it)",
+		       what, limit >> 20);
+}
+
 int oci_unpack_layer(const char *path, const char *root, const struct unpack_opts *o, struct err *e)
 {
 	unsigned long long limit = oci_max_layer_size();
@@ -503,15 +515,8 @@ int oci_unpack_layer(const char *path, const char *root, const struct unpack_opt
 	}
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		/* The header states the entry's size: refuse before writing it. */
-		if ((unsigned long long)archive_filter_bytes(a, 0) +
-			    (unsigned long long)(archive_entry_size(ae) > 0 ? archive_entry_size(ae) : 0) >
-		    limit) {
-			err_set(e, ERR_INPUT,
-				"layer expands to more than %llu MiB (a decompression bomb? raise "
-				"BOSUN_MAX_LAYER_SIZE to allow it)",
-				limit >> 20);
+		if (oci_layer_size_check(a, ae, limit, "layer", e) < 0)
 			goto out;
-		}
 		if (apply_entry(a, ae, rootfd, o, &ps, e) < 0)
 			goto out;
 	}

@@ -18,6 +18,7 @@
 #include "core/util.h"
 #include "scan/cvss.h"
 #include "scan/db.h"
+#include "scan/sqlite_untrusted.h"
 
 struct vdb {
 	sqlite3 *db;
@@ -640,12 +641,9 @@ int vdb_open(struct vdb **out, const char *path, struct err *e)
 	}
 	if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		goto bad;
-	/* A database can come from a registry (db pull): its schema must not
-	 * run anything of its own. bosun's schema has tables and indexes only. */
-	sqlite3_db_config(d->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(d->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
-	sqlite3_db_config(d->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-	sqlite3_db_config(d->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	/* A database can come from a registry (db pull); bosun's schema has
+	 * tables and indexes only. */
+	sqlite_untrusted(d->db);
 	if (sqlite3_prepare_v2(d->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &s, NULL) != SQLITE_OK)
 		goto bad;
 	if (sqlite3_step(s) == SQLITE_ROW)

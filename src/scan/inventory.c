@@ -775,11 +775,12 @@ static int read_layer(struct layer_rec *rec, const char *blob, const char *diges
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ent;
-	char short_d[20];
+	char short_d[20], what[32];
 	unsigned long long limit = oci_max_layer_size();
 	int rc, r = -1;
 
 	oci_digest_short(digest, short_d);
+	snprintf(what, sizeof(what), "layer %s", short_d);
 	if (!a)
 		return err_set(e, ERR_INTERNAL, "out of memory");
 	archive_read_support_filter_all(a);
@@ -794,16 +795,8 @@ static int read_layer(struct layer_rec *rec, const char *blob, const char *diges
 		const char *base;
 		bool dir = archive_entry_filetype(ent) == AE_IFDIR;
 
-		/* what the layer expanded to so far, and what this entry says it holds */
-		if ((unsigned long long)archive_filter_bytes(a, 0) +
-			    (unsigned long long)(archive_entry_size(ent) > 0 ? archive_entry_size(ent) : 0) >
-		    limit) {
-			err_set(e, ERR_INPUT,
-				"layer %s expands to more than %llu MiB (a decompression bomb? raise "
-				"BOSUN_MAX_LAYER_SIZE to allow it)",
-				short_d, limit >> 20);
+		if (oci_layer_size_check(a, ent, limit, what, e) < 0)
 			goto out;
-		}
 
 		norm_path(archive_entry_pathname(ent) ? archive_entry_pathname(ent) : "", path, sizeof(path));
 		rec->files_seen++;

@@ -6,6 +6,7 @@
 
 #include "core/util.h"
 #include "scan/rpmdb.h"
+#include "scan/sqlite_untrusted.h"
 
 enum { RPM_INT32 = 4, RPM_STRING = 6, RPM_STRING_ARRAY = 8, RPM_I18NSTRING = 9 };
 enum { TAG_NAME = 1000, TAG_VERSION = 1001, TAG_RELEASE = 1002, TAG_EPOCH = 1003, TAG_ARCH = 1022, TAG_SOURCERPM = 1044 };
@@ -134,13 +135,9 @@ int rpmdb_sqlite_read(const void *db, size_t n, rpm_cb cb, void *ctx, long *skip
 		err_set(e, ERR_INTERNAL, "sqlite: out of memory");
 		goto out;
 	}
-	/* The file comes from an image: its schema must not run anything (no
-	 * views, triggers or schema functions; defensive mode), and a
+	/* The file comes from an image: its schema runs nothing, and a
 	 * progress handler bounds the work whatever the pages say. */
-	sqlite3_db_config(s, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(s, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
-	sqlite3_db_config(s, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-	sqlite3_db_config(s, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite_untrusted(s);
 	sqlite3_progress_handler(s, 10000, work_bound, &budget);
 	if (sqlite3_deserialize(s, "main", copy, (sqlite3_int64)n, (sqlite3_int64)n,
 				SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
