@@ -25,6 +25,7 @@
 #include "core/util.h"
 #include "oci/digest.h"
 #include "oci/layer.h"
+#include "oci/tar.h"
 #include "oci/layout.h"
 #include "oci/manifest.h"
 #include "registry/image.h"
@@ -1449,17 +1450,15 @@ out:
 	return ret;
 }
 
+/* ADD extracts a local file that reads as a (compressed) tar archive. */
 static bool is_archive(const char *path)
 {
-	struct archive *a = archive_read_new();
-	struct archive_entry *ae;
-	bool ok = false;
+	struct err e = ERR_INIT;
+	struct tar_reader *tr = tar_reader_open(path, &e);
+	const struct tar_entry *ent;
+	bool ok = tr && tar_next(tr, &ent, &e) == 1;
 
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, 65536) == ARCHIVE_OK && archive_read_next_header(a, &ae) == ARCHIVE_OK)
-		ok = true;
-	archive_read_free(a);
+	tar_reader_free(tr);
 	return ok;
 }
 

@@ -16,6 +16,7 @@
 #include "core/util.h"
 #include "oci/desc.h"
 #include "oci/layer.h"
+#include "oci/tar.h"
 
 /* Parallel gzip, as pigz does: the tar stream is cut into fixed-size
  * chunks, each compressed on its own thread into a complete gzip member,
@@ -33,8 +34,17 @@ struct pgz_slot {
 	pthread_t th;
 };
 
+struct xattrs {
+	struct tar_xattr v[64];
+	size_t n;
+	char names[4096];
+	unsigned char *vals;
+};
+
 struct lw {
-	struct archive *tar, *comp;
+	struct archive *comp;
+	struct tar_writer tw;
+	struct xattrs xa;
 	struct pgz_slot slots[PGZ_SLOTS];
 	int n_threads, next_slot, oldest, in_flight;
 	struct oci_blob_writer *bw;
@@ -48,7 +58,7 @@ struct lw {
 		dev_t dev;
 		ino_t ino;
 		char *path;
-	} *links;
+	} * links;
 	size_t n_links, a_links;
 	char *iobuf;
 	uint64_t n_entries;
@@ -78,7 +88,8 @@ static void *pgz_worker(void *arg)
 	sl->rc = -1;
 	if (!a || !ae)
 		goto out;
-	if (archive_write_set_format_raw(a) != ARCHIVE_OK || archive_write_add_filter_gzip(a) != ARCHIVE_OK)
+	if (archive_write_set_format_raw(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_gzip(a) != ARCHIVE_OK)
 		goto out;
 	archive_write_set_options(a, "gzip:!timestamp");
 	if (sl->level > 0) {
@@ -91,7 +102,8 @@ static void *pgz_worker(void *arg)
 	archive_entry_set_pathname(ae, "layer.tar");
 	archive_entry_set_mode(ae, AE_IFREG | 0644);
 	if (archive_write_header(a, ae) != ARCHIVE_OK ||
-	    archive_write_data(a, sl->in, sl->n_in) != (la_ssize_t)sl->n_in || archive_write_close(a) != ARCHIVE_OK)
+	    archive_write_data(a, sl->in, sl->n_in) != (la_ssize_t)sl->n_in ||
+	    archive_write_close(a) != ARCHIVE_OK)
 		goto out;
 	sl->rc = 0;
 out:
@@ -169,7 +181,8 @@ static int pgz_write(struct lw *w, const char *p, size_t n)
 		if (sl->n_in == PGZ_CHUNK) {
 			if (pgz_submit(w) < 0)
 				return -1;
-			/* Keep at most n_threads chunks compressing while this thread fills the next. */
+			/* Keep at most n_threads chunks compressing while this thread fills the
+			 * next. */
 			while (w->in_flight > w->n_threads)
 				if (pgz_drain_one(w) < 0)
 					return -1;
@@ -198,23 +211,25 @@ static void pgz_free(struct lw *w)
 	}
 }
 
-static la_ssize_t tar_write(struct archive *a, void *ctx, const void *p, size_t n)
+static int tar_sink(void *ctx, const void *p, size_t n, struct err *e)
 {
 	struct lw *w = ctx;
 
-	(void)a;
+	(void)e;
+	if (w->failed)
+		return -1;
 	sha256_update(&w->diff, p, n);
 	if (w->n_threads > 1)
-		return pgz_write(w, p, n) < 0 ? -1 : (la_ssize_t)n;
+		return pgz_write(w, p, n) < 0 ? -1 : 0;
 	if (!w->comp)
-		return comp_write(NULL, w, p, n);
+		return comp_write(NULL, w, p, n) < 0 ? -1 : 0;
 	if (archive_write_data(w->comp, p, n) != (la_ssize_t)n) {
 		if (!w->failed)
 			err_archive(w->e, ERR_INTERNAL, w->comp, "compress layer");
 		w->failed = 1;
 		return -1;
 	}
-	return (la_ssize_t)n;
+	return 0;
 }
 
 static int lw_fail(struct lw *w, struct archive *a, const char *what)
@@ -225,25 +240,46 @@ static int lw_fail(struct lw *w, struct archive *a, const char *what)
 	return -1;
 }
 
+/* A tar write failed: the sink or the tar layer stored the reason in e. */
+static int tw_fail(struct lw *w)
+{
+	w->failed = 1;
+	return -1;
+}
+
 static int cmpstr(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void add_xattrs(struct archive_entry *ae, const char *path)
+/* The xattrs of path worth keeping in a layer (not overlay's own, not
+ * SELinux labels of the build machine). */
+static int get_xattrs(struct xattrs *x, const char *path, struct err *e)
 {
-	char names[4096], val[65536];
-	ssize_t nl = llistxattr(path, names, sizeof(names));
+	ssize_t nl = llistxattr(path, x->names, sizeof(x->names));
+	size_t used = 0;
 
-	for (ssize_t i = 0; i < nl; i += (ssize_t)strlen(names + i) + 1) {
-		const char *n = names + i;
+	x->n = 0;
+	if (nl <= 0)
+		return 0;
+	if (!x->vals && !(x->vals = malloc(1u << 17)))
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	for (ssize_t i = 0; i < nl && x->n < ARRAY_SIZE(x->v);
+	     i += (ssize_t)strlen(x->names + i) + 1) {
+		char *n = x->names + i;
 		if (str_starts(n, "trusted.overlay.") || str_starts(n, "user.overlay.") ||
 		    strcmp(n, "security.selinux") == 0)
 			continue;
-		ssize_t vl = lgetxattr(path, n, val, sizeof(val));
-		if (vl >= 0)
-			archive_entry_xattr_add_entry(ae, n, val, (size_t)vl);
+		ssize_t vl = lgetxattr(path, n, x->vals + used, (1u << 17) - used);
+		if (vl < 0)
+			continue;
+		x->v[x->n].name = n;
+		x->v[x->n].value = x->vals + used;
+		x->v[x->n].len = (size_t)vl;
+		x->n++;
+		used += (size_t)vl;
 	}
+	return 0;
 }
 
 static bool is_opaque(const char *path)
@@ -256,33 +292,90 @@ static bool is_opaque(const char *path)
 	return n == 1 && v[0] == 'y';
 }
 
-static int write_header_simple(struct lw *w, const char *name, mode_t type_mode, const struct stat *st)
+static int write_header_simple(struct lw *w, const char *name, int type, uint32_t mode)
 {
-	struct archive_entry *ae = archive_entry_new();
-	int r;
+	struct tar_entry te = {.path = name, .type = type, .mode = mode};
 
-	if (!ae)
-		return err_set(w->e, ERR_INTERNAL, "out of memory");
-	archive_entry_set_pathname(ae, name);
-	archive_entry_set_mode(ae, type_mode);
-	archive_entry_set_size(ae, 0);
-	int64_t mt = st ? st->st_mtime : 0;
-	if (w->o->clamp_mtime >= 0 && mt > w->o->clamp_mtime)
-		mt = w->o->clamp_mtime;
-	archive_entry_set_mtime(ae, mt, 0);
-	r = archive_write_header(w->tar, ae);
-	archive_entry_free(ae);
 	w->n_entries++;
-	return r == ARCHIVE_OK ? 0 : lw_fail(w, w->tar, "write tar header");
+	return tar_write_header(&w->tw, &te, w->e) < 0 ? tw_fail(w) : 0;
 }
 
 static int walk(struct lw *w, const char *abs, const char *rel);
 
+static int tar_type_of(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFDIR:
+		return TAR_DIR;
+	case S_IFLNK:
+		return TAR_SYMLINK;
+	case S_IFCHR:
+		return TAR_CHR;
+	case S_IFBLK:
+		return TAR_BLK;
+	case S_IFIFO:
+		return TAR_FIFO;
+	default:
+		return TAR_REG;
+	}
+}
+
+/* A hard link to a file already written: its first path, else NULL (and
+ * the file is remembered under rel). */
+static const char *hardlink_of(struct lw *w, const struct stat *st, const char *rel, int *err)
+{
+	*err = 0;
+	for (size_t i = 0; i < w->n_links; i++)
+		if (w->links[i].dev == st->st_dev && w->links[i].ino == st->st_ino)
+			return w->links[i].path;
+	if (w->n_links == w->a_links) {
+		size_t na = w->a_links ? w->a_links * 2 : 64;
+		void *nl = realloc(w->links, na * sizeof(*w->links));
+		if (!nl) {
+			*err = err_set(w->e, ERR_INTERNAL, "out of memory");
+			return NULL;
+		}
+		w->links = nl;
+		w->a_links = na;
+	}
+	w->links[w->n_links].dev = st->st_dev;
+	w->links[w->n_links].ino = st->st_ino;
+	w->links[w->n_links].path = xstrdup_e(rel, w->e);
+	if (!w->links[w->n_links].path) {
+		*err = -1;
+		return NULL;
+	}
+	w->n_links++;
+	return NULL;
+}
+
+static int copy_file_data(struct lw *w, int fd, const char *abs, int64_t size)
+{
+	int64_t left = size;
+
+	while (left > 0) {
+		ssize_t n = read(fd, w->iobuf, IOBUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_errno(w->e, ERR_INTERNAL, "layer: read %s", abs);
+		if (n == 0) /* the file shrank: the header said st_size; pad with zeros */
+			return err_set(w->e, ERR_INTERNAL, "layer: %s shrank while it was read",
+				       abs);
+		if (n > left)
+			n = (ssize_t)left; /* the file grew: the header said st_size */
+		if (tar_write_data(&w->tw, w->iobuf, (size_t)n, w->e) < 0)
+			return tw_fail(w);
+		left -= n;
+	}
+	return 0;
+}
+
 static int emit(struct lw *w, const char *abs, const char *rel, const char *base)
 {
 	struct stat st;
-	struct archive_entry *ae = NULL;
-	char name[PATH_MAX + 2];
+	char name[PATH_MAX + 2], target[PATH_MAX];
+	struct tar_entry te = {0};
 	int ret = -1, fd = -1;
 
 	if (lstat(abs, &st) < 0)
@@ -290,113 +383,76 @@ static int emit(struct lw *w, const char *abs, const char *rel, const char *base
 	if (w->o->overlay_whiteouts && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
 		/* Overlay whiteout: the file was deleted. */
 		const char *slash = strrchr(rel, '/');
-		int n = slash ? snprintf(name, sizeof(name), "%.*s/.wh.%s", (int)(slash - rel), rel, base)
+		int n = slash ? snprintf(name, sizeof(name), "%.*s/.wh.%s", (int)(slash - rel), rel,
+					 base)
 			      : snprintf(name, sizeof(name), ".wh.%s", base);
 		if (n >= (int)sizeof(name))
-			return err_set(w->e, ERR_INPUT, "layer: name too long: %s", rel);
-		return write_header_simple(w, name, AE_IFREG | 0644, NULL);
+			return err_set(w->e, ERR_INPUT, "layer: name too long: %.100s...", rel);
+		return write_header_simple(w, name, TAR_REG, 0644);
 	}
-	if (snprintf(name, sizeof(name), "%s%s", rel, S_ISDIR(st.st_mode) ? "/" : "") >= (int)sizeof(name))
-		return err_set(w->e, ERR_INPUT, "layer: name too long: %s", rel);
-	ae = archive_entry_new();
-	if (!ae)
-		return err_set(w->e, ERR_INTERNAL, "out of memory");
-	archive_entry_set_pathname(ae, name);
-	archive_entry_set_mode(ae, st.st_mode);
-	uid_t uid = st.st_uid;
-	gid_t gid = st.st_gid;
+	if (snprintf(name, sizeof(name), "%s%s", rel, S_ISDIR(st.st_mode) ? "/" : "") >=
+	    (int)sizeof(name))
+		return err_set(w->e, ERR_INPUT, "layer: name too long: %.100s...", rel);
+	te.path = name;
+	te.type = tar_type_of(st.st_mode);
+	te.mode = st.st_mode & 07777;
+	te.uid = st.st_uid;
+	te.gid = st.st_gid;
 	if (w->o->map_self_root) {
-		if (uid == w->self_uid)
-			uid = 0;
-		if (gid == w->self_gid)
-			gid = 0;
+		if (st.st_uid == w->self_uid)
+			te.uid = 0;
+		if (st.st_gid == w->self_gid)
+			te.gid = 0;
 	}
-	archive_entry_set_uid(ae, uid);
-	archive_entry_set_gid(ae, gid);
-	int64_t mt = st.st_mtime;
-	if (w->o->clamp_mtime >= 0 && mt > w->o->clamp_mtime)
-		mt = w->o->clamp_mtime;
-	archive_entry_set_mtime(ae, mt, 0);
-	if (!S_ISLNK(st.st_mode))
-		add_xattrs(ae, abs);
-	archive_entry_set_size(ae, 0);
+	te.mtime = st.st_mtime;
+	if (w->o->clamp_mtime >= 0 && te.mtime > w->o->clamp_mtime)
+		te.mtime = w->o->clamp_mtime;
+	if (!S_ISLNK(st.st_mode)) {
+		if (get_xattrs(&w->xa, abs, w->e) < 0)
+			return -1;
+		te.xattrs = w->xa.v;
+		te.n_xattrs = w->xa.n;
+	}
 	if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-		for (size_t i = 0; i < w->n_links; i++) {
-			if (w->links[i].dev == st.st_dev && w->links[i].ino == st.st_ino) {
-				archive_entry_set_hardlink(ae, w->links[i].path);
-				if (archive_write_header(w->tar, ae) != ARCHIVE_OK)
-					lw_fail(w, w->tar, "write tar header");
-				else
-					ret = 0;
-				w->n_entries++;
-				goto out;
-			}
+		int herr;
+		const char *first = hardlink_of(w, &st, rel, &herr);
+		if (herr < 0)
+			return -1;
+		if (first) {
+			te.type = TAR_LINK;
+			te.linkname = first;
+			w->n_entries++;
+			return tar_write_header(&w->tw, &te, w->e) < 0 ? tw_fail(w) : 0;
 		}
-		if (w->n_links == w->a_links) {
-			size_t na = w->a_links ? w->a_links * 2 : 64;
-			void *nl = realloc(w->links, na * sizeof(*w->links));
-			if (!nl) {
-				err_set(w->e, ERR_INTERNAL, "out of memory");
-				goto out;
-			}
-			w->links = nl;
-			w->a_links = na;
-		}
-		w->links[w->n_links].dev = st.st_dev;
-		w->links[w->n_links].ino = st.st_ino;
-		w->links[w->n_links].path = xstrdup_e(rel, w->e);
-		if (!w->links[w->n_links].path)
-			goto out;
-		w->n_links++;
 	}
 	if (S_ISLNK(st.st_mode)) {
-		char target[PATH_MAX];
 		ssize_t tl = readlink(abs, target, sizeof(target) - 1);
-		if (tl < 0) {
-			err_errno(w->e, ERR_INTERNAL, "layer: readlink %s", abs);
-			goto out;
-		}
+		if (tl < 0)
+			return err_errno(w->e, ERR_INTERNAL, "layer: readlink %s", abs);
 		target[tl] = 0;
-		archive_entry_set_symlink(ae, target);
+		te.linkname = target;
 	} else if (S_ISREG(st.st_mode)) {
-		archive_entry_set_size(ae, st.st_size);
+		te.size = st.st_size;
 		fd = open(abs, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			err_errno(w->e, ERR_INTERNAL, "layer: open %s", abs);
-			goto out;
-		}
+		if (fd < 0)
+			return err_errno(w->e, ERR_INTERNAL, "layer: open %s", abs);
 	} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-		archive_entry_set_rdev(ae, st.st_rdev);
+		te.devmajor = major(st.st_rdev);
+		te.devminor = minor(st.st_rdev);
 	}
-	if (archive_write_header(w->tar, ae) != ARCHIVE_OK) {
-		lw_fail(w, w->tar, "write tar header");
+	if (tar_write_header(&w->tw, &te, w->e) < 0) {
+		tw_fail(w);
 		goto out;
 	}
 	w->n_entries++;
-	if (fd >= 0) {
-		int64_t left = st.st_size;
-		while (left > 0) {
-			ssize_t n = read(fd, w->iobuf, IOBUF);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				err_errno(w->e, ERR_INTERNAL, "layer: read %s", abs);
-				goto out;
-			}
-			if (n > left)
-				n = (ssize_t)left; /* the file grew: the header said st_size */
-			if (archive_write_data(w->tar, w->iobuf, (size_t)n) != n) {
-				lw_fail(w, w->tar, "write tar data");
-				goto out;
-			}
-			left -= n;
-		}
-	}
+	if (fd >= 0 && copy_file_data(w, fd, abs, st.st_size) < 0)
+		goto out;
 	if (S_ISDIR(st.st_mode)) {
 		if (w->o->overlay_whiteouts && is_opaque(abs)) {
 			char opq[PATH_MAX + 16];
-			if (snprintf(opq, sizeof(opq), "%s/.wh..wh..opq", rel) >= (int)sizeof(opq) ||
-			    write_header_simple(w, opq, AE_IFREG | 0644, NULL) < 0)
+			if (snprintf(opq, sizeof(opq), "%s/.wh..wh..opq", rel) >=
+				(int)sizeof(opq) ||
+			    write_header_simple(w, opq, TAR_REG, 0644) < 0)
 				goto out;
 		}
 		if (walk(w, abs, rel) < 0)
@@ -406,7 +462,6 @@ static int emit(struct lw *w, const char *abs, const char *rel, const char *base
 out:
 	if (fd >= 0)
 		close(fd);
-	archive_entry_free(ae);
 	return ret;
 }
 
@@ -442,7 +497,8 @@ static int walk(struct lw *w, const char *abs, const char *rel)
 	for (size_t i = 0; i < n; i++) {
 		char cabs[PATH_MAX], crel[PATH_MAX];
 		if (snprintf(cabs, sizeof(cabs), "%s/%s", abs, names[i]) >= (int)sizeof(cabs) ||
-		    snprintf(crel, sizeof(crel), "%s%s%s", rel, *rel ? "/" : "", names[i]) >= (int)sizeof(crel)) {
+		    snprintf(crel, sizeof(crel), "%s%s%s", rel, *rel ? "/" : "", names[i]) >=
+			(int)sizeof(crel)) {
 			err_set(w->e, ERR_INPUT, "layer: path too long under %s", abs);
 			goto out;
 		}
@@ -458,8 +514,8 @@ out:
 	return ret;
 }
 
-int oci_layer_write_dir(struct oci_layout *l, const char *dir, const struct layer_opts *o, struct layer_result *r,
-			struct err *e)
+int oci_layer_write_dir(struct oci_layout *l, const char *dir, const struct layer_opts *o,
+			struct layer_result *r, struct err *e)
 {
 	struct lw w;
 	char hex[65];
@@ -517,17 +573,11 @@ int oci_layer_write_dir(struct oci_layout *l, const char *dir, const struct laye
 		if (hr != ARCHIVE_OK)
 			goto arch_fail_comp;
 	}
-	w.tar = archive_write_new();
-	if (!w.tar || archive_write_set_format_pax_restricted(w.tar) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(w.tar, 0) != ARCHIVE_OK ||
-	    archive_write_open(w.tar, &w, NULL, tar_write, NULL) != ARCHIVE_OK) {
-		lw_fail(&w, w.tar, "layer: tar writer");
-		goto out;
-	}
+	tar_writer_init(&w.tw, tar_sink, &w);
 	if (walk(&w, dir, "") < 0)
 		goto out;
-	if (archive_write_close(w.tar) != ARCHIVE_OK) {
-		lw_fail(&w, w.tar, "layer: finish tar");
+	if (tar_write_end(&w.tw, e) < 0) {
+		tw_fail(&w);
 		goto out;
 	}
 	if (w.n_threads > 1 && pgz_finish(&w) < 0)
@@ -541,15 +591,14 @@ int oci_layer_write_dir(struct oci_layout *l, const char *dir, const struct laye
 	r->size = oci_layout_blob_writer_size(w.bw);
 	ret = oci_layout_blob_writer_commit(w.bw, r->digest, e);
 	w.bw = NULL;
-	r->media_type = o->comp == LAYER_ZSTD ? MT_OCI_LAYER_ZSTD : o->comp == LAYER_GZIP ? MT_OCI_LAYER_GZIP
-											   : MT_OCI_LAYER;
+	r->media_type = o->comp == LAYER_ZSTD	? MT_OCI_LAYER_ZSTD
+			: o->comp == LAYER_GZIP ? MT_OCI_LAYER_GZIP
+						: MT_OCI_LAYER;
 	r->n_entries = w.n_entries;
 	goto out;
 arch_fail_comp:
 	lw_fail(&w, w.comp, "layer: compressor");
 out:
-	if (w.tar)
-		archive_write_free(w.tar);
 	if (w.comp)
 		archive_write_free(w.comp);
 	pgz_free(&w);
@@ -558,6 +607,7 @@ out:
 	for (size_t i = 0; i < w.n_links; i++)
 		free(w.links[i].path);
 	free(w.links);
+	free(w.xa.vals);
 	free(w.iobuf);
 	return ret;
 }

@@ -48,12 +48,10 @@ int oci_unpack_layer(const char *path, const char *root, const struct unpack_opt
  * suffix), default 8 GiB. Unpacking (build) and reading (scan) both stop
  * there, so a decompression bomb ends in a clear error. */
 unsigned long long oci_max_layer_size(void);
-struct archive;
-struct archive_entry;
-/* At an entry's header: whether what the layer expanded to so far plus the
- * size the entry states stays within limit; else ERR_INPUT naming WHAT
- * ("layer", "layer sha256:abc...") and returns -1. */
-int oci_layer_size_check(struct archive *a, struct archive_entry *ae, unsigned long long limit, const char *what,
+/* At an entry's header: whether what the layer expanded to so far
+ * (consumed bytes) plus the size the entry states stays within limit; else
+ * ERR_INPUT naming WHAT ("layer", "layer sha256:abc...") and returns -1. */
+int oci_layer_size_check(uint64_t consumed, int64_t entry_size, unsigned long long limit, const char *what,
 			 struct err *e);
 
 /* openat2(rootfd, path, RESOLVE_IN_ROOT): path resolved as if rootfd were /. */

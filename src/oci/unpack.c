@@ -1,10 +1,9 @@
 #include <limits.h>
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +14,7 @@
 
 #include "core/util.h"
 #include "oci/layer.h"
+#include "oci/tar.h"
 
 int oci_root_open(int rootfd, const char *path, int flags, int mode)
 {
@@ -88,7 +88,8 @@ static int mkdir_p_depth(int rootfd, const char *path, int mode, int depth, stru
 				if (target[0] == '/')
 					snprintf(tp, sizeof(tp), "%s", target);
 				else
-					snprintf(tp, sizeof(tp), "%.*s/%s", (int)(pl - l), prefix, target);
+					snprintf(tp, sizeof(tp), "%.*s/%s", (int)(pl - l), prefix,
+						 target);
 				int t = mkdir_p_depth(rootfd, tp, mode, depth + 1, e);
 				if (t < 0) {
 					close(cur);
@@ -234,9 +235,12 @@ static int clean_name(const char *in, char *out, size_t outsz, struct err *e)
 			continue;
 		}
 		if (l == 2 && s[0] == '.' && s[1] == '.')
-			return err_set(e, ERR_INPUT, "member \"%.200s\" escapes the root (\"..\")", in);
+			return err_set(e, ERR_INPUT, "member \"%.200s\" escapes the root (\"..\")",
+				       in);
 		if (l > NAME_MAX) /* bad input, not an internal error from openat */
-			return err_set(e, ERR_INPUT, "member \"%.200s\": a name component is over %d bytes", in, NAME_MAX);
+			return err_set(e, ERR_INPUT,
+				       "member \"%.200s\": a name component is over %d bytes", in,
+				       NAME_MAX);
 		if (o + l + 2 > outsz)
 			return err_set(e, ERR_INPUT, "member name too long");
 		if (o)
@@ -281,8 +285,8 @@ static int opaque_dir(int rootfd, const char *dir, const struct pset *ps, struct
 		char p[PATH_MAX];
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		snprintf(p, sizeof(p), "%s%s%s", strcmp(dir, ".") ? dir : "", strcmp(dir, ".") ? "/" : "",
-			 de->d_name);
+		snprintf(p, sizeof(p), "%s%s%s", strcmp(dir, ".") ? dir : "",
+			 strcmp(dir, ".") ? "/" : "", de->d_name);
 		if (pset_has(ps, p))
 			continue;
 		if (oci_rm_at(dirfd(d), de->d_name, e) < 0) {
@@ -294,42 +298,64 @@ static int opaque_dir(int rootfd, const char *dir, const struct pset *ps, struct
 	return ret;
 }
 
-static int write_data(struct archive *a, int fd, const char *name, struct err *e)
+static int write_data(struct tar_reader *tr, int fd, const char *name, struct err *e)
 {
-	const void *buf;
-	size_t sz;
-	la_int64_t off;
-	int r;
+	static __thread char buf[1 << 17];
+	ssize_t r;
 
-	while ((r = archive_read_data_block(a, &buf, &sz, &off)) == ARCHIVE_OK) {
+	while ((r = tar_read_data(tr, buf, sizeof(buf), e)) > 0) {
 		const char *p = buf;
+		size_t sz = (size_t)r;
 		while (sz > 0) {
-			ssize_t n = pwrite(fd, p, sz, off);
+			ssize_t n = write(fd, p, sz);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0)
 				return err_errno(e, ERR_INTERNAL, "write %s", name);
 			p += n;
 			sz -= (size_t)n;
-			off += n;
 		}
 	}
-	if (r != ARCHIVE_EOF)
-		return err_archive(e, ERR_INPUT, a, "read %s", name);
-	/* Sparse tails: make the size what the header says. */
-	return 0;
+	return r < 0 ? err_prefix(e, "read %s", name) : 0;
 }
 
-static int apply_entry(struct archive *a, struct archive_entry *ae, int rootfd, const struct unpack_opts *o,
-		       struct pset *ps, struct err *e)
+static mode_t unpack_mode(const struct tar_entry *ae)
+{
+	mode_t t;
+
+	switch (ae->type) {
+	case TAR_DIR:
+		t = S_IFDIR;
+		break;
+	case TAR_SYMLINK:
+		t = S_IFLNK;
+		break;
+	case TAR_CHR:
+		t = S_IFCHR;
+		break;
+	case TAR_BLK:
+		t = S_IFBLK;
+		break;
+	case TAR_FIFO:
+		t = S_IFIFO;
+		break;
+	default:
+		t = S_IFREG;
+		break;
+	}
+	return t | (ae->mode & 07777);
+}
+
+static int apply_entry(struct tar_reader *tr, const struct tar_entry *ae, int rootfd,
+		       const struct unpack_opts *o, struct pset *ps, struct err *e)
 {
 	char name[PATH_MAX], lname[PATH_MAX];
 	const char *parent, *base;
 	int pfd = -1, fd = -1, ret = -1;
-	mode_t mode = archive_entry_mode(ae);
-	const char *hl = archive_entry_hardlink(ae);
+	mode_t mode = unpack_mode(ae);
+	const char *hl = ae->type == TAR_LINK ? ae->linkname : NULL;
 
-	if (clean_name(archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "", name, sizeof(name), e) < 0)
+	if (clean_name(ae->path, name, sizeof(name), e) < 0)
 		return -1;
 	if (!*name)
 		return 0; /* the root itself keeps its own metadata */
@@ -343,7 +369,8 @@ static int apply_entry(struct archive *a, struct archive_entry *ae, int rootfd, 
 		/* ".wh..." would delete through ".." (the parent of the root
 		 * for a top-level entry), ".wh.." the directory itself. */
 		if (!base[4] || strcmp(base + 4, ".") == 0 || strcmp(base + 4, "..") == 0)
-			return err_set(e, ERR_INPUT, "member \"%.200s\": whiteout of \"%s\"", full, base + 4);
+			return err_set(e, ERR_INPUT, "member \"%.200s\": whiteout of \"%s\"", full,
+				       base + 4);
 		pfd = oci_root_open(rootfd, parent, O_RDONLY | O_DIRECTORY, 0);
 		if (pfd < 0)
 			return 0; /* nothing to delete */
@@ -389,28 +416,28 @@ static int apply_entry(struct archive *a, struct archive_entry *ae, int rootfd, 
 		ret = 0;
 		goto out;
 	}
-	switch (mode & AE_IFMT) {
-	case AE_IFDIR:
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
 		if (!exists && mkdirat(pfd, base, 0700) < 0) {
 			err_errno(e, ERR_INTERNAL, "mkdir %s", full);
 			goto out;
 		}
 		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		break;
-	case AE_IFLNK:
-		if (symlinkat(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "", pfd, base) < 0) {
+	case S_IFLNK:
+		if (symlinkat(ae->linkname, pfd, base) < 0) {
 			err_errno(e, ERR_INTERNAL, "symlink %s", full);
 			goto out;
 		}
 		break;
-	case AE_IFCHR:
-	case AE_IFBLK:
-	case AE_IFIFO:
-		if (!o->set_owner && (mode & AE_IFMT) != AE_IFIFO) {
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFIFO:
+		if (!o->set_owner && (mode & S_IFMT) != S_IFIFO) {
 			ret = 0; /* devices need root; a rootless unpack leaves them out */
 			goto out;
 		}
-		if (mknodat(pfd, base, mode, archive_entry_rdev(ae)) < 0) {
+		if (mknodat(pfd, base, mode, makedev(ae->devmajor, ae->devminor)) < 0) {
 			err_errno(e, ERR_INTERNAL, "mknod %s", full);
 			goto out;
 		}
@@ -421,34 +448,31 @@ static int apply_entry(struct archive *a, struct archive_entry *ae, int rootfd, 
 			err_errno(e, ERR_INTERNAL, "create %s", full);
 			goto out;
 		}
-		if (write_data(a, fd, full, e) < 0)
+		if (write_data(tr, fd, full, e) < 0)
 			goto out;
-		if (ftruncate(fd, archive_entry_size(ae)) < 0) {
+		if (ftruncate(fd, ae->size) < 0) {
 			err_errno(e, ERR_INTERNAL, "truncate %s", full);
 			goto out;
 		}
 		break;
 	}
 	if (o->set_owner &&
-	    fchownat(pfd, base, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae), AT_SYMLINK_NOFOLLOW) < 0) {
+	    fchownat(pfd, base, (uid_t)ae->uid, (gid_t)ae->gid, AT_SYMLINK_NOFOLLOW) < 0) {
 		err_errno(e, ERR_INTERNAL, "chown %s", full);
 		goto out;
 	}
 	if (fd >= 0) {
-		const char *xn;
-		const void *xv;
-		size_t xs;
-		archive_entry_xattr_reset(ae);
-		while (archive_entry_xattr_next(ae, &xn, &xv, &xs) == ARCHIVE_OK)
-			fsetxattr(fd, xn, xv, xs, 0); /* best effort: tmpfs refuses user.* */
+		for (size_t i = 0; i < ae->n_xattrs; i++) /* best effort: tmpfs refuses user.* */
+			fsetxattr(fd, ae->xattrs[i].name, ae->xattrs[i].value, ae->xattrs[i].len,
+				  0);
 		if (fchmod(fd, mode & 07777) < 0) {
 			err_errno(e, ERR_INTERNAL, "chmod %s", full);
 			goto out;
 		}
-	} else if ((mode & AE_IFMT) != AE_IFLNK) {
+	} else if ((mode & S_IFMT) != S_IFLNK) {
 		fchmodat(pfd, base, mode & 07777, 0);
 	}
-	struct timespec ts[2] = { { archive_entry_mtime(ae), 0 }, { archive_entry_mtime(ae), 0 } };
+	struct timespec ts[2] = {{(time_t)ae->mtime, 0}, {(time_t)ae->mtime, 0}};
 	utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
 	ret = 0;
 out:
@@ -473,57 +497,57 @@ unsigned long long oci_max_layer_size(void)
 		return UNPACK_DEFAULT_MAX;
 	n = strtoull(v, &end, 10);
 	switch (*end) {
-	case 'k': case 'K': n <<= 10; break;
-	case 'g': case 'G': n <<= 30; break;
-	default: n <<= 20; break;
+	case 'k':
+	case 'K':
+		n <<= 10;
+		break;
+	case 'g':
+	case 'G':
+		n <<= 30;
+		break;
+	default:
+		n <<= 20;
+		break;
 	}
 	return n ? n : UNPACK_DEFAULT_MAX;
 }
 
-int oci_layer_size_check(struct archive *a, struct archive_entry *ae, unsigned long long limit, const char *what,
-			 struct err *e)
+int oci_layer_size_check(uint64_t consumed, int64_t entry_size, unsigned long long limit,
+			 const char *what, struct err *e)
 {
-	if ((unsigned long long)archive_filter_bytes(a, 0) +
-		    (unsigned long long)(archive_entry_size(ae) > 0 ? archive_entry_size(ae) : 0) <=
-	    limit)
+	if (consumed + (unsigned long long)(entry_size > 0 ? entry_size : 0) <= limit)
 		return 0;
 	return err_set(e, ERR_INPUT,
-		       "%s expands to more than %llu MiB (a decompression bomb? raise BOSUN_MAX_LAYER_SIZE to allow it)",
+		       "%s expands to more than %llu MiB (a decompression bomb? raise "
+		       "BOSUN_MAX_LAYER_SIZE to allow it)",
 		       what, limit >> 20);
 }
 
 int oci_unpack_layer(const char *path, const char *root, const struct unpack_opts *o, struct err *e)
 {
 	unsigned long long limit = oci_max_layer_size();
-	struct archive *a = archive_read_new();
-	struct archive_entry *ae;
-	struct pset ps = { 0 };
+	struct tar_reader *tr = NULL;
+	const struct tar_entry *ae;
+	struct pset ps = {0};
 	int rootfd = -1, ret = -1, r;
 
-	if (!a)
-		return err_set(e, ERR_INTERNAL, "out of memory");
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
 		err_errno(e, ERR_INTERNAL, "open %s", root);
 		goto out;
 	}
-	if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK) {
-		err_archive(e, ERR_INPUT, a, "open layer");
+	tr = tar_reader_open(path, e);
+	if (!tr)
 		goto out;
-	}
-	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+	while ((r = tar_next(tr, &ae, e)) == 1) {
 		/* The header states the entry's size: refuse before writing it. */
-		if (oci_layer_size_check(a, ae, limit, "layer", e) < 0)
+		if (oci_layer_size_check(tar_reader_offset(tr), ae->size, limit, "layer", e) < 0)
 			goto out;
-		if (apply_entry(a, ae, rootfd, o, &ps, e) < 0)
+		if (apply_entry(tr, ae, rootfd, o, &ps, e) < 0)
 			goto out;
 	}
-	if (r != ARCHIVE_EOF) {
-		err_archive(e, ERR_INPUT, a, "read layer");
+	if (r < 0)
 		goto out;
-	}
 	ret = 0;
 out:
 	if (ret < 0) {
@@ -533,6 +557,6 @@ out:
 	pset_free(&ps);
 	if (rootfd >= 0)
 		close(rootfd);
-	archive_read_free(a);
+	tar_reader_free(tr);
 	return ret;
 }

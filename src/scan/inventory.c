@@ -16,6 +16,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "oci/archive.h"
+#include "oci/tar.h"
+#include "core/utf8.h"
 #include "oci/layer.h"
 #include "oci/layout.h"
 #include "oci/manifest.h"
@@ -764,41 +766,42 @@ static int keep_stream(struct fileset *fs, const char *path, int64_t size, bool 
 	return 0;
 }
 
-static la_ssize_t archive_rd(void *ctx, void *buf, size_t n)
+struct tar_rd_ctx {
+	struct tar_reader *tr;
+	struct err e; /* why a read failed: keep_stream knows only that it did */
+};
+
+static la_ssize_t tar_rd(void *ctx, void *buf, size_t n)
 {
-	return archive_read_data((struct archive *)ctx, buf, n);
+	struct tar_rd_ctx *c = ctx;
+
+	return tar_read_data(c->tr, buf, n, &c->e);
 }
 
 /* Read one layer into a record: kept files, whiteouts, and the hashes of
  * every other path (what it hides below it). */
 static int read_layer(struct layer_rec *rec, const char *blob, const char *digest, int layer, struct err *e)
 {
-	struct archive *a = archive_read_new();
-	struct archive_entry *ent;
+	struct tar_reader *tr;
+	const struct tar_entry *ent;
 	char short_d[20], what[32];
 	unsigned long long limit = oci_max_layer_size();
 	int rc, r = -1;
 
 	oci_digest_short(digest, short_d);
 	snprintf(what, sizeof(what), "layer %s", short_d);
-	if (!a)
-		return err_set(e, ERR_INTERNAL, "out of memory");
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	if (archive_read_open_filename(a, blob, 1 << 17) != ARCHIVE_OK) {
-		err_archive(e, ERR_INPUT, a, "layer %s", short_d);
-		goto out;
-	}
-	while ((rc = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
+	tr = tar_reader_open(blob, e);
+	if (!tr)
+		return err_prefix(e, "layer %s", short_d);
+	while ((rc = tar_next(tr, &ent, e)) == 1) {
 		char path[4096];
 		const char *base;
-		bool dir = archive_entry_filetype(ent) == AE_IFDIR;
+		bool dir = ent->type == TAR_DIR;
 
-		if (oci_layer_size_check(a, ent, limit, what, e) < 0)
+		if (oci_layer_size_check(tar_reader_offset(tr), ent->size, limit, what, e) < 0)
 			goto out;
 
-		norm_path(archive_entry_pathname(ent) ? archive_entry_pathname(ent) : "", path, sizeof(path));
+		norm_path(ent->path, path, sizeof(path));
 		rec->files_seen++;
 		base = strrchr(path, '/');
 		base = base ? base + 1 : path;
@@ -817,20 +820,23 @@ static int read_layer(struct layer_rec *rec, const char *blob, const char *diges
 		/* anything at this path hides what lower layers had there */
 		if (layer_rec_add_path(rec, path, dir, e) < 0)
 			goto out;
-		if (archive_entry_filetype(ent) != AE_IFREG)
+		if (ent->type != TAR_REG)
 			continue;
-		if (keep_stream(&rec->files, path, archive_entry_size(ent), (archive_entry_mode(ent) & 0111) != 0, layer,
-				archive_rd, a, e) < 0)
+		struct tar_rd_ctx c = { tr, ERR_INIT };
+		if (keep_stream(&rec->files, path, ent->size, (ent->mode & 0111) != 0, layer, tar_rd, &c, e) < 0) {
+			if (c.e.code)
+				*e = c.e;
 			goto out;
+		}
 	}
-	if (rc != ARCHIVE_EOF) {
-		err_archive(e, ERR_INPUT, a, "layer %s: not a readable tar", short_d);
+	if (rc < 0) {
+		err_prefix(e, "layer %s: not a readable tar", short_d);
 		goto out;
 	}
 	layer_rec_seal(rec);
 	r = 0;
 out:
-	archive_read_free(a);
+	tar_reader_free(tr);
 	return r;
 }
 
@@ -1208,6 +1214,33 @@ out:
 	return r;
 }
 
+/* Names are bytes in a layer but text in every report: a path, name or
+ * version that is not valid UTF-8 is kept, escaped (core/utf8.h), so JSON,
+ * SARIF, JUnit and HTML stay well-formed and show it. */
+static int escape_field(char **f, struct err *e)
+{
+	if (!*f || !utf8_needs_escape(*f))
+		return 0;
+	char *n = utf8_escape(*f, e);
+	if (!n)
+		return -1;
+	free(*f);
+	*f = n;
+	return 0;
+}
+
+int inventory_escape_names(struct inventory *inv, struct err *e)
+{
+	for (size_t i = 0; i < inv->n; i++) {
+		struct pkg *p = &inv->pkgs[i];
+		if (escape_field(&p->name, e) < 0 || escape_field(&p->version, e) < 0 ||
+		    escape_field(&p->src_name, e) < 0 || escape_field(&p->src_version, e) < 0 ||
+		    escape_field(&p->path, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int inventory_scan(const char *target, const struct inv_opts *o, struct inventory *inv, struct err *e)
 {
 	struct location loc;
@@ -1224,6 +1257,8 @@ int inventory_scan(const char *target, const struct inv_opts *o, struct inventor
 		r = scan_image(&loc, o, inv, &fs, e);
 	if (r == 0)
 		r = catalog(inv, &fs, e);
+	if (r == 0)
+		r = inventory_escape_names(inv, e);
 	fileset_free(&fs);
 	location_free(&loc);
 	return r;

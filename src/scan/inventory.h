@@ -55,6 +55,9 @@ void inventory_set_cache_max(int64_t bytes);
 
 int inventory_scan(const char *target, const struct inv_opts *o, struct inventory *inv, struct err *e);
 void inventory_free(struct inventory *inv);
+/* Escape (core/utf8.h) every package field that is not valid UTF-8;
+ * inventory_scan does it before it returns. */
+int inventory_escape_names(struct inventory *inv, struct err *e);
 /* The catalogers on one file given in memory, as if found at PATH (relative
  * to the root: "var/lib/dpkg/status", "lib/apk/db/installed", "usr/bin/app"
  * with exec set for a binary) in a root holding nothing else: no os-release,
