@@ -1,5 +1,6 @@
 #include <archive.h>
 #include <archive_entry.h>
+#include <pthread.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -1073,6 +1074,132 @@ static char *base_from_image(struct image_src *src, struct oci_layout *l, const 
 	return r;
 }
 
+/* Cold layers are read in parallel, one thread per core (each decompresses
+ * and catalogs its own layer into its own record), then laid over each
+ * other in layer order so whiteouts apply as they must. */
+struct layer_job {
+	const char *path, *digest;
+	int index;
+	struct layer_rec rec;
+	struct err e;
+	int rc;
+};
+
+struct layer_jobs {
+	struct layer_job *v;
+	size_t n;
+	size_t next;
+	pthread_mutex_t mu;
+};
+
+static void *layer_worker(void *arg)
+{
+	struct layer_jobs *js = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&js->mu);
+		size_t i = js->next++;
+		pthread_mutex_unlock(&js->mu);
+		if (i >= js->n)
+			return NULL;
+		struct layer_job *j = &js->v[i];
+		char sd[20];
+		oci_digest_short(j->digest, sd);
+		log_info("layer %s: reading", sd);
+		j->rc = read_layer(&j->rec, j->path, j->digest, j->index, &j->e);
+	}
+}
+
+static int scan_threads(size_t jobs)
+{
+	long nc = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *env = getenv("BOSUN_SCAN_THREADS");
+
+	if (env && atoi(env) > 0)
+		nc = atoi(env);
+	if (nc < 1)
+		nc = 1;
+	if (nc > 16)
+		nc = 16;
+	return (size_t)nc < jobs ? (int)nc : (int)jobs;
+}
+
+static int read_layers(const struct oci_manifest *m, struct image_src *src, struct oci_layout *l,
+		       const char *blobdir, struct lcache *lc, struct inventory *inv,
+		       struct fileset *fs, struct err *e)
+{
+	struct layer_rec *recs = calloc(m->n_layers + 1, sizeof(*recs));
+	struct layer_jobs js = {.v = calloc(m->n_layers + 1, sizeof(struct layer_job))};
+	pthread_t th[16];
+	int nth = 0, r = -1;
+
+	pthread_mutex_init(&js.mu, NULL);
+	if (!recs || !js.v) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < m->n_layers; i++) {
+		char sd[20];
+		int h = 0;
+
+		oci_digest_short(m->layers[i].digest, sd);
+		if (lc && (h = lcache_get(lc, m->layers[i].digest, (int)i, &recs[i], e)) < 0)
+			goto out;
+		if (h) {
+			log_info("layer %s: cache hit (%zu kept files)", sd, recs[i].files.n);
+			continue;
+		}
+		char *p = src ? fetch_path(&(struct fetch_ctx){(char *)blobdir}, &m->layers[i])
+			      : oci_layout_blob_path(l, m->layers[i].digest);
+		if (!p) {
+			err_set(e, ERR_INPUT, "layer %zu: bad digest", i);
+			goto out;
+		}
+		struct layer_job *j = &js.v[js.n++];
+		j->path = p;
+		j->digest = m->layers[i].digest;
+		j->index = (int)i;
+	}
+	int want = scan_threads(js.n);
+	for (; nth < want - 1; nth++)
+		if (pthread_create(&th[nth], NULL, layer_worker, &js) != 0)
+			break;
+	layer_worker(&js); /* this thread works too */
+	for (int t = 0; t < nth; t++)
+		pthread_join(th[t], NULL);
+	for (size_t k = 0; k < js.n; k++) {
+		struct layer_job *j = &js.v[k];
+		if (j->rc < 0) {
+			*e = j->e;
+			goto out;
+		}
+		recs[j->index] = j->rec;
+		memset(&j->rec, 0, sizeof(j->rec));
+		if (lc && lcache_put(lc, j->digest, &recs[j->index], e) < 0) {
+			/* a cache that cannot be written costs time, not the scan */
+			log_warn("layer cache: %s", e->msg);
+			err_clear(e);
+		}
+	}
+	for (size_t i = 0; i < m->n_layers; i++) {
+		inv->files_seen += recs[i].files_seen;
+		if (apply_layer(fs, &recs[i], (int)i, e) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	for (size_t k = 0; js.v && k < js.n; k++) {
+		free((char *)js.v[k].path);
+		layer_rec_free(&js.v[k].rec);
+	}
+	for (size_t i = 0; recs && i < m->n_layers; i++)
+		layer_rec_free(&recs[i]);
+	pthread_mutex_destroy(&js.mu);
+	free(js.v);
+	free(recs);
+	return r;
+}
+
 static int scan_image(const struct location *loc, const struct inv_opts *o, struct inventory *inv, struct fileset *fs,
 		      struct err *e)
 {
@@ -1159,44 +1286,8 @@ static int scan_image(const struct location *loc, const struct inv_opts *o, stru
 		if (fr)
 			goto out;
 	}
-	for (size_t i = 0; i < m.n_layers; i++) {
-		struct layer_rec rec = { 0 };
-		char sd[20];
-		int hit = 0;
-
-		oci_digest_short(m.layers[i].digest, sd);
-		if (lcdir && (hit = lcache_get(&lc, m.layers[i].digest, (int)i, &rec, e)) < 0)
-			goto out;
-		if (hit) {
-			log_info("layer %s: cache hit (%zu kept files)", sd, rec.files.n);
-		} else {
-			char *p = src ? fetch_path(&(struct fetch_ctx){ blobdir }, &m.layers[i])
-				      : oci_layout_blob_path(l, m.layers[i].digest);
-
-			if (!p) {
-				err_set(e, ERR_INPUT, "layer %zu: bad digest", i);
-				goto out;
-			}
-			log_info("layer %s: reading", sd);
-			if (read_layer(&rec, p, m.layers[i].digest, (int)i, e) < 0) {
-				free(p);
-				layer_rec_free(&rec);
-				goto out;
-			}
-			free(p);
-			if (lcdir && lcache_put(&lc, m.layers[i].digest, &rec, e) < 0) {
-				/* a cache that cannot be written costs time, not the scan */
-				log_warn("layer cache: %s", e->msg);
-				err_clear(e);
-			}
-		}
-		inv->files_seen += rec.files_seen;
-		if (apply_layer(fs, &rec, (int)i, e) < 0) {
-			layer_rec_free(&rec);
-			goto out;
-		}
-		layer_rec_free(&rec);
-	}
+	if (read_layers(&m, src, l, blobdir, lcdir ? &lc : NULL, inv, fs, e) < 0)
+		goto out;
 	r = 0;
 out:
 	oci_manifest_free(&m);

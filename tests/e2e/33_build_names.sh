@@ -228,6 +228,13 @@ open(t + "/r.err", "w").write("\n".join(errs))
 sys.exit(1 if errs else 0)
 PY
 check "JUnit is well-formed XML" xmllint --noout "$T/r.xml"
+# layers are read in parallel: one thread or four, the same inventory and findings
+BOSUN_SCAN_THREADS=1 "$BOSUN" -q scan --no-cache --db "$T/db.sqlite" --db-max-age 0 --format json -o "$T/r1.json" \
+    "oci:$T/out:img" >/dev/null 2>&1
+BOSUN_SCAN_THREADS=4 "$BOSUN" -q scan --no-cache --db "$T/db.sqlite" --db-max-age 0 --format json -o "$T/r4.json" \
+    "oci:$T/out:img" >/dev/null 2>&1
+"$PY" -c 'import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:]); sys.exit(0 if (a["packages"],a["findings"])==(b["packages"],b["findings"]) and a["packages"] else 1)' \
+    "$T/r1.json" "$T/r4.json" && ok "a scan on 1 and on 4 threads finds the same" || fail "a scan on 1 and on 4 threads finds the same"
 
 # a component longer than the platform allows: exit 3, the start shown
 "$PY" - "$T" <<'PY'
