@@ -88,6 +88,7 @@ bench: bosun
 	tests/bench/run.sh
 	tests/bench/build.sh
 	tests/bench/scan.sh
+	tests/bench/scan_trivy.sh
 	tests/bench/sign.sh
 	tests/bench/base.sh
 

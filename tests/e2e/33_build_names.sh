@@ -26,7 +26,7 @@ gzip -dc "$T/bb/blobs/sha256/$bbl" >"$T/bb.tar"
 
 # The names, the base layers (PAX and GNU, by tarfile), the build context,
 # and the list of paths every reader must find.
-"$PY" - "$T" <<'PY'
+TESTLIB="$TESTLIB" "$PY" - "$T" <<'PY'
 import io, os, sys, tarfile
 t = sys.argv[1]
 names = [n if isinstance(n, bytes) else n.encode() for n in [
@@ -62,13 +62,8 @@ os.symlink(b"a\xe2\x98\xbab", ctx + b"/ctx/sym-\xff")
 pk = ctx + b"/ctx/py/w\xe2\x98\xba\xff-1.0.dist-info"
 os.makedirs(pk)
 open(pk + b"/METADATA", "wb").write(b"Metadata-Version: 2.1\nName: weird-pkg\nVersion: 1.0\n")
-def esc(b):
-    out = []
-    for ch in b.decode("utf-8", "surrogateescape"):
-        o = ord(ch)
-        out.append("\\x%02x" % (o - 0xDC00) if 0xDC80 <= o <= 0xDCFF else "\\\\" if ch == "\\"
-                   else "\\x%02x" % o if o < 0x20 or o == 0x7F else ch)
-    return "".join(out)
+sys.path.insert(0, os.environ["TESTLIB"])
+from oci_tree import esc
 want = set()
 for top in (b"py-pax", b"py-gnu"):
     want |= {top + b"/" + n for n in names} | {top + b"/lnk-\xe2\x98\xba", top + b"/hard-\xff"}
@@ -140,16 +135,11 @@ PY
 BS=(--storage-driver vfs --root "$T/bstore" --runroot "$T/brun")
 if ctr=$(buildah "${BS[@]}" from --pull-never "oci:$T/out:img" 2>"$T/b.err") &&
     mnt=$(buildah "${BS[@]}" mount "$ctr" 2>>"$T/b.err"); then
-    "$PY" - "$mnt" >"$T/bgot.txt" <<'PY'
+    TESTLIB="$TESTLIB" "$PY" - "$mnt" >"$T/bgot.txt" <<'PY'
 import os, sys
 root = os.fsencode(sys.argv[1])
-def esc(b):
-    out = []
-    for ch in b.decode("utf-8", "surrogateescape"):
-        o = ord(ch)
-        out.append("\\x%02x" % (o - 0xDC00) if 0xDC80 <= o <= 0xDCFF else "\\\\" if ch == "\\"
-                   else "\\x%02x" % o if o < 0x20 or o == 0x7F else ch)
-    return "".join(out)
+sys.path.insert(0, os.environ["TESTLIB"])
+from oci_tree import esc
 for top in (b"py-pax", b"py-gnu", b"copied", b"run-made"):
     print(esc(top))
     for d, dirs, files in os.walk(os.path.join(root, top)):
