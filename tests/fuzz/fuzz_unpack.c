@@ -1,4 +1,4 @@
-/* Tar layers (plain or compressed, libarchive detects) unpacked into a
+/* Tar layers (plain or compressed; bosun's own tar reader over libarchive's decompression) unpacked into a
  * scratch root that already holds files for whiteouts to delete. A sibling
  * directory holds a canary: after every run it must be exactly as it was
  * (nothing written outside the root). The scratch dir is removed each run. */
