@@ -71,6 +71,8 @@ for top in (b"py-pax", b"py-gnu"):
     for c in deep.split(b"/"):
         p += b"/" + c; want.add(p)
 want |= {b"py-pax/cap-file", b"py-pax", b"py-gnu", b"copied"}
+added = {b"added"} | {b"added/" + w for w in want if w.startswith(b"py-pax")}
+open(t + "/want-added.txt", "w").write("".join(esc(w) + "\n" for w in sorted(added)))
 want.discard(b"py-pax/a\xe2\x98\xbab")  # deleted by the RUN step
 want |= {b"copied/" + n for n in names} | {b"copied/sym-\xff", b"copied/py",
          b"copied/py/w\xe2\x98\xba\xff-1.0.dist-info", b"copied/py/w\xe2\x98\xba\xff-1.0.dist-info/METADATA"}
@@ -82,11 +84,13 @@ open(t + "/want.txt", "w").write("".join(esc(w) + "\n" for w in sorted(want)))
 open(t + "/want-gnu.bin", "wb").write(b"".join(b"/" + w + b"\0" for w in sorted(want) if w.startswith(b"py-gnu")))
 PY
 cp "$T/bb.tar" "$T/bb2.tar"
+gzip -n -c "$T/pax.tar" >"$T/ctx/names.tar.gz" # for ADD, which extracts it
 _img_write_layout "$T/base" names "bosun tests: tarfile names" "$T/bb.tar" "$T/pax.tar" "$T/gnu.tar"
 
 cat >"$T/ctx/Dockerfile" <<EOF
 FROM oci:$T/base:names
 COPY ctx/ /copied/
+ADD names.tar.gz /added/
 RUN rm "/py-pax/\$(printf 'a\342\230\272b')" && mkdir /run-made && cd /run-made && \\
     touch "\$(printf 'run\377x')" "\$(printf '\346\227\245')" && ln -s "\$(printf 'tgt\377')" sym && \\
     find /py-gnu -print0 > /found-gnu
@@ -110,6 +114,10 @@ if grep -q $'^py-pax/cap-file\t.*security.capability=010000020020000000000000000
 else
     fail "xattrs of a base layer kept" "$(grep cap-file "$T/tree.txt")"
 fi
+cut -f1 "$T/tree.txt" | grep -E '^added(/|$)' >"$T/got-added.txt"
+diff -u "$T/want-added.txt" "$T/got-added.txt" >"$T/diff-added.txt" &&
+    ok "ADD extracts a tarfile archive with every name intact" ||
+    fail "ADD extracts a tarfile archive with every name intact" "$(head -20 "$T/diff-added.txt")"
 grep -q $'^copied/sym-\\\\xff\tsymlink\t.*\ta\xe2\x98\xbab\t' "$T/tree.txt" &&
     grep -q $'^run-made/sym\tsymlink\t.*\ttgt\\\\xff\t' "$T/tree.txt" &&
     ok "symlink targets byte for byte (COPY and RUN)" ||
