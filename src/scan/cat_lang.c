@@ -18,9 +18,18 @@ int cat_python(struct inventory *inv, const struct kfile *k, struct err *e)
 	if (!cat_field(s, hdr_end ? hdr_end : end, "Name", name, sizeof(name)))
 		return 0;
 	cat_field(s, hdr_end ? hdr_end : end, "Version", ver, sizeof(ver));
-	/* PEP 503 normalised name, as OSV's PyPI records use */
-	for (char *c = name; *c; c++)
-		*c = (*c == '_' || *c == '.') ? '-' : (char)tolower((unsigned char)*c);
+	/* PEP 503 normalised name (db build normalises OSV's the same way) */
+	{
+		size_t n = 0;
+
+		for (char *c = name; *c; c++) {
+			bool sep = *c == '-' || *c == '_' || *c == '.';
+
+			if (!(sep && n && name[n - 1] == '-'))
+				name[n++] = sep ? '-' : (char)tolower((unsigned char)*c);
+		}
+		name[n] = 0;
+	}
 	return cat_add(inv, "python", "PyPI", name, ver, NULL, NULL, k, e);
 }
 

@@ -6,7 +6,9 @@
  * "name@version" keys under "packages:"). Written from each tool's
  * documentation of its format. When the directory holding the lock file
  * has an installed tree (any package.json under DIR/node_modules/), the
- * tree is what is there and the lock file is not read.
+ * tree is what is there and the lock file is not read. Dependencies
+ * package-lock.json marks "dev" are left out, as a production install
+ * (npm ci --omit=dev) leaves them out; yarn.lock does not mark them.
  *
  * A lock file that is not valid UTF-8 or breaks its format's grammar is
  * CAT_UNPARSED: skipped and counted, never half read. */
@@ -65,6 +67,8 @@ static int npm_v1(struct inventory *inv, const struct kfile *k, const cJSON *dep
 
 		if (!cJSON_IsObject(d) || !d->string)
 			return CAT_UNPARSED;
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "dev")))
+			continue; /* and what only it needs is dev too */
 		if (cat_add(inv, "npm", "npm", d->string, cJSON_IsString(v) ? v->valuestring : NULL,
 			    NULL, NULL, k, e) < 0)
 			return -1;
@@ -87,8 +91,10 @@ static int npm_v2(struct inventory *inv, const struct kfile *k, const cJSON *pkg
 		if (!cJSON_IsObject(d) || !key)
 			return CAT_UNPARSED;
 		nm = strstr(key, "node_modules/");
-		/* "" is the project itself; links point at workspace folders */
-		if (!nm || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "link")))
+		/* "" is the project itself; links point at workspace folders;
+		 * dev dependencies are not installed by npm ci --omit=dev */
+		if (!nm || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "link")) ||
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "dev")))
 			continue;
 		for (const char *q; (q = strstr(nm + 1, "node_modules/"));)
 			nm = q;

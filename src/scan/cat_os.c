@@ -182,6 +182,11 @@ int cat_apk(struct inventory *inv, const struct kfile *k, struct err *e)
 			size_t n = le > l + 2 ? (size_t)(le - l - 2) : 0;
 			char *dst = NULL;
 
+			/* every line is "X:value", as apk itself insists: anything
+			 * else is a damaged database, not one to half read */
+			if (le > l && !(le - l >= 2 && l[1] == ':' && l[0] > ' ' && l[0] < 0x7f))
+				return err_set(e, ERR_INPUT, "not an apk database: line \"%.*s\"",
+					       (int)(le - l > 40 ? 40 : le - l), l);
 			if (le - l >= 2 && l[1] == ':') {
 				if (l[0] == 'P')
 					dst = name;

@@ -184,11 +184,13 @@ TEST(package_lock)
 	    "\"jquery\":{\"version\":\"3.3.9\"},"
 	    "\"@scope/"
 	    "pkg\":{\"version\":\"1.2.3\",\"dependencies\":{\"inner\":{\"version\":\"0.1.0\"}}},"
-	    "\"gitdep\":{\"version\":\"github:a/b#abc\"}}}";
+	    "\"gitdep\":{\"version\":\"github:a/b#abc\"},"
+	    "\"devdep\":{\"version\":\"1.0.0\",\"dev\":true}}}";
 	const char *v3 = "{\"name\":\"app\",\"lockfileVersion\":3,\"packages\":{"
 			 "\"\":{\"name\":\"app\",\"version\":\"1.0.0\"},"
 			 "\"node_modules/lodash\":{\"version\":\"4.17.4\"},"
-			 "\"node_modules/@s/x\":{\"version\":\"2.0.0\",\"dev\":true},"
+			 "\"node_modules/@s/x\":{\"version\":\"2.0.0\",\"devOptional\":true},"
+			 "\"node_modules/devonly\":{\"version\":\"1.0.0\",\"dev\":true},"
 			 "\"node_modules/a/node_modules/b\":{\"version\":\"0.0.1\"},"
 			 "\"node_modules/alias\":{\"name\":\"real\",\"version\":\"5.0.0\"},"
 			 "\"node_modules/ws\":{\"resolved\":\"packages/ws\",\"link\":true},"
@@ -198,7 +200,7 @@ TEST(package_lock)
 	CHECK(find_pkg(&inv, "jquery", "3.3.9") != NULL);
 	CHECK(find_pkg(&inv, "@scope/pkg", "1.2.3") != NULL);
 	CHECK(find_pkg(&inv, "inner", "0.1.0") != NULL);
-	CHECK(find_pkg(&inv, "app", NULL) == NULL);
+	CHECK(find_pkg(&inv, "app", NULL) == NULL && find_pkg(&inv, "devdep", NULL) == NULL);
 	CHECK(inv.n && strcmp(inv.pkgs[0].ecosystem, "npm") == 0);
 	inventory_free(&inv);
 	CHECK_INT(cats("package-lock.json", v3, &inv), 4);
@@ -207,6 +209,7 @@ TEST(package_lock)
 	CHECK(find_pkg(&inv, "b", "0.0.1") != NULL);
 	CHECK(find_pkg(&inv, "real", "5.0.0") != NULL);
 	CHECK(find_pkg(&inv, "ws", NULL) == NULL && find_pkg(&inv, "app", NULL) == NULL);
+	CHECK(find_pkg(&inv, "devonly", NULL) == NULL);
 	inventory_free(&inv);
 	/* in node_modules: a package's own lock file is not read */
 	CHECK_INT(cats("app/node_modules/x/package-lock.json", v3, &inv), 0);
@@ -349,7 +352,8 @@ TEST(pnpm_hostile)
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		check_unparsed("pnpm-lock.yaml", cases[i][0], strlen(cases[i][0]), cases[i][1]);
 	/* truncated in the middle of a key: damaged, so not read */
-	check_unparsed("pnpm-lock.yaml", "lockfileVersion: '6.0'\npackages:\n  /a@1.0.0:\n  /b@2", 51, "truncated");
+	check_unparsed("pnpm-lock.yaml", "lockfileVersion: '6.0'\npackages:\n  /a@1.0.0:\n  /b@2",
+		       51, "truncated");
 }
 
 /* An installed tree beside the lock file wins; without one the lock is read. */

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# Other projects' test data as oracles of the catalogers and the matcher
+# (../shared/data/oracles, read at test time; each folder's SOURCES.txt
+# says where its expected values come from):
+#  1. syft's cataloger fixtures against expected.json: one root per
+#     fixture, `bosun scan dir:ROOT`, a table of expected / found /
+#     missing / extra; zero missing unless the fixture is listed below
+#     with its reason;
+#  2. trivy's npm, yarn, pnpm and cargo goldens end to end: `bosun db
+#     build` from the DB fixture converted to OSV, a scan of the input
+#     directory (as shipped, with its node_modules, and as the lock file
+#     alone), findings compared with the golden's (id, package, installed,
+#     fixed); the same input scanned as an OCI image;
+#  3. the PyPA and RustSec OSV dumps: `db build` keeps every record, and
+#     a scan of Python and Rust packages at every version the records name
+#     agrees with an independent evaluation of the ranges (PEP 440 by
+#     python3-packaging, SemVer 2.0 precedence written here).
+set -u
+. "$(dirname "$0")/../lib/common.sh"
+
+T=$(tmpdir_new oracles)
+export XDG_CACHE_HOME="$T/xdg"
+OR="$SHARED/data/oracles"
+if [ ! -f "$OR/syft-fixtures/expected.json" ] || [ ! -d "$OR/trivy-golden/osv-converted" ]; then
+    skip "oracle data" "no $OR (the shared test data)"; finish
+fi
+
+# relay: the Python checks print "ok - " / "not ok - " lines and "# " notes.
+relay() {
+    local l
+    while IFS= read -r l; do
+        case "$l" in
+            "ok - "*) ok "${l#ok - }" ;;
+            "not ok - "*) fail "${l#not ok - }" ;;
+            *) printf '%s\n' "$l" ;;
+        esac
+    done
+}
+
+check "db build of trivy's DB fixture (OSV-converted)" "$BOSUN" db build --osv "$OR/trivy-golden/osv-converted" -o "$T/trivy.db"
+n_conv=$(find "$OR/trivy-golden/osv-converted" -name '*.json' | wc -l)
+printf '%s\n' "$OUT" | grep -q "^.*: $n_conv records (0 withdrawn dropped, 0 rejected)" \
+    && ok "db build keeps all $n_conv converted records" || fail "converted record count" "$OUT"
+S=("$BOSUN" scan --db "$T/trivy.db" --db-max-age 0 --no-cache --format json)
+
+# ------------------------------------------------------------------ 1. syft
+
+"$PYTHON" - "$OR/syft-fixtures" "$T/syft" <<'PY'
+# Lay each fixture out where bosun (and an image) would have it.
+import json, os, shutil, sys, zipfile
+src, out = sys.argv[1], sys.argv[2]
+fx = json.load(open(os.path.join(src, "expected.json")))
+os.makedirs(out)
+def put(path, dst):
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    shutil.copyfile(path, dst)
+def site(tree, root):
+    # syft's folders "dist-info" / "egg-info" / "EGG-INFO" carry no NAME-
+    # prefix; installed they are NAME.dist-info, NAME.egg-info, NAME.egg/EGG-INFO
+    sp = os.path.join(root, "usr/lib/python3/dist-packages")
+    for d, dirs, files in os.walk(tree):
+        rel = os.path.relpath(d, tree)
+        parts = [] if rel == "." else rel.split(os.sep)
+        for f in files:
+            p = parts[:]
+            low = [x.lower() for x in p]
+            for i, x in enumerate(low):
+                if x in ("dist-info", "egg-info"):
+                    name = p[i - 1] if i else "pkg"
+                    p = p[:i - 1 if i else 0] + ["%s.%s" % (name, x)] + p[i + 1:]
+                    break
+                if p[i] == "EGG-INFO":
+                    name = p[i - 1] if i else "pkg"
+                    p = p[:i - 1 if i else 0] + ["%s.egg" % name, "EGG-INFO"] + p[i + 1:]
+                    break
+            put(os.path.join(d, f), os.path.join(sp, *p, f))
+rows = []
+for i, f in enumerate(fx):
+    root = os.path.join(out, "r%02d" % i)
+    path = os.path.join(src, f["fixture"])
+    kind = f["kind"]
+    os.makedirs(root)
+    if kind.startswith("rootfs") or (os.path.isdir(path) and kind == "apk-installed"):
+        shutil.copytree(path, root, dirs_exist_ok=True)
+    elif kind == "apk-installed":
+        put(path, os.path.join(root, "lib/apk/db/installed"))
+    elif kind == "dpkg-status":
+        put(path, os.path.join(root, "var/lib/dpkg/status.d", os.path.basename(path)))
+    elif kind == "rpm-bdb":
+        put(path, os.path.join(root, "var/lib/rpm/Packages"))
+    elif kind == "cargo-lock":
+        put(path, os.path.join(root, "Cargo.lock"))
+    elif kind == "python-site-packages":
+        if path.endswith(".dist-info"):
+            shutil.copytree(path, os.path.join(root, "usr/lib/python3/dist-packages", os.path.basename(path)))
+        else:
+            site(path, root)
+    elif kind == "python-metadata-file":
+        base = os.path.basename(path)
+        put(path, os.path.join(root, "usr/lib/python3/dist-packages",
+                               "x.dist-info/METADATA" if base == "METADATA" else "x.egg-info/PKG-INFO"))
+    elif kind == "npm-package.json":
+        name = json.load(open(path))["name"]
+        put(path, os.path.join(root, "srv/app/node_modules", name, "package.json"))
+    elif kind.startswith("jar"):
+        # the upstream Makefile: cd DIR && zip -r ../DIR.jar .
+        for jar in f["expected_by_jar"]:
+            d = os.path.join(path, jar[:-4])
+            os.makedirs(os.path.join(root, "opt/lib"), exist_ok=True)
+            with zipfile.ZipFile(os.path.join(root, "opt/lib", jar), "w") as z:
+                for dd, _, files in os.walk(d):
+                    for fl in files:
+                        z.write(os.path.join(dd, fl), os.path.relpath(os.path.join(dd, fl), d))
+    rows.append(root)
+open(os.path.join(out, "roots.txt"), "w").write("\n".join(rows) + "\n")
+PY
+[ -f "$T/syft/roots.txt" ] && ok "syft fixtures laid out as roots" || fail "syft fixture layout"
+syft_scans=0
+while IFS= read -r r; do
+    "${S[@]}" -o "$r.json" "dir:$r" >"$r.log" 2>&1 && syft_scans=$((syft_scans + 1)) || cp "$r.log" "$r.err"
+done <"$T/syft/roots.txt"
+ok "$syft_scans syft roots scanned"
+
+relay < <("$PYTHON" - "$OR/syft-fixtures" "$T/syft" <<'PY'
+
+import json, os, re, sys
+from collections import Counter
+src, out = sys.argv[1], sys.argv[2]
+fx = json.load(open(os.path.join(src, "expected.json")))
+# Differences that are a choice, with the reason (a fixture here may not
+# be missing anything else).
+KNOWN_EXTRA = {
+    "syft/pkg/cataloger/java/testdata/jar-metadata": {
+        ("spring-instrumentation-4.3.0", "1.0"):
+            "syft drops a jar whose MANIFEST has Weave-Classes (a New Relic agent rule); bosun reads its MANIFEST.MF",
+    },
+}
+def norm_py(n):
+    return re.sub(r"[-_.]+", "-", n).lower()
+print("# %-72s %4s %5s %7s %5s" % ("fixture", "exp", "found", "missing", "extra"))
+tot = Counter()
+for i, f in enumerate(fx):
+    root = os.path.join(out, "r%02d" % i)
+    name = f["fixture"]
+    if os.path.exists(root + ".err"):
+        if f.get("expected_error"):
+            print("ok - %s: scan refused, as upstream expects an error (%s)" % (name, open(root + ".err").read().strip().splitlines()[-1]))
+        else:
+            print("not ok - %s: scan failed: %s" % (name, open(root + ".err").read().strip()[-300:]))
+        continue
+    got = json.load(open(root + ".json"))["packages"]
+    py = f["kind"].startswith("python")
+    key = (lambda n: norm_py(n)) if py else (lambda n: n)
+    found = Counter((key(p["name"]), p["version"]) for p in got)
+    if "expected_by_jar" in f:
+        exp = Counter()
+        for jar, pk in f["expected_by_jar"].items():
+            for p in pk:
+                exp[("%s:%s" % (p["group"], p["name"]), p["version"])] += 1
+    elif "expected_names_only" in f:
+        exp = Counter((n, None) for n in f["expected_names_only"])
+        found = Counter((n, None) for n, _ in found)
+    else:
+        exp = Counter((key(p["name"]), p["version"] or "") for p in f["expected"])
+    missing = exp - found
+    extra = found - exp
+    known = KNOWN_EXTRA.get(name, {})
+    unexplained = [x for x in extra if x not in known]
+    print("# %-72s %4d %5d %7d %5d" % (name.replace("syft/pkg/cataloger/", ""), sum(exp.values()), sum(found.values()),
+                                       sum(missing.values()), sum(extra.values())))
+    for x in extra:
+        if x in known:
+            print("#     extra %s %s: %s" % (x[0], x[1], known[x]))
+    tot.update(exp=sum(exp.values()), found=sum(found.values()), missing=sum(missing.values()), extra=sum(extra.values()))
+    if f.get("expected_error"):
+        ok = not found
+        msg = "nothing read from a corrupt database"
+    else:
+        ok = not missing and not unexplained
+        msg = "%d expected, %d found" % (sum(exp.values()), sum(found.values()))
+    print("%s - syft %s: %s%s" % ("ok" if ok else "not ok", name, msg,
+          "" if ok else "; missing %s; extra %s" % (sorted(missing), sorted(unexplained))))
+print("# %-72s %4d %5d %7d %5d" % ("total", tot["exp"], tot["found"], tot["missing"], tot["extra"]))
+PY
+)
+
+# ------------------------------------------------------------------ 2. trivy
+
+. "$TESTLIB/images.sh"
+TG="$OR/trivy-golden/integration/testdata"
+for kind in npm yarn pnpm cargo; do
+    in="$TG/fixtures/repo/$kind"
+    mkdir -p "$T/trivy/$kind-full/srv/app" "$T/trivy/$kind-lock/srv/app" "$T/trivy/$kind-root/srv"
+    cp -r "$in/." "$T/trivy/$kind-full/srv/app/"
+    # the lock file alone (with the manifest beside it), no node_modules
+    for f in package-lock.json yarn.lock pnpm-lock.yaml package.json Cargo.lock Cargo.toml; do
+        [ -f "$in/$f" ] && cp "$in/$f" "$T/trivy/$kind-lock/srv/app/"
+    done
+    check "scan of trivy's $kind input (as shipped)" "${S[@]}" -o "$T/trivy/$kind-full.json" "dir:$T/trivy/$kind-full"
+    check "scan of trivy's $kind lock file alone" "${S[@]}" -o "$T/trivy/$kind-lock.json" "dir:$T/trivy/$kind-lock"
+    # the same input in an image (one layer holding /srv/app)
+    cp -r "$T/trivy/$kind-full/srv/app" "$T/trivy/$kind-root/srv/"
+    _img_tar "$T/trivy/$kind-root" "$T/trivy/$kind.tar" && _img_write_layout "$T/trivy/$kind-img" 1 "trivy $kind input" "$T/trivy/$kind.tar" \
+        && check "scan of an image holding trivy's $kind input" "${S[@]}" -o "$T/trivy/$kind-img.json" "oci:$T/trivy/$kind-img:1" \
+        || fail "image of trivy's $kind input"
+done
+
+relay < <("$PYTHON" - "$TG" "$T/trivy" <<'PY'
+import json, os, sys
+tg, out = sys.argv[1], sys.argv[2]
+golden = {"npm": "npm.json.golden", "yarn": "yarn.json.golden", "pnpm": "pnpm.json.golden", "cargo": "cargo.lock.json.golden"}
+# Packages trivy lists and bosun does not, or the reverse, with the reason.
+KNOWN = {
+    ("yarn", "missing", "integration", "1.0.0"): "trivy lists the project itself (its package.json); bosun lists what it depends on",
+    ("yarn", "extra", "promise", "8.0.3"): "a devDependency: trivy drops them (from package.json), yarn.lock does not mark them",
+    ("yarn", "extra", "asap", "2.0.6"): "a dependency of the devDependency promise",
+    ("cargo", "extra", "winapi", "0.3.9"): "a dev-dependency: trivy drops them (from Cargo.toml), Cargo.lock does not mark them",
+    ("cargo", "extra", "winapi-i686-pc-windows-gnu", "0.4.0"): "a dependency of the dev-dependency winapi",
+    ("cargo", "extra", "winapi-x86_64-pc-windows-gnu", "0.4.0"): "a dependency of the dev-dependency winapi",
+}
+print("# %-6s %-6s %8s %6s %8s %6s %8s %6s" % ("input", "scan", "findings", "golden", "missing", "extra", "packages", "golden"))
+for kind, g in golden.items():
+    gd = json.load(open(os.path.join(tg, g)))
+    want_f, want_p = set(), set()
+    for r in gd["Results"]:
+        for v in r.get("Vulnerabilities") or []:
+            want_f.add((v["VulnerabilityID"], v["PkgName"], v["InstalledVersion"], v.get("FixedVersion", "")))
+        for p in r.get("Packages") or []:
+            want_p.add((p["Name"], p["Version"]))
+    for scan in ("full", "lock", "img"):
+        rep = json.load(open(os.path.join(out, "%s-%s.json" % (kind, scan))))
+        got_f = set((f["id"], f["package"], f["installed_version"], f["fixed_version"]) for f in rep["findings"])
+        got_p = set((p["name"], p["version"]) for p in rep["packages"])
+        miss, extra = want_f - got_f, got_f - want_f
+        print("# %-6s %-6s %8d %6d %8d %6d %8d %6d" % (kind, scan, len(got_f), len(want_f), len(miss), len(extra), len(got_p), len(want_p)))
+        print("%s - trivy %s golden, %s: findings (id, package, installed, fixed) %s" % (
+            "ok" if not miss and not extra else "not ok", kind, scan,
+            "equal (%d)" % len(got_f) if not miss and not extra else "missing %s extra %s" % (sorted(miss), sorted(extra))))
+        if scan != "lock":
+            continue
+        # the lock file alone: the package list is the lock file's
+        bad = []
+        for side, pk in (("missing", want_p - got_p), ("extra", got_p - want_p)):
+            for n, v in sorted(pk):
+                why = KNOWN.get((kind, side, n, v))
+                if why:
+                    print("#     %s %s %s: %s" % (side, n, v, why))
+                else:
+                    bad.append("%s %s %s" % (side, n, v))
+        print("%s - trivy %s golden: packages of the lock file alone%s" % ("not ok" if bad else "ok", kind,
+              ": " + ", ".join(bad) if bad else " (%d, differences explained)" % len(got_p)))
+PY
+)
+
+finish
