@@ -47,8 +47,8 @@ struct goscan;
 struct goscan *goscan_new(void);
 void goscan_feed(struct goscan *g, const unsigned char *p, size_t n);
 bool goscan_done(const struct goscan *g);
-/* The kept form of the build info, or -1 (nothing Go there: 0 returned
- * with out empty). */
+/* The build info in its kept form (the Go 1.18+ inline layout) into out;
+ * 0 with out empty when the file holds none, -1 only when out of memory. */
 int goscan_finish(struct goscan *g, struct buf *out, struct err *e);
 void goscan_free(struct goscan *g);
 int cat_go(struct inventory *inv, const struct kfile *k, struct err *e);

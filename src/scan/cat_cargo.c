@@ -203,10 +203,14 @@ static bool skip_value(struct toml *t, int depth)
 				return false;
 		}
 	}
-	/* number, boolean, date: up to the end of the value */
-	while (t->p < t->end && !strchr(" \t\r\n#,]}", *t->p))
-		t->p++;
-	return true;
+	/* number, boolean, date: up to the end of the value; never empty */
+	{
+		const char *start = t->p;
+
+		while (t->p < t->end && !strchr(" \t\r\n#,]}", *t->p))
+			t->p++;
+		return t->p > start;
+	}
 }
 
 /* A key (bare, quoted, dotted): the last part goes to out. */

@@ -189,11 +189,15 @@ static void want_headers(struct goscan *g)
 	ps = m->d[14], big = (m->d[15] & 1) != 0;
 	if (ps != 4 && ps != 8)
 		return;
-	for (int i = 0; i < 2; i++) {
-		uint64_t off = vaddr_to_off(elf, rd_uint(m->d + 16 + i * ps, ps, big));
+	/* both offsets first: cap_new may move the captures m and elf point into */
+	{
+		uint64_t off[2];
 
-		if (off != UINT64_MAX)
-			cap_new(g, i ? CAP_HDR_MOD : CAP_HDR_VER, off, (size_t)(2 * ps));
+		for (int i = 0; i < 2; i++)
+			off[i] = vaddr_to_off(elf, rd_uint(m->d + 16 + i * ps, ps, big));
+		for (int i = 0; i < 2; i++)
+			if (off[i] != UINT64_MAX)
+				cap_new(g, i ? CAP_HDR_MOD : CAP_HDR_VER, off[i], (size_t)(2 * ps));
 	}
 }
 
@@ -411,11 +415,12 @@ static int varint(const unsigned char **p, const unsigned char *end, uint64_t *v
 static int replace_last(struct inventory *inv, size_t first, const char *name, const char *ver,
 			struct err *e)
 {
-	struct pkg *last = &inv->pkgs[inv->n - 1];
+	struct pkg *last;
 	char *nn, *nv, *sn, *sv;
 
-	if (inv->n <= first || strcmp(last->type, "go-module") != 0)
+	if (inv->n <= first || strcmp(inv->pkgs[inv->n - 1].type, "go-module") != 0)
 		return 0;
+	last = &inv->pkgs[inv->n - 1];
 	nn = strdup(name), nv = strdup(ver), sn = strdup(name), sv = strdup(ver);
 	if (!nn || !nv || !sn || !sv) {
 		free(nn), free(nv), free(sn), free(sv);

@@ -6,7 +6,8 @@
  * "name@version" keys under "packages:"). Written from each tool's
  * documentation of its format. When the directory holding the lock file
  * has an installed tree (any package.json under DIR/node_modules/), the
- * tree is what is there and the lock file is not read. Dependencies
+ * tree is what is there and the lock file is not read; nor is one under
+ * usr/share/ or usr/lib/ (shipped by a distribution package). Dependencies
  * package-lock.json marks "dev" are left out, as a production install
  * (npm ci --omit=dev) leaves them out; yarn.lock does not mark them.
  *
@@ -30,6 +31,10 @@ bool cat_is_js_lock(const char *path)
 	base = base ? base + 1 : path;
 	if (strstr(path, "node_modules/"))
 		return false; /* packages' own lock files, npm's hidden lockfile */
+	/* under the OS's trees a lock file came with a distribution package
+	 * (its source's lock, not what is installed): the OS cataloger has it */
+	if (str_starts(path, "usr/share/") || str_starts(path, "usr/lib/"))
+		return false;
 	return strcmp(base, "package-lock.json") == 0 || strcmp(base, "yarn.lock") == 0 ||
 	       strcmp(base, "pnpm-lock.yaml") == 0;
 }

@@ -252,4 +252,208 @@ for kind, g in golden.items():
 PY
 )
 
+# ------------------------------------------------------------------ 3. PyPA, RustSec
+
+PYPA="$OR/osv-data/pypa-advisories/PyPI-pypa-all.zip"
+RUSTSEC="$OR/osv-data/rustsec-osv/crates.io-rustsec-all.zip"
+if ! "$PYTHON" -c 'import packaging.version' 2>/dev/null; then
+    skip "PyPA and RustSec dumps" "python3-packaging not installed (apt-get install python3-packaging)"; finish
+fi
+for dump in "$PYPA" "$RUSTSEC"; do
+    name=$(basename "$dump" .zip)
+    check "db build of $name" "$BOSUN" db build --osv "$dump" -o "$T/$name.db"
+    counts=$("$PYTHON" -c 'import json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1]); n = w = 0
+for m in z.namelist():
+    if m.endswith(".json"):
+        n += 1; w += bool(json.loads(z.read(m)).get("withdrawn"))
+print(n - w, w)' "$dump")
+    set -- $counts
+    printf '%s\n' "$OUT" | grep -q ": $1 records ($2 withdrawn dropped, 0 rejected)" \
+        && ok "$name: every record kept ($1, and the $2 withdrawn ones dropped)" || fail "$name record count" "dump: $1 + $2 withdrawn" "$OUT"
+done
+check "db build of both dumps" "$BOSUN" db build --osv "$PYPA" --osv "$RUSTSEC" -o "$T/dumps.db"
+
+# A root holding every sampled package at every version its records name.
+"$PYTHON" - "$PYPA" "$RUSTSEC" "$T/dumps" <<'PY'
+import json, os, re, sys, zipfile
+from packaging.version import Version, InvalidVersion
+pypa, rustsec, out = sys.argv[1:4]
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+def norm(n):
+    return re.sub(r"[-_.]+", "-", n).lower()
+def load(path, eco):
+    recs = {}
+    z = zipfile.ZipFile(path)
+    for m in sorted(z.namelist()):
+        r = json.loads(z.read(m))
+        if r.get("withdrawn"):
+            continue
+        for a in r.get("affected", []):
+            if a["package"]["ecosystem"] == eco:
+                recs.setdefault(norm(a["package"]["name"]) if eco == "PyPI" else a["package"]["name"], []).append((r["id"], a))
+    return recs
+def valid(eco, v):
+    if eco == "PyPI":
+        try:
+            Version(v); return True
+        except InvalidVersion:
+            return False
+    return bool(SEMVER.match(v))
+sample = {}
+for eco, path in (("PyPI", pypa), ("crates.io", rustsec)):
+    recs = load(path, eco)
+    names = sorted(recs)
+    step = max(1, len(names) // 250)
+    for n in names[::step]:
+        vs = set()
+        for _, a in recs[n]:
+            for rg in a.get("ranges", []):
+                for ev in rg.get("events", []):
+                    for k, v in ev.items():
+                        if v != "0":
+                            vs.add(v)
+            vs.update(sorted(a.get("versions", []))[:4])
+        vs = sorted(v for v in vs if valid(eco, v) and "\n" not in v)
+        if vs:
+            sample[(eco, n)] = vs
+os.makedirs(out)
+sp = os.path.join(out, "usr/lib/python3/dist-packages")
+lock = []
+for (eco, n), vs in sorted(sample.items()):
+    for v in vs:
+        if eco == "PyPI":
+            d = os.path.join(sp, "%s-%s.dist-info" % (n.replace("-", "_"), v))
+            os.makedirs(d)
+            open(os.path.join(d, "METADATA"), "w").write("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (n, v))
+        else:
+            lock.append('[[package]]\nname = "%s"\nversion = "%s"\nsource = "registry+https://github.com/rust-lang/crates.io-index"\n' % (n, v))
+os.makedirs(os.path.join(out, "srv/app"))
+open(os.path.join(out, "srv/app/Cargo.lock"), "w").write("version = 3\n\n" + "\n".join(lock))
+json.dump([[e, n, vs] for (e, n), vs in sorted(sample.items())], open(out + ".sample.json", "w"))
+PY
+check "scan of the sampled PyPI and crates.io packages" "$BOSUN" scan --db "$T/dumps.db" --db-max-age 0 --no-cache --format json -o "$T/dumps.json" "dir:$T/dumps"
+
+relay < <("$PYTHON" - "$PYPA" "$RUSTSEC" "$T/dumps" <<'PY'
+# The independent check: each OSV range evaluated as the OSV schema says
+# (events sorted by version; introduced opens, fixed closes at, last_affected
+# closes after), with PEP 440 order from python3-packaging and SemVer 2.0
+# precedence (semver.org, section 11) written here.
+import functools, json, re, sys, zipfile
+from packaging.version import Version
+pypa, rustsec, out = sys.argv[1:4]
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+def norm(n):
+    return re.sub(r"[-_.]+", "-", n).lower()
+def semver_key(v):
+    m = SEMVER.match(v)
+    if not m:
+        return None
+    core = tuple(int(x) for x in m.group(1, 2, 3))
+    pre = m.group(4)
+    return core, pre
+def semver_cmp(a, b):
+    ka, kb = semver_key(a), semver_key(b)
+    if ka[0] != kb[0]:
+        return -1 if ka[0] < kb[0] else 1
+    pa, pb = ka[1], kb[1]
+    if pa == pb:
+        return 0
+    if pa is None:
+        return 1          # a release is above its pre-releases
+    if pb is None:
+        return -1
+    xa, xb = pa.split("."), pb.split(".")
+    for i, j in zip(xa, xb):
+        if i == j:
+            continue
+        ni, nj = i.isdigit(), j.isdigit()
+        if ni and nj:
+            return -1 if int(i) < int(j) else 1
+        if ni != nj:
+            return -1 if ni else 1   # numeric identifiers are lower
+        return -1 if i < j else 1
+    return (len(xa) > len(xb)) - (len(xa) < len(xb))
+def cmp_for(eco):
+    if eco == "PyPI":
+        return lambda a, b: (Version(a) > Version(b)) - (Version(a) < Version(b))
+    return semver_cmp
+def valid(eco, v):
+    try:
+        return Version(v) is not None if eco == "PyPI" else semver_key(v) is not None
+    except Exception:
+        return False
+def in_range(events, v, cmp):
+    zero = lambda x: x == "0"
+    def key(ev):
+        k, x = next(iter(ev.items()))
+        return x
+    evs = [e for e in events if next(iter(e.values())) == "0" or valid_eco(next(iter(e.values())))]
+    def c(a, b):
+        if zero(a) or zero(b):
+            return (not zero(a)) - (not zero(b))
+        return cmp(a, b)
+    evs.sort(key=functools.cmp_to_key(lambda x, y: c(key(x), key(y))))
+    affected = False
+    for ev in evs:
+        k, x = next(iter(ev.items()))
+        if k == "introduced" and (zero(x) or cmp(v, x) >= 0):
+            affected = True
+        elif k == "fixed" and cmp(v, x) >= 0:
+            affected = False
+        elif k == "last_affected" and cmp(v, x) > 0:
+            affected = False
+    return affected
+recs = {}
+for eco, path in (("PyPI", pypa), ("crates.io", rustsec)):
+    z = zipfile.ZipFile(path)
+    for m in z.namelist():
+        r = json.loads(z.read(m))
+        if r.get("withdrawn"):
+            continue
+        for a in r.get("affected", []):
+            if a["package"]["ecosystem"] == eco:
+                n = norm(a["package"]["name"]) if eco == "PyPI" else a["package"]["name"]
+                recs.setdefault((eco, n), []).append((r["id"], a))
+sample = json.load(open(out + ".sample.json"))
+rep = json.load(open(out + ".json"))
+got = {}
+for f in rep["findings"]:
+    got.setdefault((f["ecosystem"], f["package"], f["installed_version"]), set()).add(f["id"])
+stats = {}
+bad = []
+for eco, n, vs in sample:
+    cmp = cmp_for(eco)
+    valid_eco = lambda x, eco=eco: valid(eco, x)
+    st = stats.setdefault(eco, {"packages": 0, "versions": 0, "pairs": 0, "affected": 0, "agree": 0})
+    st["packages"] += 1
+    for v in vs:
+        want = set()
+        for rid, a in recs[(eco, n)]:
+            hit = v in a.get("versions", [])
+            for rg in a.get("ranges", []):
+                if rg["type"] in ("ECOSYSTEM", "SEMVER") and in_range(rg["events"], v, cmp):
+                    hit = True
+            if hit:
+                want.add(rid)
+        have = got.get((eco, n, v), set())
+        st["versions"] += 1
+        st["pairs"] += len(recs[(eco, n)])
+        st["affected"] += len(want)
+        if want == have:
+            st["agree"] += 1
+        else:
+            bad.append("%s %s %s: bosun %s, oracle %s" % (eco, n, v, sorted(have - want), sorted(want - have)))
+print("# %-10s %8s %8s %14s %9s %7s %9s" % ("ecosystem", "packages", "versions", "record checks", "affected", "agree", "disagree"))
+for eco, st in stats.items():
+    print("# %-10s %8d %8d %14d %9d %7d %9d" % (eco, st["packages"], st["versions"], st["pairs"], st["affected"], st["agree"],
+                                               st["versions"] - st["agree"]))
+for b in bad[:15]:
+    print("#   differs: " + b)
+for eco, st in stats.items():
+    print("%s - %s: bosun's findings agree with the independent range check at %d of %d versions" % (
+        "ok" if st["agree"] == st["versions"] and st["versions"] > 100 else "not ok", eco, st["agree"], st["versions"]))
+PY
+)
+
 finish

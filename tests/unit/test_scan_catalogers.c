@@ -134,6 +134,10 @@ TEST(cargo_hostile)
 	    {"[[package]]\nname = \"a\xc0\xaf\"\n", "overlong UTF-8"},
 	    {"[[package]]\n= \"a\"\n", "no key"},
 	    {"", "empty"},
+	    {"[[package]]\nname = \"a\"\ndeps = [ } ]\n",
+	     "nothing where a value goes, in an array"},
+	    {"[[package]]\nname = \"a\"\nx = { a = }\n", "nothing where a value goes, in a table"},
+	    {"[[package]]\nname =\n", "nothing where a value goes"},
 	};
 	struct inventory inv;
 	char *d;
@@ -210,6 +214,9 @@ TEST(package_lock)
 	CHECK(find_pkg(&inv, "real", "5.0.0") != NULL);
 	CHECK(find_pkg(&inv, "ws", NULL) == NULL && find_pkg(&inv, "app", NULL) == NULL);
 	CHECK(find_pkg(&inv, "devonly", NULL) == NULL);
+	inventory_free(&inv);
+	/* under the OS's trees, a distribution package's: not read */
+	CHECK_INT(cats("usr/share/nodejs/x/package-lock.json", v3, &inv), 0);
 	inventory_free(&inv);
 	/* in node_modules: a package's own lock file is not read */
 	CHECK_INT(cats("app/node_modules/x/package-lock.json", v3, &inv), 0);
