@@ -252,6 +252,47 @@ for kind, g in golden.items():
 PY
 )
 
+# ------------------------------------------------------------------ bad input, no version
+
+# A lock file that does not parse is skipped and counted, never a crash;
+# a package without a version is listed and matched by nothing.
+B="$T/bad"
+mkdir -p "$B/osv" "$B/root/a" "$B/root/b" "$B/root/c" "$B/root/d" "$B/root/srv/node_modules/noversion-pkg" \
+    "$B/root/srv/node_modules/versioned-pkg"
+printf '{"lockfileVersion":1,"dependencies":{"jquery":{"version":"3.3.9"}' >"$B/root/a/package-lock.json"   # truncated
+printf '[[package]]\nname = "a"\nversion = """1.0\n' >"$B/root/b/Cargo.lock"                               # unterminated
+printf 'lockfileVersion: 6.0\npackages:\n  /x@1.0.0:\n\tdev: true\n' >"$B/root/c/pnpm-lock.yaml"           # a tab
+printf 'jquery@^3:\n  version "3.3.9"\n' >"$B/root/d/yarn.lock"                                             # fine
+printf '{"name":"noversion-pkg"}' >"$B/root/srv/node_modules/noversion-pkg/package.json"
+printf '{"name":"versioned-pkg","version":"1.0.0"}' >"$B/root/srv/node_modules/versioned-pkg/package.json"
+for p in noversion-pkg versioned-pkg; do
+    printf '{"id":"TEST-%s","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"%s"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"}]}]}]}' \
+        "$p" "$p" >"$B/osv/$p.json"
+done
+cp "$OR/trivy-golden/osv-converted/CVE-2019-11358.json" "$B/osv/"
+check "db build for the bad-input root" "$BOSUN" db build --osv "$B/osv" -o "$B/t.db"
+expect_exit 0 "scan with three broken lock files succeeds" "$BOSUN" scan --db "$B/t.db" --db-max-age 0 --no-cache --format json -o "$B/r.json" "dir:$B/root"
+[ "$(printf '%s\n' "$OUT" | grep -c 'does not parse as a lock file of its kind; skipped')" -eq 3 ] \
+    && ok "one warning per broken lock file" || fail "warnings" "$OUT"
+relay < <("$PYTHON" - "$B/r.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+pk = {(p["name"], p["version"]) for p in r["packages"]}
+ids = {(f["id"], f["package"]) for f in r["findings"]}
+print("%s - unparsed_files is 3 in the JSON report (%s)" % ("ok" if r.get("unparsed_files") == 3 else "not ok", r.get("unparsed_files")))
+print("%s - the good yarn.lock beside them is read, and matched" % ("ok" if ("jquery", "3.3.9") in pk and ("CVE-2019-11358", "jquery") in ids else "not ok"))
+print("%s - nothing from the broken ones" % ("ok" if not {n for n, _ in pk} & {"a", "x"} and len([p for p in pk if p[0] == "jquery"]) == 1 else "not ok"))
+print("%s - a package without a version is listed with version \"\"" % ("ok" if ("noversion-pkg", "") in pk else "not ok"))
+print("%s - and matched by nothing, while the versioned one beside it matches" % (
+    "ok" if ("TEST-noversion-pkg", "noversion-pkg") not in ids and ("TEST-versioned-pkg", "versioned-pkg") in ids else "not ok"))
+PY
+)
+check "CycloneDX of the same root" "$BOSUN" scan --db "$B/t.db" --db-max-age 0 --no-cache --format cyclonedx -o "$B/r.cdx.json" "dir:$B/root"
+"$PYTHON" -c 'import json, sys
+c = [x for x in json.load(open(sys.argv[1]))["components"] if x["name"] == "noversion-pkg"]
+assert len(c) == 1 and "version" not in c[0] and c[0]["purl"] == "pkg:npm/noversion-pkg", c' "$B/r.cdx.json" \
+    && ok "CycloneDX: no version, a purl without @" || fail "CycloneDX of a versionless package"
+
 # ------------------------------------------------------------------ 3. PyPA, RustSec
 
 PYPA="$OR/osv-data/pypa-advisories/PyPI-pypa-all.zip"
