@@ -274,6 +274,8 @@ check "db build for the bad-input root" "$BOSUN" db build --osv "$B/osv" -o "$B/
 expect_exit 0 "scan with three broken lock files succeeds" "$BOSUN" scan --db "$B/t.db" --db-max-age 0 --no-cache --format json -o "$B/r.json" "dir:$B/root"
 [ "$(printf '%s\n' "$OUT" | grep -c 'does not parse as a lock file of its kind; skipped')" -eq 3 ] \
     && ok "one warning per broken lock file" || fail "warnings" "$OUT"
+printf '%s\n' "$OUT" | grep -q '3 lock files did not parse and were skipped' \
+    && ok "and the count of them" || fail "no count of the skipped lock files" "$OUT"
 relay < <("$PYTHON" - "$B/r.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
