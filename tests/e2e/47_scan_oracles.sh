@@ -417,13 +417,14 @@ def semver_cmp(a, b):
             return -1 if ni else 1   # numeric identifiers are lower
         return -1 if i < j else 1
     return (len(xa) > len(xb)) - (len(xa) < len(xb))
+V = functools.lru_cache(maxsize=None)(Version)
 def cmp_for(eco):
     if eco == "PyPI":
-        return lambda a, b: (Version(a) > Version(b)) - (Version(a) < Version(b))
+        return lambda a, b: (V(a) > V(b)) - (V(a) < V(b))
     return semver_cmp
 def valid(eco, v):
     try:
-        return Version(v) is not None if eco == "PyPI" else semver_key(v) is not None
+        return V(v) is not None if eco == "PyPI" else semver_key(v) is not None
     except Exception:
         return False
 def in_range(events, v, cmp):
