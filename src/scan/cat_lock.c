@@ -203,6 +203,11 @@ static bool yarn_header(const struct line *l, char *name, size_t cap)
 		return false;
 	while (c < n && s[c] != ',')
 		c++;
+	/* v1 quotes each spec, berry the whole list: "a@npm:^1, a@npm:^1.1": */
+	while (c && (s[c - 1] == '"' || s[c - 1] == ' '))
+		c--;
+	if (c && *s == '"')
+		s++, c--;
 	scalar(s, c, first, sizeof(first));
 	name[0] = 0;
 	if (strcmp(first, "__metadata") == 0 || strstr(first, "@workspace:") ||

@@ -278,7 +278,8 @@ TEST(yarn_lock)
 	    "  linkType: hard\n\n"
 	    "\"app@workspace:.\":\n  version: 0.0.0-use.local\n  resolution: "
 	    "\"app@workspace:.\"\n\n"
-	    "\"jquery@npm:^3.2.1\":\n  version: 3.2.1\n  resolution: \"jquery@npm:3.2.1\"\n";
+	    "\"jquery@npm:^3.2.1\":\n  version: 3.2.1\n  resolution: \"jquery@npm:3.2.1\"\n\n"
+	    "\"@types/node@npm:*, @types/node@npm:^18.0.0\":\n  version: 18.11.9\n";
 
 	CHECK_INT(cats("yarn.lock", v1, &inv), 3);
 	CHECK(find_pkg(&inv, "asap", "2.0.6") != NULL);
@@ -286,7 +287,8 @@ TEST(yarn_lock)
 	CHECK(find_pkg(&inv, "promise", "8.0.3") != NULL);
 	CHECK(find_pkg(&inv, "@babel/highlight", NULL) == NULL);
 	inventory_free(&inv);
-	CHECK_INT(cats("web/yarn.lock", berry, &inv), 2);
+	CHECK_INT(cats("web/yarn.lock", berry, &inv), 3);
+	CHECK(find_pkg(&inv, "@types/node", "18.11.9") != NULL);
 	CHECK(find_pkg(&inv, "@babel/code-frame", "7.12.13") != NULL);
 	CHECK(find_pkg(&inv, "jquery", "3.2.1") != NULL);
 	CHECK(find_pkg(&inv, "app", NULL) == NULL && find_pkg(&inv, "__metadata", NULL) == NULL);
