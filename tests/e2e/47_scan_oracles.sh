@@ -14,7 +14,12 @@
 #  3. the PyPA and RustSec OSV dumps: `db build` keeps every record, and
 #     a scan of Python and Rust packages at every version the records name
 #     agrees with an independent evaluation of the ranges (PEP 440 by
-#     python3-packaging, SemVer 2.0 precedence written here).
+#     python3-packaging, SemVer 2.0 precedence written here);
+#  4. lock files written by npm (lockfileVersion 1, 2, 3), yarn 1, yarn
+#     berry, pnpm 8 and 9 from the npm registry: the lock file alone and
+#     the installed tree both list exactly what the tool installed;
+#  and bad input: broken lock files skipped and counted, a package
+#  without a version listed and matched by nothing.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -499,5 +504,75 @@ for eco, st in stats.items():
         "ok" if st["agree"] == st["versions"] and st["versions"] > 100 else "not ok", eco, st["agree"], st["versions"]))
 PY
 )
+
+
+# ------------------------------------------------------------------ 4. lock files from the tools
+
+# Real lock files, written by npm (lockfileVersion 1, 2, 3), yarn 1, yarn
+# berry and pnpm 8 and 9 from the npm registry: the lock file alone must
+# list what the tool installs (every package.json at an install location
+# of the tree it builds, walked here), and so must bosun's scan of that
+# tree. Skipped where the registry cannot be reached.
+L="$T/locks"
+mkdir -p "$L/template"
+# a scoped package, and chalk 1 at the top with chalk 2 nested below @babel/highlight
+printf '{"name":"lock-oracle","version":"1.0.0","dependencies":{"lodash":"4.17.4","jquery":"3.3.1","@babel/code-frame":"7.0.0","react":"16.8.6","chalk":"1.1.3"}}\n' >"$L/template/package.json"
+tool() { # NAME LOCKFILE CMD...: install in $L/NAME with CMD
+    local name=$1 lock=$2; shift 2
+    mkdir -p "$L/$name/tree" "$L/$name/lock"
+    cp "$L/template/package.json" "$L/$name/tree/"
+    # berry: its own project root (an empty yarn.lock marks it), a node_modules tree
+    case $name in berry) printf 'nodeLinker: node-modules\nenableTelemetry: false\n' >"$L/$name/tree/.yarnrc.yml"
+        : >"$L/$name/tree/yarn.lock" ;; esac
+    if ! (cd "$L/$name/tree" && timeout 300 "$@") >"$L/$name.log" 2>&1 || [ ! -s "$L/$name/tree/$lock" ]; then
+        skip "$name lock file" "the tool or the npm registry is not there: $(tail -n 1 "$L/$name.log")"
+        return
+    fi
+    cp "$L/$name/tree/package.json" "$L/$name/tree/$lock" "$L/$name/lock/"
+    check "scan of the $name lock file alone" "${S[@]}" -o "$L/$name-lock.json" "dir:$L/$name/lock"
+    check "scan of the tree $name installed" "${S[@]}" -o "$L/$name-tree.json" "dir:$L/$name/tree"
+    echo "$name" >>"$L/done"
+}
+NPMQ=(--ignore-scripts --no-audit --no-fund --loglevel=error)
+if command -v npm >/dev/null; then
+    tool npm-v1 package-lock.json npm install "${NPMQ[@]}" --lockfile-version 1
+    tool npm-v2 package-lock.json npm install "${NPMQ[@]}" --lockfile-version 2
+    tool npm-v3 package-lock.json npm install "${NPMQ[@]}" --lockfile-version 3
+    tool yarn-v1 yarn.lock npx --yes yarn@1 install --ignore-scripts --non-interactive --no-progress
+    tool berry yarn.lock npx --yes -p @yarnpkg/cli-dist yarn install
+    tool pnpm-8 pnpm-lock.yaml npx --yes pnpm@8 install --ignore-scripts
+    tool pnpm-9 pnpm-lock.yaml npx --yes pnpm@9 install --ignore-scripts
+else
+    skip "lock files from the tools" "npm is not installed"
+fi
+if [ -f "$L/done" ]; then
+relay < <("$PYTHON" - "$L" <<'PY'
+import json, os, sys
+L = sys.argv[1]
+def installed(tree):
+    # every package.json at an install location: node_modules/NAME or
+    # node_modules/@SCOPE/NAME, at any depth (pnpm's .pnpm store included)
+    got = set()
+    for d, dirs, files in os.walk(os.path.join(tree, "node_modules")):
+        parts = d.split(os.sep)
+        if "package.json" in files and len(parts) >= 2 and (parts[-2] == "node_modules" or
+                                                            (len(parts) >= 3 and parts[-3] == "node_modules" and parts[-2].startswith("@"))):
+            j = json.load(open(os.path.join(d, "package.json")))
+            if "name" in j and "version" in j:
+                got.add((j["name"], j["version"]))
+    return got
+print("# %-8s %9s %10s %12s %7s %5s" % ("tool", "installed", "lock: got", "tree: got", "missing", "extra"))
+for name in open(os.path.join(L, "done")).read().split():
+    want = installed(os.path.join(L, name, "tree"))
+    lock = {(p["name"], p["version"]) for p in json.load(open(os.path.join(L, name + "-lock.json")))["packages"]}
+    tree = {(p["name"], p["version"]) for p in json.load(open(os.path.join(L, name + "-tree.json")))["packages"]}
+    print("# %-8s %9d %10d %12d %7d %5d" % (name, len(want), len(lock), len(tree), len(want - lock), len(lock - want)))
+    for what, got in (("lock file alone", lock), ("installed tree", tree)):
+        ok = got == want and len(want) >= 15
+        print("%s - %s: the %s lists what it installed (%d packages)%s" % ("ok" if ok else "not ok", name, what, len(want),
+              "" if ok else ": missing %s, extra %s" % (sorted(want - got), sorted(got - want))))
+PY
+)
+fi
 
 finish
