@@ -50,7 +50,7 @@ DEB_DEPS := build-essential pkg-config git file libcurl4-openssl-dev libssl-dev 
 	busybox-static python3 python3-jsonschema libxml2-utils hyperfine apache2-utils \
 	openssl curl clang libclang-rt-14-dev ca-certificates xz-utils tcl linux-libc-dev bc \
 	python3-nacl python3-yaml buildah rpm debootstrap pigz db5.3-util unzip zip time \
-	chromium groovy default-jre-headless ruby-cvss-suite
+	chromium groovy default-jre-headless ruby-cvss-suite python3-packaging
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \

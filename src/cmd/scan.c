@@ -235,6 +235,9 @@ int cmd_scan(int argc, char **argv, struct err *e)
 
 		if (inventory_scan(argv[optind], &io, &inv, e) < 0)
 			goto out;
+		if (inv.unparsed)
+			log_warn("%ld lock file%s did not parse and %s skipped (unparsed_files in the JSON report)",
+				 inv.unparsed, inv.unparsed == 1 ? "" : "s", inv.unparsed == 1 ? "was" : "were");
 	}
 	if (scan_match(db, &inv, &res, e) < 0)
 		goto out;

@@ -149,6 +149,8 @@ int report_json(const struct report_in *in, struct buf *out, struct err *e)
 		suppressed += f->suppressed;
 	}
 	cJSON_AddItemToObject(root, "packages", pk);
+	/* lock files skipped because they did not parse (a warning each) */
+	cJSON_AddNumberToObject(root, "unparsed_files", (double)in->inv->unparsed);
 	cJSON_AddItemToObject(root, "findings", fs);
 	sum = cJSON_AddObjectToObject(root, "summary");
 	for (int s = SEV_CRITICAL; s >= SEV_UNKNOWN; s--)
@@ -244,10 +246,12 @@ static void purl(const struct report_in *in, const struct pkg *p, char *out, siz
 			name[n++] = *c;
 	}
 	name[n] = 0;
+	/* a package without a version has a purl without one */
 	if (strcmp(t, "deb") == 0 || strcmp(t, "apk") == 0)
-		snprintf(out, cap, "pkg:%s/%s/%s@%s", t, in->inv->os.id[0] ? in->inv->os.id : "unknown", name, p->version);
+		snprintf(out, cap, "pkg:%s/%s/%s%s%s", t, in->inv->os.id[0] ? in->inv->os.id : "unknown", name,
+			 p->version[0] ? "@" : "", p->version);
 	else
-		snprintf(out, cap, "pkg:%s/%s@%s", t, name, p->version);
+		snprintf(out, cap, "pkg:%s/%s%s%s", t, name, p->version[0] ? "@" : "", p->version);
 }
 
 int report_cyclonedx(const struct report_in *in, struct buf *out, struct err *e)
@@ -284,7 +288,8 @@ int report_cyclonedx(const struct report_in *in, struct buf *out, struct err *e)
 		cJSON_AddStringToObject(c, "type", "library");
 		cJSON_AddStringToObject(c, "bom-ref", bref);
 		cJSON_AddStringToObject(c, "name", p->name);
-		cJSON_AddStringToObject(c, "version", p->version);
+		if (p->version[0])
+			cJSON_AddStringToObject(c, "version", p->version);
 		cJSON_AddStringToObject(c, "purl", ref);
 		cJSON_AddItemToArray(comps, c);
 	}

@@ -1,4 +1,5 @@
 #include <archive.h>
+#include <ctype.h>
 #include <archive_entry.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -124,6 +125,25 @@ static void record_severity(const cJSON *rec, const char **sev, double *score, c
 	}
 }
 
+/* PEP 503: lower case, each run of "-", "_" and "." one "-". False when it
+ * does not fit. */
+static bool pep503_name(const char *in, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (const char *c = in; *c; c++) {
+		bool sep = *c == '-' || *c == '_' || *c == '.';
+
+		if (n + 2 > cap)
+			return false;
+		if (sep && n && out[n - 1] == '-')
+			continue;
+		out[n++] = sep ? '-' : (char)tolower((unsigned char)*c);
+	}
+	out[n] = 0;
+	return true;
+}
+
 static int import_osv(struct builder *b, const char *json, size_t len, const char *where, struct err *e)
 {
 	cJSON *rec = cJSON_ParseWithLength(json, len);
@@ -202,7 +222,7 @@ static int import_osv(struct builder *b, const char *json, size_t len, const cha
 			const char *eco = jstr(pkg, "ecosystem"), *name = jstr(pkg, "name"), *asev = NULL;
 			const cJSON *ranges = cJSON_GetObjectItemCaseSensitive(a, "ranges");
 			const cJSON *versions = cJSON_GetObjectItemCaseSensitive(a, "versions");
-			char *rj = NULL, *vj = NULL;
+			char *rj = NULL, *vj = NULL, pyname[512];
 			int rc;
 
 			if (!eco || !name)
@@ -212,6 +232,8 @@ static int import_osv(struct builder *b, const char *json, size_t len, const cha
 				asev = jstr(cJSON_GetObjectItemCaseSensitive(a, "database_specific"), "severity");
 			if (asev && severity_parse(asev) <= 0)
 				asev = NULL;
+			if (strcmp(eco, "PyPI") == 0 && pep503_name(name, pyname, sizeof(pyname)))
+				name = pyname; /* the inventory's names are normalised the same way */
 			rj = cJSON_IsArray(ranges) ? cJSON_PrintUnformatted(ranges) : NULL;
 			vj = cJSON_IsArray(versions) ? cJSON_PrintUnformatted(versions) : NULL;
 			sqlite3_bind_text(b->ins_aff, 1, id, -1, SQLITE_STATIC);

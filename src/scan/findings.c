@@ -76,7 +76,8 @@ int scan_match(struct vdb *db, const struct inventory *inv, struct scan_result *
 		struct mctx m = { res, p, distro ? p->src_version : p->version,
 				  vercmp_for(vscheme_for_ecosystem(p->ecosystem)) };
 
-		if (!p->ecosystem[0])
+		/* a package without a version is listed, and matched by nothing */
+		if (!p->ecosystem[0] || !m.version[0])
 			continue;
 		if (vdb_query(db, p->ecosystem, distro ? p->src_name : p->name, on_adv, &m, e) < 0)
 			return -1;

@@ -24,15 +24,10 @@
 #include "oci/manifest.h"
 #include "registry/image.h"
 #include "registry/location.h"
+#include "scan/cat.h"
 #include "scan/inventory.h"
 #include "scan/layercache.h"
 #include "scan/rpmdb.h"
-
-#define JAR_MAX (256u << 20)    /* jars are opened in memory up to this size */
-#define GOINFO_MAX (256u << 10) /* bytes kept after the Go build info magic */
-
-static const char go_magic[] = "\xff Go buildinf:";
-#define GO_MAGIC_LEN 14
 
 static void fileset_remove_at(struct fileset *fs, size_t i)
 {
@@ -76,11 +71,6 @@ static void norm_path(const char *in, char *out, size_t cap)
 	out[n] = 0;
 }
 
-static bool is_jar(const char *p)
-{
-	return str_ends(p, ".jar") || str_ends(p, ".war") || str_ends(p, ".ear");
-}
-
 /* Files some cataloger reads. */
 static bool needed(const char *p)
 {
@@ -99,616 +89,71 @@ static bool needed(const char *p)
 		return true;
 	if (strcmp(base, "METADATA") == 0 && strstr(p, ".dist-info/"))
 		return true;
-	if (strcmp(base, "PKG-INFO") == 0 && strstr(p, ".egg-info/"))
+	if (strcmp(base, "PKG-INFO") == 0 && (strstr(p, ".egg-info/") || str_ends(p, ".egg/EGG-INFO/PKG-INFO")))
 		return true;
 	if (str_ends(p, ".egg-info") && !strchr(base, '/'))
 		return true; /* egg-info as a single file */
 	if (strcmp(base, "package.json") == 0 && strstr(p, "node_modules/"))
 		return true;
-	if (strcmp(base, "Cargo.lock") == 0)
+	if (strcmp(base, "Cargo.lock") == 0 || cat_is_js_lock(p))
 		return true;
 	return false;
 }
 
-/* Go build info (Go 1.18+ inline form): magic, ptr size, flags; at 32 two
- * varint-prefixed strings: the Go version and the module info. */
-static int varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+static bool is_lock(const char *p)
 {
-	int shift = 0;
-
-	*v = 0;
-	while (*p < end && shift < 63) {
-		unsigned char c = *(*p)++;
-
-		*v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80))
-			return 0;
-		shift += 7;
-	}
-	return -1;
+	return str_ends(p, "Cargo.lock") || cat_is_js_lock(p);
 }
 
-/* Streams bytes of an executable looking for the build info. */
-struct goscan {
-	bool elf_checked, is_exec, found, done;
-	unsigned char carry[GO_MAGIC_LEN];
-	size_t ncarry;
-	struct buf info;
-};
-
-static void goscan_init(struct goscan *g)
+static int catalog_one(struct inventory *inv, const struct fileset *fs, const struct kfile *k, struct err *e)
 {
-	memset(g, 0, sizeof(*g));
-	buf_init(&g->info, GOINFO_MAX + 64);
-}
+	const char *base = strrchr(k->path, '/');
 
-static void goscan_feed(struct goscan *g, const unsigned char *p, size_t n)
-{
-	struct err e = ERR_INIT;
-
-	if (g->done || !n)
-		return;
-	if (!g->elf_checked) {
-		g->elf_checked = true;
-		g->is_exec = n >= 4 && memcmp(p, "\x7f" "ELF", 4) == 0;
-		if (!g->is_exec) {
-			g->done = true;
-			return;
-		}
-	}
-	if (g->found) {
-		size_t room = GOINFO_MAX - g->info.len;
-
-		if (n > room)
-			n = room;
-		buf_add(&g->info, p, n, &e);
-		if (g->info.len >= GOINFO_MAX)
-			g->done = true;
-		return;
-	}
-	/* the magic may straddle two reads: look at carry + head first */
-	if (g->ncarry) {
-		unsigned char tmp[2 * GO_MAGIC_LEN];
-		size_t h = n < GO_MAGIC_LEN ? n : GO_MAGIC_LEN;
-		unsigned char *m;
-
-		memcpy(tmp, g->carry, g->ncarry);
-		memcpy(tmp + g->ncarry, p, h);
-		m = memmem(tmp, g->ncarry + h, go_magic, GO_MAGIC_LEN);
-		if (m) {
-			size_t off = (size_t)(m - tmp);
-
-			g->found = true;
-			buf_add(&g->info, tmp + off, g->ncarry - off, &e);
-			goscan_feed(g, p, n);
-			return;
-		}
-	}
-	{
-		unsigned char *m = memmem(p, n, go_magic, GO_MAGIC_LEN);
-
-		if (m) {
-			g->found = true;
-			goscan_feed(g, m, n - (size_t)(m - p));
-			return;
-		}
-	}
-	g->ncarry = n < GO_MAGIC_LEN - 1 ? n : GO_MAGIC_LEN - 1;
-	memcpy(g->carry, p + n - g->ncarry, g->ncarry);
-}
-
-/* ------------------------------------------------------------ catalogers */
-
-static int add_pkg(struct inventory *inv, const char *type, const char *eco, const char *name, const char *ver,
-		   const char *src, const char *srcver, const char *path, int layer, struct err *e)
-{
-	struct pkg *p;
-
-	if (!name || !*name || !ver || !*ver)
-		return 0;
-	if (inv->n == inv->alloc) {
-		size_t na = inv->alloc ? inv->alloc * 2 : 64;
-		struct pkg *np = realloc(inv->pkgs, na * sizeof(*np));
-
-		if (!np)
-			return err_set(e, ERR_INTERNAL, "out of memory");
-		inv->pkgs = np, inv->alloc = na;
-	}
-	p = &inv->pkgs[inv->n];
-	memset(p, 0, sizeof(*p));
-	p->name = strndup(name, 256);
-	p->version = strndup(ver, 256);
-	p->src_name = strndup(src && *src ? src : name, 256);
-	p->src_version = strndup(srcver && *srcver ? srcver : ver, 256);
-	p->type = strdup(type);
-	p->ecosystem = strdup(eco ? eco : "");
-	p->path = strndup(path, 1024);
-	p->layer = layer;
-	p->from_base = layer >= 0 && (size_t)layer < inv->n_base;
-	inv->n++;
-	if (!p->name || !p->version || !p->src_name || !p->src_version || !p->type || !p->ecosystem || !p->path)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+	base = base ? base + 1 : k->path;
+	if (k->goinfo)
+		return cat_go(inv, k, e);
+	if (strcmp(k->path, "var/lib/dpkg/status") == 0 || str_starts(k->path, "var/lib/dpkg/status.d/"))
+		return cat_dpkg(inv, k, e);
+	if (strcmp(k->path, "lib/apk/db/installed") == 0)
+		return cat_apk(inv, k, e);
+	if (strcmp(base, "rpmdb.sqlite") == 0 || strcmp(k->path, "var/lib/rpm/Packages") == 0)
+		return cat_rpm(inv, k, e);
+	if (strcmp(base, "METADATA") == 0 || strcmp(base, "PKG-INFO") == 0 || str_ends(k->path, ".egg-info"))
+		return cat_python(inv, k, e);
+	if (strcmp(base, "package.json") == 0)
+		return cat_npm(inv, k, e);
+	if (strcmp(base, "Cargo.lock") == 0)
+		return cat_cargo(inv, k, e);
+	if (cat_is_js_lock(k->path))
+		return cat_js_lock(inv, fs, k, e);
+	if (strcmp(base, "pom.properties") == 0)
+		return cat_pom(inv, k, e);
+	if (strcmp(base, "pom.xml") == 0 && strstr(k->path, "!/META-INF/maven/"))
+		return cat_pom_xml(inv, fs, k, e);
+	if (str_ends(k->path, "!/META-INF/MANIFEST.MF"))
+		return cat_manifest(inv, fs, k, e);
 	return 0;
-}
-
-/* "Key: value" in an RFC 822 style paragraph [s, end). Copies into out. */
-static bool field(const char *s, const char *end, const char *key, char *out, size_t cap)
-{
-	size_t kl = strlen(key);
-
-	for (const char *l = s; l < end;) {
-		const char *nl = memchr(l, '\n', (size_t)(end - l));
-		const char *le = nl ? nl : end;
-
-		if ((size_t)(le - l) > kl && strncasecmp(l, key, kl) == 0 && l[kl] == ':') {
-			const char *v = l + kl + 1;
-			size_t n;
-
-			while (v < le && (*v == ' ' || *v == '\t'))
-				v++;
-			n = (size_t)(le - v);
-			while (n && (v[n - 1] == '\r' || v[n - 1] == ' '))
-				n--;
-			if (n >= cap)
-				n = cap - 1;
-			memcpy(out, v, n);
-			out[n] = 0;
-			return true;
-		}
-		l = le + 1;
-	}
-	out[0] = 0;
-	return false;
-}
-
-static int cat_dpkg(struct inventory *inv, const struct kfile *k, struct err *e)
-{
-	const char *s = k->data.data, *end = s + k->data.len;
-	bool statusd = strstr(k->path, "status.d/") != NULL;
-
-	while (s < end) {
-		const char *pe = strstr(s, "\n\n");
-		char name[256], ver[256], src[512], status[128], srcver[256] = "";
-
-		pe = pe ? pe + 1 : end;
-		field(s, pe, "Package", name, sizeof(name));
-		field(s, pe, "Version", ver, sizeof(ver));
-		field(s, pe, "Source", src, sizeof(src));
-		/* deinstalled and half-removed entries are not there */
-		if (field(s, pe, "Status", status, sizeof(status)) ? (strstr(status, " installed") != NULL) : statusd) {
-			char *paren = strchr(src, '(');
-
-			if (paren) {
-				char *close = strchr(paren, ')');
-
-				if (close) {
-					size_t n = (size_t)(close - paren - 1);
-
-					if (n >= sizeof(srcver))
-						n = sizeof(srcver) - 1;
-					memcpy(srcver, paren + 1, n);
-					srcver[n] = 0;
-				}
-				while (paren > src && paren[-1] == ' ')
-					paren--;
-				*paren = 0;
-			}
-			if (add_pkg(inv, "deb", inv->os.ecosystem, name, ver, src, srcver, k->path, k->layer, e) < 0)
-				return -1;
-		}
-		s = pe;
-		while (s < end && *s == '\n')
-			s++;
-	}
-	return 0;
-}
-
-static int cat_apk(struct inventory *inv, const struct kfile *k, struct err *e)
-{
-	const char *s = k->data.data, *end = s + k->data.len;
-
-	while (s < end) {
-		const char *pe = strstr(s, "\n\n");
-		char name[256], ver[256], origin[256];
-
-		pe = pe ? pe + 1 : end;
-		/* apk fields are one letter, case-sensitive: P name, V version, o origin */
-		name[0] = ver[0] = origin[0] = 0;
-		for (const char *l = s; l < pe;) {
-			const char *nl = memchr(l, '\n', (size_t)(pe - l));
-			const char *le = nl ? nl : pe;
-			size_t n = le > l + 2 ? (size_t)(le - l - 2) : 0;
-			char *dst = NULL;
-
-			if (le - l >= 2 && l[1] == ':') {
-				if (l[0] == 'P')
-					dst = name;
-				else if (l[0] == 'V')
-					dst = ver;
-				else if (l[0] == 'o')
-					dst = origin;
-			}
-			if (dst) {
-				if (n > 255)
-					n = 255;
-				memcpy(dst, l + 2, n);
-				dst[n] = 0;
-			}
-			l = le + 1;
-		}
-		if (add_pkg(inv, "apk", inv->os.ecosystem, name, ver, origin, ver, k->path, k->layer, e) < 0)
-			return -1;
-		s = pe;
-		while (s < end && *s == '\n')
-			s++;
-	}
-	return 0;
-}
-
-struct rpm_ctx {
-	struct inventory *inv;
-	const struct kfile *k;
-};
-
-static int rpm_one(void *ctx, const struct rpm_pkg *p, struct err *e)
-{
-	struct rpm_ctx *c = ctx;
-	char ver[300], src[256] = "", srcver[256] = "";
-
-	/* gpg-pubkey entries are keys, not software */
-	if (strcmp(p->name, "gpg-pubkey") == 0)
-		return 0;
-	if (p->epoch > 0)
-		snprintf(ver, sizeof(ver), "%lld:%s%s%s", (long long)p->epoch, p->version, p->release[0] ? "-" : "", p->release);
-	else
-		snprintf(ver, sizeof(ver), "%s%s%s", p->version, p->release[0] ? "-" : "", p->release);
-	/* the source rpm carries no epoch: the binary's applies */
-	if (p->sourcerpm[0] && rpm_split_srpm(p->sourcerpm, src, sizeof(src), srcver, sizeof(srcver)) == 0 && p->epoch > 0) {
-		char tmp[256];
-
-		snprintf(tmp, sizeof(tmp), "%lld:%s", (long long)p->epoch, srcver);
-		snprintf(srcver, sizeof(srcver), "%s", tmp);
-	}
-	return add_pkg(c->inv, "rpm", c->inv->os.ecosystem, p->name, ver, src, srcver[0] ? srcver : ver, c->k->path,
-		       c->k->layer, e);
-}
-
-static int cat_rpm(struct inventory *inv, const struct kfile *k, struct err *e)
-{
-	struct rpm_ctx c = { inv, k };
-	long skipped = 0;
-
-	if ((str_ends(k->path, "/Packages") ? rpmdb_bdb_read : rpmdb_sqlite_read)(k->data.data, k->data.len, rpm_one, &c,
-										    &skipped, e) < 0)
-		return -1;
-	if (skipped)
-		log_warn("%s: %ld damaged package header%s skipped", k->path, skipped, skipped == 1 ? "" : "s");
-	return 0;
-}
-
-static int cat_go(struct inventory *inv, const struct kfile *k, struct err *e)
-{
-	const unsigned char *p = (const unsigned char *)k->data.data, *end = p + k->data.len;
-	uint64_t vl, ml;
-	char gover[64];
-	const char *mod, *mend;
-
-	if (k->data.len < 32 || !(p[15] & 2))
-		return 0; /* pre-1.18 pointer form: not supported */
-	p += 32;
-	if (varint(&p, end, &vl) < 0 || vl >= sizeof(gover) || vl > (uint64_t)(end - p))
-		return 0;
-	memcpy(gover, p, vl);
-	gover[vl] = 0;
-	p += vl;
-	gover[strcspn(gover, " ")] = 0; /* "go1.22.1 X:boringcrypto" */
-	if (str_starts(gover, "go") && add_pkg(inv, "stdlib", "Go", "stdlib", gover + 2, NULL, NULL, k->path, k->layer, e) < 0)
-		return -1;
-	if (varint(&p, end, &ml) < 0 || ml > (uint64_t)(end - p) || ml < 33)
-		return 0;
-	/* module info sits between two 16-byte sentinels */
-	mod = (const char *)p + 16;
-	mend = (const char *)p + ml - 16;
-	for (const char *l = mod; l < mend;) {
-		const char *nl = memchr(l, '\n', (size_t)(mend - l));
-		const char *le = nl ? nl : mend;
-		char line[1024], *f[4] = { 0 }, *save = NULL;
-		size_t n = (size_t)(le - l);
-		int nf = 0;
-
-		if (n >= sizeof(line))
-			n = sizeof(line) - 1;
-		memcpy(line, l, n);
-		line[n] = 0;
-		for (char *t = strtok_r(line, "\t", &save); t && nf < 4; t = strtok_r(NULL, "\t", &save))
-			f[nf++] = t;
-		if (nf >= 3 && strcmp(f[0], "dep") == 0) {
-			if (add_pkg(inv, "go-module", "Go", f[1], f[2], NULL, NULL, k->path, k->layer, e) < 0)
-				return -1;
-		} else if (nf >= 3 && strcmp(f[0], "=>") == 0 && inv->n && strcmp(inv->pkgs[inv->n - 1].type, "go-module") == 0) {
-			/* a replacement stands in for the module before it */
-			struct pkg *last = &inv->pkgs[inv->n - 1];
-			char *nn = strdup(f[1]), *nv = strdup(f[2]);
-
-			if (!nn || !nv) {
-				free(nn), free(nv);
-				return err_set(e, ERR_INTERNAL, "out of memory");
-			}
-			free(last->name), free(last->src_name), free(last->version), free(last->src_version);
-			last->name = nn, last->version = nv;
-			last->src_name = strdup(nn), last->src_version = strdup(nv);
-		} else if (nf >= 3 && strcmp(f[0], "mod") == 0 && strcmp(f[2], "(devel)") != 0) {
-			if (add_pkg(inv, "go-module", "Go", f[1], f[2], NULL, NULL, k->path, k->layer, e) < 0)
-				return -1;
-		}
-		l = le + 1;
-	}
-	return 0;
-}
-
-static int cat_python(struct inventory *inv, const struct kfile *k, struct err *e)
-{
-	char name[256], ver[128];
-	const char *end = k->data.data + k->data.len;
-	const char *hdr_end = strstr(k->data.data, "\n\n");
-
-	if (!field(k->data.data, hdr_end ? hdr_end : end, "Name", name, sizeof(name)) ||
-	    !field(k->data.data, hdr_end ? hdr_end : end, "Version", ver, sizeof(ver)))
-		return 0;
-	/* PEP 503 normalised name, as OSV's PyPI records use */
-	for (char *c = name; *c; c++)
-		*c = (*c == '_' || *c == '.') ? '-' : (char)tolower((unsigned char)*c);
-	return add_pkg(inv, "python", "PyPI", name, ver, NULL, NULL, k->path, k->layer, e);
-}
-
-static int cat_npm(struct inventory *inv, const struct kfile *k, struct err *e)
-{
-	cJSON *j = cJSON_ParseWithLength(k->data.data, k->data.len);
-	const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "name"), *v = cJSON_GetObjectItemCaseSensitive(j, "version");
-	int r = 0;
-
-	if (cJSON_IsString(n) && cJSON_IsString(v))
-		r = add_pkg(inv, "npm", "npm", n->valuestring, v->valuestring, NULL, NULL, k->path, k->layer, e);
-	cJSON_Delete(j);
-	return r;
-}
-
-static int cat_cargo(struct inventory *inv, const struct kfile *k, struct err *e)
-{
-	const char *s = k->data.data;
-	char name[256] = "", ver[128] = "";
-
-	for (const char *l = s; *l;) {
-		const char *nl = strchr(l, '\n');
-		size_t n = nl ? (size_t)(nl - l) : strlen(l);
-
-		if (n >= 9 && strncmp(l, "[[package]]", 11) == 0) {
-			if (add_pkg(inv, "cargo", "crates.io", name, ver, NULL, NULL, k->path, k->layer, e) < 0)
-				return -1;
-			name[0] = ver[0] = 0;
-		} else if (strncmp(l, "name = \"", 8) == 0 || strncmp(l, "version = \"", 11) == 0) {
-			bool isname = l[0] == 'n';
-			const char *v = l + (isname ? 8 : 11);
-			const char *q = memchr(v, '"', n - (size_t)(v - l));
-			char *dst = isname ? name : ver;
-			size_t cap = isname ? sizeof(name) : sizeof(ver);
-
-			if (q && (size_t)(q - v) < cap) {
-				memcpy(dst, v, (size_t)(q - v));
-				dst[q - v] = 0;
-			}
-		}
-		l = nl ? nl + 1 : l + n;
-	}
-	return add_pkg(inv, "cargo", "crates.io", name, ver, NULL, NULL, k->path, k->layer, e);
-}
-
-static int cat_pom(struct inventory *inv, const struct kfile *k, struct err *e)
-{
-	char g[256], a[256], v[128], name[520];
-	const char *end = k->data.data + k->data.len;
-
-	/* pom.properties is key=value; reuse the "Key: value" reader on a copy */
-	struct buf b = BUF_INIT;
-	int r = 0;
-
-	if (buf_add(&b, k->data.data, k->data.len, e) < 0)
-		return -1;
-	for (size_t i = 0; i < b.len; i++)
-		if (b.data[i] == '=')
-			b.data[i] = ':';
-	(void)end;
-	if (field(b.data, b.data + b.len, "groupId", g, sizeof(g)) && field(b.data, b.data + b.len, "artifactId", a, sizeof(a)) &&
-	    field(b.data, b.data + b.len, "version", v, sizeof(v))) {
-		snprintf(name, sizeof(name), "%s:%s", g, a);
-		r = add_pkg(inv, "maven", "Maven", name, v, NULL, NULL, k->path, k->layer, e);
-	}
-	buf_free(&b);
-	return r;
-}
-
-static const struct kfile *find(const struct fileset *fs, const char *path)
-{
-	for (size_t i = 0; i < fs->n; i++)
-		if (strcmp(fs->f[i].path, path) == 0)
-			return &fs->f[i];
-	return NULL;
-}
-
-static void kv(const char *data, const char *key, char *out, size_t cap)
-{
-	size_t kl = strlen(key);
-
-	out[0] = 0;
-	for (const char *l = data; l && *l;) {
-		if (strncmp(l, key, kl) == 0 && l[kl] == '=') {
-			const char *v = l + kl + 1;
-			size_t n = strcspn(v, "\n");
-
-			if (*v == '"' || *v == '\'')
-				v++, n = n >= 2 ? n - 2 : 0;
-			if (n >= cap)
-				n = cap - 1;
-			memcpy(out, v, n);
-			out[n] = 0;
-			return;
-		}
-		l = strchr(l, '\n');
-		if (l)
-			l++;
-	}
-}
-
-/* An Ubuntu release is LTS when os-release's VERSION says so ("22.04.4 LTS
- * (Jammy Jellyfish)"); without VERSION, by Canonical's rule: the April
- * release of an even year. */
-static bool ubuntu_lts(const char *version_id, const char *version)
-{
-	unsigned yy, mm;
-	char end;
-
-	if (version[0])
-		return strstr(version, "LTS") != NULL;
-	return sscanf(version_id, "%2u.%2u%c", &yy, &mm, &end) == 2 && yy % 2 == 0 && mm == 4;
-}
-
-static void detect_os(struct inventory *inv, const struct fileset *fs)
-{
-	const struct kfile *k = find(fs, "etc/os-release");
-	struct os_info *os = &inv->os;
-	char version[128] = "";
-
-	if (!k)
-		k = find(fs, "usr/lib/os-release");
-	if (k) {
-		kv(k->data.data, "ID", os->id, sizeof(os->id));
-		kv(k->data.data, "VERSION_ID", os->version_id, sizeof(os->version_id));
-		kv(k->data.data, "PRETTY_NAME", os->pretty, sizeof(os->pretty));
-		kv(k->data.data, "VERSION", version, sizeof(version));
-	}
-	if (!os->id[0] && (k = find(fs, "etc/alpine-release")))
-		snprintf(os->id, sizeof(os->id), "alpine");
-	if (!os->id[0] && (k = find(fs, "etc/debian_version")))
-		snprintf(os->id, sizeof(os->id), "debian");
-	if (!os->id[0] && ((k = find(fs, "etc/redhat-release")) || (k = find(fs, "etc/centos-release")) ||
-			   (k = find(fs, "etc/fedora-release")))) {
-		const char *p = strstr(k->data.data, "release ");
-
-		snprintf(os->id, sizeof(os->id), "rhel");
-		if (p)
-			snprintf(os->version_id, sizeof(os->version_id), "%.*s", (int)strcspn(p + 8, " \n"), p + 8);
-	}
-	if (strcmp(os->id, "alpine") == 0 && (k = find(fs, "etc/alpine-release")) && !os->version_id[0])
-		snprintf(os->version_id, sizeof(os->version_id), "%.*s", (int)strcspn(k->data.data, "\n"), k->data.data);
-	if (strcmp(os->id, "debian") == 0 && !os->version_id[0] && (k = find(fs, "etc/debian_version")))
-		snprintf(os->version_id, sizeof(os->version_id), "%.*s", (int)strcspn(k->data.data, ".\n"), k->data.data);
-	if (strcmp(os->id, "debian") == 0)
-		snprintf(os->ecosystem, sizeof(os->ecosystem), "Debian:%.*s", (int)strcspn(os->version_id, "."),
-			 os->version_id);
-	else if (strcmp(os->id, "alpine") == 0) {
-		const char *d1 = strchr(os->version_id, '.');
-		int n = d1 ? (int)(strcspn(d1 + 1, ".") + (size_t)(d1 - os->version_id) + 1) : (int)strlen(os->version_id);
-
-		snprintf(os->ecosystem, sizeof(os->ecosystem), "Alpine:v%.*s", n, os->version_id);
-	} else if (strcmp(os->id, "ubuntu") == 0)
-		/* OSV names a long-term-support release "Ubuntu:22.04:LTS", any other "Ubuntu:23.10" */
-		snprintf(os->ecosystem, sizeof(os->ecosystem), "Ubuntu:%s%s", os->version_id,
-			 ubuntu_lts(os->version_id, version) ? ":LTS" : "");
-	else if (strcmp(os->id, "rocky") == 0 || strcmp(os->id, "almalinux") == 0 || strcmp(os->id, "rhel") == 0)
-		/* OSV: "Rocky Linux:9", "AlmaLinux:9", Red Hat by major version */
-		snprintf(os->ecosystem, sizeof(os->ecosystem), "%s:%.*s",
-			 os->id[0] == 'r' && os->id[1] == 'o' ? "Rocky Linux" : os->id[0] == 'a' ? "AlmaLinux" : "Red Hat",
-			 (int)strcspn(os->version_id, "."), os->version_id);
-	else if (strcmp(os->id, "mariner") == 0 || strcmp(os->id, "azurelinux") == 0)
-		snprintf(os->ecosystem, sizeof(os->ecosystem), "%s:%s", os->id[0] == 'm' ? "Mariner" : "Azure Linux",
-			 os->version_id);
-	else if (strcmp(os->id, "opensuse-leap") == 0)
-		snprintf(os->ecosystem, sizeof(os->ecosystem), "openSUSE:Leap %s", os->version_id);
-	else if (os->id[0])
-		snprintf(os->ecosystem, sizeof(os->ecosystem), "%s:%s", os->id, os->version_id);
 }
 
 static int catalog(struct inventory *inv, const struct fileset *fs, struct err *e)
 {
-	detect_os(inv, fs);
+	cat_detect_os(inv, fs);
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct kfile *k = &fs->f[i];
-		const char *base = strrchr(k->path, '/');
-		int r = 0;
+		int r = catalog_one(inv, fs, k, e);
 
-		base = base ? base + 1 : k->path;
-		if (k->goinfo)
-			r = cat_go(inv, k, e);
-		else if (strcmp(k->path, "var/lib/dpkg/status") == 0 || str_starts(k->path, "var/lib/dpkg/status.d/"))
-			r = cat_dpkg(inv, k, e);
-		else if (strcmp(k->path, "lib/apk/db/installed") == 0)
-			r = cat_apk(inv, k, e);
-		else if (strcmp(base, "rpmdb.sqlite") == 0 || strcmp(k->path, "var/lib/rpm/Packages") == 0)
-			r = cat_rpm(inv, k, e);
-		else if (strcmp(base, "METADATA") == 0 || strcmp(base, "PKG-INFO") == 0 || str_ends(k->path, ".egg-info"))
-			r = cat_python(inv, k, e);
-		else if (strcmp(base, "package.json") == 0)
-			r = cat_npm(inv, k, e);
-		else if (strcmp(base, "Cargo.lock") == 0)
-			r = cat_cargo(inv, k, e);
-		else if (strcmp(base, "pom.properties") == 0)
-			r = cat_pom(inv, k, e);
 		if (r < 0)
 			return err_prefix(e, "%s", k->path);
+		if (r == CAT_UNPARSED) {
+			/* one bad lock file costs its packages, not the scan */
+			inv->unparsed++;
+			log_warn("%s: does not parse as a lock file of its kind; skipped", k->path);
+		}
 	}
 	return 0;
 }
 
 /* ------------------------------------------------------------ readers */
-
-/* pom.properties inside a jar (and jars nested in it), kept as "JAR!/PATH". */
-static int scan_jar(struct fileset *fs, const char *jarpath, const void *p, size_t n, int layer, int depth,
-		    struct err *e)
-{
-	struct archive *a = archive_read_new();
-	struct archive_entry *ent;
-	int rc;
-
-	if (!a)
-		return err_set(e, ERR_INTERNAL, "out of memory");
-	archive_read_support_format_zip(a);
-	if (archive_read_open_memory(a, p, n) != ARCHIVE_OK) {
-		archive_read_free(a);
-		return 0; /* not a zip: not a jar after all */
-	}
-	while ((rc = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname(ent);
-		bool pom = name && str_starts(name, "META-INF/maven/") && str_ends(name, "/pom.properties");
-		bool nested = name && is_jar(name) && depth < 3;
-		struct buf b = BUF_INIT;
-		char vpath[2048];
-		char chunk[16384];
-		la_ssize_t r;
-
-		if (!pom && !nested)
-			continue;
-		buf_init(&b, pom ? (1u << 20) : JAR_MAX);
-		while ((r = archive_read_data(a, chunk, sizeof(chunk))) > 0)
-			if (buf_add(&b, chunk, (size_t)r, e) < 0)
-				break;
-		snprintf(vpath, sizeof(vpath), "%s!/%s", jarpath, name);
-		if (r == 0 && pom) {
-			struct kfile *k = fileset_add(fs, vpath, layer, e);
-
-			if (!k || buf_add(&k->data, b.data, b.len, e) < 0) {
-				buf_free(&b);
-				archive_read_free(a);
-				return -1;
-			}
-		} else if (r == 0 && nested) {
-			scan_jar(fs, vpath, b.data, b.len, layer, depth + 1, e);
-		}
-		err_clear(e);
-		buf_free(&b);
-	}
-	archive_read_free(a);
-	return 0;
-}
 
 /* One layer (or one file of dir:), streamed through f. */
 typedef la_ssize_t (*read_fn)(void *ctx, void *buf, size_t n);
@@ -722,6 +167,9 @@ static int keep_stream(struct fileset *fs, const char *path, int64_t size, bool 
 	if (needed(path)) {
 		struct kfile *k;
 
+		/* an oversized lock file is kept empty: it counts as unparsed */
+		if (size > (int64_t)kept_file_cap(path) && is_lock(path))
+			return fileset_add(fs, path, layer, e) ? 0 : -1;
 		if (size > (int64_t)kept_file_cap(path))
 			return err_set(e, ERR_INPUT, "%s: %lld bytes, larger than the %zu-byte limit for package databases",
 				       path, (long long)size, kept_file_cap(path));
@@ -733,36 +181,43 @@ static int keep_stream(struct fileset *fs, const char *path, int64_t size, bool 
 				return err_prefix(e, "%s", path);
 		return r < 0 ? err_set(e, ERR_INPUT, "%s: read error", path) : 0;
 	}
-	if (is_jar(path) && size <= (int64_t)JAR_MAX) {
+	if (cat_is_archive(path) && size <= (int64_t)CAT_ZIP_MAX) {
 		struct buf b = BUF_INIT;
 		int rc = 0;
 
-		buf_init(&b, JAR_MAX);
+		buf_init(&b, CAT_ZIP_MAX);
 		while ((r = rd(ctx, chunk, sizeof(chunk))) > 0)
 			if (buf_add(&b, chunk, (size_t)r, e) < 0)
 				break;
 		if (r == 0 && !e->code)
-			rc = scan_jar(fs, path, b.data, b.len, layer, 0, e);
-		err_clear(e);
+			rc = cat_zip(fs, path, b.data, b.len, layer, 0, e);
+		else
+			err_clear(e);
 		buf_free(&b);
 		return rc;
 	}
 	if (exec && size > 4096) {
-		struct goscan g;
+		struct goscan *g = goscan_new();
+		struct buf info = BUF_INIT;
+		int rc = 0;
 
-		goscan_init(&g);
-		while (!g.done && (r = rd(ctx, chunk, sizeof(chunk))) > 0)
-			goscan_feed(&g, (unsigned char *)chunk, (size_t)r);
-		if (g.found) {
+		if (!g)
+			return err_set(e, ERR_INTERNAL, "out of memory");
+		while (!goscan_done(g) && (r = rd(ctx, chunk, sizeof(chunk))) > 0)
+			goscan_feed(g, (unsigned char *)chunk, (size_t)r);
+		buf_init(&info, CAT_GOINFO_MAX + 64);
+		rc = goscan_finish(g, &info, e);
+		if (rc == 0 && info.len) {
 			struct kfile *k = fileset_add(fs, path, layer, e);
 
-			if (!k || buf_add(&k->data, g.info.data, g.info.len, e) < 0) {
-				buf_free(&g.info);
-				return -1;
-			}
-			k->goinfo = true;
+			if (!k || buf_add(&k->data, info.data, info.len, e) < 0)
+				rc = -1;
+			else
+				k->goinfo = true;
 		}
-		buf_free(&g.info);
+		buf_free(&info);
+		goscan_free(g);
+		return rc;
 	}
 	return 0;
 }
@@ -907,7 +362,7 @@ static int walk_dir(struct fileset *fs, const char *root, const char *rel, int d
 		}
 		if (!S_ISREG(sb.st_mode))
 			continue;
-		if (!needed(relp) && !is_jar(relp) && !((sb.st_mode & 0111) && sb.st_size > 4096))
+		if (!needed(relp) && !cat_is_archive(relp) && !((sb.st_mode & 0111) && sb.st_size > 4096))
 			continue;
 		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)

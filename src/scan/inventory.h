@@ -39,6 +39,7 @@ struct inventory {
 	size_t n_base;      /* the first n_base layers belong to the base image */
 	char *base;         /* the base image (--base, or named by the image's annotations/labels), or NULL */
 	long files_seen;
+	long unparsed;      /* lock files that did not parse: skipped (a warning each) */
 };
 
 struct inv_opts {
@@ -62,7 +63,8 @@ int inventory_escape_names(struct inventory *inv, struct err *e);
  * to the root: "var/lib/dpkg/status", "lib/apk/db/installed", "usr/bin/app"
  * with exec set for a binary) in a root holding nothing else: no os-release,
  * so OS packages get no ecosystem. Fills a fresh *inv (inventory_free it);
- * a file no cataloger reads gives an empty one. -1 with e set on a file
+ * a file no cataloger reads gives an empty one, a lock file that does not
+ * parse one with unparsed = 1. -1 with e set on a file
  * over its size limit or a damaged database; *inv is then freed. */
 int inventory_catalog_file(const char *path, const void *data, size_t len, bool exec, struct inventory *inv,
 			   struct err *e);

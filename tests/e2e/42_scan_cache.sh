@@ -94,7 +94,8 @@ OUT=$($S -v -o "$T/ver.json" "oci:$T/img:1" 2>&1) && ok "scan with an entry of a
 [ "$(printf '%s\n' "$OUT" | grep -c 'reading')" -eq 1 ] && ok "that layer alone is read again" || fail "re-read count" "$OUT"
 printf '%s\n' "$OUT" | grep -q damaged && fail "an old version is not damage" || ok "no damage warning for an old version"
 summary "$T/ver.json" | cmp -s - "$T/nocache.sum" && ok "same result" || fail "old version result"
-"$PYTHON" -c 'import sys; d=open(sys.argv[1],"rb").read(); assert int.from_bytes(d[8:12],"little") == 2' "$f" && ok "entry rewritten at the current version" || fail "entry version"
+cur=$(sed -n 's/^#define LCACHE_CATALOG_VERSION \([0-9]*\).*/\1/p' "$REPO/src/scan/layercache.h")
+"$PYTHON" -c 'import sys; d=open(sys.argv[1],"rb").read(); assert int.from_bytes(d[8:12],"little") == int(sys.argv[2])' "$f" "$cur" && ok "entry rewritten at the current version" || fail "entry version"
 
 # concurrent scans on an empty cache
 export XDG_CACHE_HOME="$T/xdg2"

@@ -3,6 +3,7 @@
 #ifndef BOSUN_FUZZ_INV_H
 #define BOSUN_FUZZ_INV_H
 #include <stdio.h>
+#include <string.h>
 #include "fuzz.h"
 #include "scan/inventory.h"
 
@@ -14,7 +15,8 @@ static inline void fuzz_catalog(const char *path, const void *d, size_t n, bool 
 	if (inventory_catalog_file(path, d, n, exec, &inv, &e) < 0) {
 		/* a failure says why, with a documented exit code */
 		if (!e.msg[0] || e.code < ERR_POLICY || e.code > ERR_INTERNAL) {
-			fprintf(stderr, "%s: failure without a message or with code %d\n", path, e.code);
+			fprintf(stderr, "%s: failure without a message or with code %d\n", path,
+				e.code);
 			abort();
 		}
 		return;
@@ -22,8 +24,12 @@ static inline void fuzz_catalog(const char *path, const void *d, size_t n, bool 
 	for (size_t i = 0; i < inv.n; i++) {
 		const struct pkg *p = &inv.pkgs[i];
 
-		if (!p->name[0] || !p->version[0] || !p->type[0] || strcmp(p->path, path) != 0) {
-			fprintf(stderr, "%s: package %zu malformed: '%s' '%s' '%s'\n", path, i, p->name, p->version, p->type);
+		/* a version may be empty (listed without one); a package found
+		 * inside an archive has a path below it ("x.jar!/...") */
+		if (!p->name[0] || !p->type[0] || strncmp(p->path, path, strlen(path)) != 0 ||
+		    (p->path[strlen(path)] && strncmp(p->path + strlen(path), "!/", 2) != 0)) {
+			fprintf(stderr, "%s: package %zu malformed: '%s' '%s' '%s'\n", path, i,
+				p->name, p->version, p->type);
 			abort();
 		}
 	}
