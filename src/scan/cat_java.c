@@ -118,7 +118,13 @@ int cat_zip(struct fileset *fs, const char *path, const void *p, size_t n, int l
 		archive_read_free(a);
 		return 0; /* not a zip: not an archive after all */
 	}
-	while (r == 0 && archive_read_next_header(a, &ent) == ARCHIVE_OK) {
+	int hr;
+	/* ARCHIVE_WARN: a name libarchive could not convert to the locale
+	 * (bosun never sets one, so any non-ASCII UTF-8 name); the entries
+	 * after it still count. Such a name reads as NULL and is skipped:
+	 * what a jar is known by (pom.properties, MANIFEST.MF, nested .jar)
+	 * has ASCII names. */
+	while (r == 0 && ((hr = archive_read_next_header(a, &ent)) == ARCHIVE_OK || hr == ARCHIVE_WARN)) {
 		const char *name = archive_entry_pathname(ent);
 		enum member m = name ? member_kind(path, name, depth) : M_NONE;
 		struct buf b = BUF_INIT;

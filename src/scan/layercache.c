@@ -144,11 +144,24 @@ static char *rec_path(const struct lcache *c, const char *digest)
 	return xasprintf_e(NULL, "%s/%.*s-%s.inv", c->dir, (int)(colon - digest), digest, colon + 1);
 }
 
+/* A record this bosun can use: it exists and its header has our magic
+ * and catalog version (a record from another version is read again, so
+ * the layer must be fetched). */
 int lcache_has(const struct lcache *c, const char *digest)
 {
 	char *p = rec_path(c, digest);
-	int r = p && fs_exists(p);
+	unsigned char h[sizeof(magic) + 4];
+	uint32_t ver;
+	int fd, r = 0;
 
+	fd = p ? open(p, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		if (read(fd, h, sizeof(h)) == (ssize_t)sizeof(h) && memcmp(h, magic, sizeof(magic)) == 0) {
+			memcpy(&ver, h + sizeof(magic), 4);
+			r = ver == LCACHE_CATALOG_VERSION;
+		}
+		close(fd);
+	}
 	free(p);
 	return r;
 }

@@ -62,6 +62,10 @@ os.symlink(b"a\xe2\x98\xbab", ctx + b"/ctx/sym-\xff")
 pk = ctx + b"/ctx/py/w\xe2\x98\xba\xff-1.0.dist-info"
 os.makedirs(pk)
 open(pk + b"/METADATA", "wb").write(b"Metadata-Version: 2.1\nName: weird-pkg\nVersion: 1.0\n")
+import zipfile  # a jar whose first entry has a non-ASCII (UTF-8 flagged) name
+with zipfile.ZipFile(os.fsdecode(ctx + b"/ctx/py/names.jar"), "w") as z:
+    z.writestr("a/F\u0151tan\u00fas\u00edtv\u00e1ny.txt", "x")
+    z.writestr("META-INF/maven/org.example/demo/pom.properties", "groupId=org.example\nartifactId=demo\nversion=1.2.3\n")
 sys.path.insert(0, os.environ["TESTLIB"])
 from oci_tree import esc
 want = set()
@@ -75,7 +79,8 @@ added = {b"added"} | {b"added/" + w for w in want if w.startswith(b"py-pax")}
 open(t + "/want-added.txt", "w").write("".join(esc(w) + "\n" for w in sorted(added)))
 want.discard(b"py-pax/a\xe2\x98\xbab")  # deleted by the RUN step
 want |= {b"copied/" + n for n in names} | {b"copied/sym-\xff", b"copied/py",
-         b"copied/py/w\xe2\x98\xba\xff-1.0.dist-info", b"copied/py/w\xe2\x98\xba\xff-1.0.dist-info/METADATA"}
+         b"copied/py/w\xe2\x98\xba\xff-1.0.dist-info", b"copied/py/w\xe2\x98\xba\xff-1.0.dist-info/METADATA",
+         b"copied/py/names.jar"}
 p = b"copied"
 for c in [b"d" * 100] * 3 + [b"f"]:
     p += b"/" + c; want.add(p)
@@ -222,6 +227,8 @@ for f in ("r.json", "r.sarif", "r.cdx"):
 r = json.load(open(t + "/r.json"))
 if not any(f.get("id") == "GHSA-bosn-name-byte" for f in r["findings"]):
     errs.append("the finding of weird-pkg is missing")
+if not any(p["name"] == "org.example:demo" and p["version"] == "1.2.3" for p in r["packages"]):
+    errs.append("the jar whose first entry has a non-ASCII name lost its package")
 open(t + "/r.err", "w").write("\n".join(errs))
 sys.exit(1 if errs else 0)
 PY

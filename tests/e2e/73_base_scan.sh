@@ -8,6 +8,7 @@ source "$(dirname "$0")/../lib/registry.sh"
 source "$(dirname "$0")/../lib/images.sh"
 
 T=$(tmpdir_new bscan)
+export XDG_CACHE_HOME="$T/xdg" # its own layer cache, not the user's
 registry_start_open
 XSD1="$SHARED/data/schemas/junit-10.xsd"
 XSD2="$SHARED/data/schemas/junit-windyroad.xsd"
