@@ -15,6 +15,7 @@
 #include "scan/dbsync.h"
 #include "scan/findings.h"
 #include "scan/inventory.h"
+#include "core/version.h"
 
 static const char help[] =
     "usage: bosun scan [--db FILE] [OPTIONS] TARGET\n\n"
@@ -240,7 +241,7 @@ int cmd_scan(int argc, char **argv, struct err *e)
 	dbv = vdb_meta(db, "built");
 	{
 		struct report_in in = {&inv,	      &res,  cl.scan.pol.fail_on, dbv,
-				       BOSUN_VERSION, false, time_now() - t0};
+				       bosun_version, false, time_now() - t0};
 
 		if (write_reports(&sc, &in, e) < 0)
 			goto out;

@@ -8,10 +8,8 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/version.h"
 
-#ifndef BOSUN_VERSION
-#define BOSUN_VERSION "0.0.0-dev"
-#endif
 
 static const char help[] = "usage: bosun version [--short]\n\n"
 			   "Print bosun's version and the versions of the libraries it uses.\n\n"
@@ -39,10 +37,10 @@ int cmd_version(int argc, char **argv, struct err *e)
 	if (optind < argc)
 		return cmd_usage_error(e, "version", "unexpected argument \"%s\"", argv[optind]);
 	if (shrt) {
-		printf("%s\n", BOSUN_VERSION);
+		printf("%s\n", bosun_version);
 		return 0;
 	}
-	printf("bosun %s\n", BOSUN_VERSION);
+	printf("bosun %s\n", bosun_version);
 	printf("  curl      %s\n", curl_version_info(CURLVERSION_NOW)->version);
 	printf("  openssl   %s\n", OpenSSL_version(OPENSSL_VERSION));
 	printf("  libarchive %s\n", archive_version_details());

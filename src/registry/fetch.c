@@ -8,6 +8,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "registry/fetch.h"
+#include "core/version.h"
 
 struct sink {
 	struct fs_atomic a;
@@ -133,7 +134,10 @@ int fetch_to_file(const char *url, const char *path, const struct fetch_opts *o,
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_USERAGENT, "bosun/" BOSUN_VERSION);
+		char ua[96];
+
+		snprintf(ua, sizeof(ua), "bosun/%s", bosun_version); /* curl copies it */
+		curl_easy_setopt(h, CURLOPT_USERAGENT, ua);
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);

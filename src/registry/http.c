@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "core/version.h"
 
 #define XFER_BUFSIZE (512 * 1024)
 #define MAX_REDIRECTS 10
@@ -511,7 +512,12 @@ static int setup(struct reg_client *c, struct hreq *r, struct err *e)
 	curl_easy_setopt(h, CURLOPT_URL, r->url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->hdrs);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "bosun/" BOSUN_VERSION);
+	{
+		char ua[96];
+
+		snprintf(ua, sizeof(ua), "bosun/%s", bosun_version); /* curl copies it */
+		curl_easy_setopt(h, CURLOPT_USERAGENT, ua);
+	}
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);

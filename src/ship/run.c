@@ -22,6 +22,7 @@
 #include "sign/keys.h"
 #include "sign/store.h"
 #include "ship/ship.h"
+#include "core/version.h"
 
 static void stage_set(struct results *r, enum res_stage s, enum res_status st, double t0, const char *fmt,
 		      ...) __attribute__((format(printf, 5, 6)));
@@ -214,7 +215,7 @@ static int vuln_predicate(const struct report_in *in, const char *started, const
 		cJSON_AddStringToObject(inv, "builder.id", "");
 		sc = cJSON_AddObjectToObject(root, "scanner");
 		cJSON_AddStringToObject(sc, "uri", "bosun");
-		cJSON_AddStringToObject(sc, "version", BOSUN_VERSION);
+		cJSON_AddStringToObject(sc, "version", bosun_version);
 		db = cJSON_AddObjectToObject(sc, "db");
 		cJSON_AddStringToObject(db, "uri", "");
 		cJSON_AddStringToObject(db, "version", in->db_version ? in->db_version : "");
@@ -279,7 +280,12 @@ static int provenance(const struct ship_opts *o, const struct results *r, const 
 	}
 	rd = cJSON_AddObjectToObject(root, "runDetails");
 	b = cJSON_AddObjectToObject(rd, "builder");
-	cJSON_AddStringToObject(b, "id", "https://bosun.dev/ship@" BOSUN_VERSION);
+	{
+		char id[128];
+
+		snprintf(id, sizeof(id), "https://bosun.dev/ship@%s", bosun_version);
+		cJSON_AddStringToObject(b, "id", id);
+	}
 	md = cJSON_AddObjectToObject(rd, "metadata");
 	{
 		/* the CI run, when there is one */
@@ -375,7 +381,8 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 	bool built = false;
 
 	time_rfc3339((int64_t)time(NULL), started);
-	results_set(&r->tool, "bosun " BOSUN_VERSION, e);
+	snprintf(spec, sizeof(spec), "bosun %s", bosun_version);
+	results_set(&r->tool, spec, e);
 	results_set(&r->created, started, e);
 	results_set(&r->platform, o->build.platform ? o->build.platform : "linux/amd64", e);
 	results_set(&r->fail_on, o->pol.fail_on >= 0 ? sev_lower((enum severity)o->pol.fail_on) : "none", e);
@@ -453,7 +460,7 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 		log_warn("%s", sres.warnings);
 	time_rfc3339((int64_t)time(NULL), finished);
 	{
-		struct report_in in = { &inv, &sres, o->pol.fail_on, dbv, BOSUN_VERSION, false, time_now() - t0 };
+		struct report_in in = { &inv, &sres, o->pol.fail_on, dbv, bosun_version, false, time_now() - t0 };
 
 		if (write_report(RF_SARIF, &in, o->report_dir, "scan.sarif", e) < 0 ||
 		    write_report(RF_CYCLONEDX, &in, o->report_dir, "sbom.cdx.json", e) < 0)
@@ -574,7 +581,7 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 	} else if (!r->n_signed) {
 		stage_set(r, RS_ATTEST, RST_SKIPPED, 0, "nothing signed");
 	} else {
-		struct report_in in = { &inv, &sres, o->pol.fail_on, dbv, BOSUN_VERSION, false, 0 };
+		struct report_in in = { &inv, &sres, o->pol.fail_on, dbv, bosun_version, false, 0 };
 		static const char *const types[] = { "cyclonedx", "vuln", "slsaprovenance" };
 		struct buf pred[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
 		int ok = report_cyclonedx(&in, &pred[0], e) == 0 &&
