@@ -17,7 +17,7 @@ int base_ci_outputs(const struct base_output *o, size_t n, const char *propertie
 	ci_detect(&env);
 	co = calloc(n ? n : 1, sizeof(*co));
 	if (!co)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	for (i = 0; i < n; i++)
 		co[i] = (struct ci_output){ o[i].name, o[i].value };
 	if (env.azure)

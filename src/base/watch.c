@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/pool.h"
+#include "core/pool.h"
 #include "base/watch.h"
 #include "report/xmlw.h"
 #include "core/util.h"
@@ -34,7 +34,7 @@ int base_watch_run(const struct fleet *f, const struct watch_opts *o, struct wat
 	w->shard_n = o->shard_n ? o->shard_n : 1;
 	w->it = calloc(f->n ? f->n : 1, sizeof(*w->it));
 	if (!w->it)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	for (size_t i = 0; i < f->n; i++)
 		if (w->shard_n == 1 || base_in_shard(f->items[i].image, w->shard_i, w->shard_n))
 			w->it[w->n++].fi = &f->items[i];
@@ -132,7 +132,7 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 	int r = -1;
 
 	if (!w) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	xmlTextWriterSetIndent(w, 1);
@@ -301,7 +301,7 @@ int base_watch_json(const struct watch *w, struct buf *out, struct err *e)
 	txt = cJSON_Print(o);
 	cJSON_Delete(o);
 	if (!txt)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	r = buf_adds(out, txt, e);
 	free(txt);
 	return r < 0 ? -1 : buf_adds(out, "\n", e);

@@ -4,7 +4,7 @@
 #include "cmd/cmd.h"
 #include "core/fs.h"
 #include "core/log.h"
-#include "registry/location.h"
+#include "image/location.h"
 #include "sign/cosign.h"
 #include "sign/keys.h"
 #include "sign/store.h"

@@ -12,7 +12,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "registry/image.h"
+#include "image/image.h"
 
 static const char help[] =
 	"usage: bosun base check [OPTIONS] IMAGE\n"
@@ -255,7 +255,7 @@ static int outputs(const struct base_cli *b, const struct base_output *o, size_t
 	_cleanup_free_ char *props = fs_join(b->report_dir, "bosun-base.properties");
 
 	if (!props)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (getenv("JENKINS_URL") && *getenv("JENKINS_URL") && fs_mkdir_p(b->report_dir, 0755, e) < 0)
 		return -1;
 	if (base_ci_outputs(o, n, props, &az, e) < 0)
@@ -284,7 +284,7 @@ static int print_json(cJSON *o, struct err *e)
 
 	cJSON_Delete(o);
 	if (!s)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	printf("%s\n", s);
 	free(s);
 	return 0;
@@ -541,7 +541,7 @@ static int write_report(const char *dir, const char *name, const struct buf *b, 
 	_cleanup_free_ char *p = fs_join(dir, name);
 
 	if (!p)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	return fs_write_atomic(p, b->data, b->len, 0644, e);
 }
 
@@ -595,7 +595,7 @@ static int sub_watch(int argc, char **argv, struct err *e)
 	if (fs_mkdir_p(b.report_dir, 0755, e) < 0)
 		goto out;
 	if (b.rescan && !b.state && !(state = fs_join(b.report_dir, "base-watch-state.json"))) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	wo.bo = &b.bo;

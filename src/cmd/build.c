@@ -8,7 +8,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/progress.h"
-#include "registry/image.h"
+#include "image/image.h"
 
 static const char help[] =
     "usage: bosun build [OPTIONS] CONTEXT\n\n"

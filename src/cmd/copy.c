@@ -5,7 +5,7 @@
 #include "cmd/opts.h"
 #include "core/fs.h"
 #include "core/progress.h"
-#include "registry/image.h"
+#include "image/image.h"
 
 static const char help[] =
 	"usage: bosun copy [OPTIONS] SRC DST\n\n"

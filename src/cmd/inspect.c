@@ -8,7 +8,7 @@
 #include "core/util.h"
 #include "oci/digest.h"
 #include "oci/manifest.h"
-#include "registry/image.h"
+#include "image/image.h"
 
 static const char help[] =
 	"usage: bosun inspect [OPTIONS] IMAGE\n\n"
@@ -149,7 +149,7 @@ static int print_json(const struct view *v, struct err *e)
 	txt = cJSON_Print(o);
 	cJSON_Delete(o);
 	if (!txt)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	printf("%s\n", txt);
 	free(txt);
 	return 0;

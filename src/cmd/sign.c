@@ -4,7 +4,7 @@
 
 #include "cmd/cmd.h"
 #include "core/log.h"
-#include "registry/location.h"
+#include "image/location.h"
 #include "sign/keys.h"
 #include "sign/store.h"
 
@@ -102,7 +102,7 @@ int cmd_sign(int argc, char **argv, struct err *e)
 		vals[i] = eq + 1;
 		if (!keys[i]) {
 			n = i;
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			r = -1;
 			goto out;
 		}

@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
-#include "registry/location.h"
+#include "image/location.h"
 #include "core/util.h"
 #include "sign/cosign.h"
 #include "sign/verify.h"

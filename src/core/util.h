@@ -29,6 +29,10 @@ long base64_decode(const char *in, size_t n, unsigned char *out, bool url);
 
 /* Monotonic clock in seconds. */
 double time_now(void);
+/* Factor on retry back-off delays: 1, or BOSUN_TEST_BACKOFF_SCALE (0 to 1)
+ * so the fault suites do not wait out real back-off. For tests only: a
+ * server's own Retry-After is never scaled. */
+double backoff_scale(void);
 /* RFC 3339 UTC "2024-01-02T03:04:05Z" of t into out[32] (thread-safe). */
 void time_rfc3339(int64_t t, char out[32]);
 

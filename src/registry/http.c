@@ -467,7 +467,7 @@ static int add_header(struct hreq *r, const char *line, struct err *e)
 	struct curl_slist *l = curl_slist_append(r->hdrs, line);
 
 	if (!l)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	r->hdrs = l;
 	return 0;
 }
@@ -635,7 +635,7 @@ static double backoff(struct reg_client *c, int attempt)
 	c->rng ^= c->rng << 13;
 	c->rng ^= c->rng >> 17;
 	c->rng ^= c->rng << 5;
-	return d * (0.75 + 0.5 * (double)(c->rng % 1000) / 1000.0);
+	return d * (0.75 + 0.5 * (double)(c->rng % 1000) / 1000.0) * backoff_scale();
 }
 
 static void job_failed(struct run *run, struct job *j)
@@ -749,7 +749,7 @@ static void job_begin(struct run *run, struct job *j)
 		char *u = strdup(r->url0);
 
 		if (!u) {
-			err_set(&j->err, ERR_INTERNAL, "out of memory");
+			err_oom(&j->err);
 			job_failed(run, j);
 			return;
 		}

@@ -96,7 +96,7 @@ int results_list_add(char ***list, size_t *n, const char *s, struct err *e)
 		return err_set(e, ERR_INPUT, "more than %u list entries", RESULTS_MAX_LIST);
 	l = realloc(*list, (*n + 1) * sizeof(*l));
 	if (!l)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	*list = l;
 	if (!(l[*n] = xstrdup_e(s ? s : "", e)))
 		return -1;
@@ -116,7 +116,7 @@ int results_add_finding(struct results *r, const struct res_finding *f, struct e
 		size_t na = r->alloc_f ? r->alloc_f * 2 : 16;
 		n = realloc(r->f, na * sizeof(*n));
 		if (!n)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		r->f = n;
 		r->alloc_f = na;
 	}
@@ -177,7 +177,7 @@ int results_to_json(const struct results *r, struct buf *out, struct err *e)
 	int rc = -1;
 
 	if (!root)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	cJSON_AddNumberToObject(root, "schemaVersion", 1);
 	cJSON_AddItemToObject(root, "tool", str_or_null(r->tool));
 	cJSON_AddItemToObject(root, "created", str_or_null(r->created));
@@ -241,7 +241,7 @@ int results_to_json(const struct results *r, struct buf *out, struct err *e)
 	cJSON_AddItemToObject(o, "attestations", list_json(r->attestations, r->n_attestations));
 	txt = cJSON_Print(root);
 	if (!txt) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	if (buf_adds(out, txt, e) || buf_adds(out, "\n", e))
@@ -581,7 +581,7 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 	int rc = -1;
 
 	if (!w) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	time_rfc3339((int64_t)time(NULL), ts);

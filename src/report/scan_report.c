@@ -65,7 +65,7 @@ static int put_json(cJSON *root, struct buf *out, struct err *e)
 
 	cJSON_Delete(root);
 	if (!s)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	r = buf_adds(out, s, e);
 	free(s);
 	return r < 0 ? -1 : buf_adds(out, "\n", e);
@@ -339,7 +339,7 @@ int report_junit(const struct report_in *in, struct buf *out, struct err *e)
 	int tests = 0, failures = 0, skipped = 0, r = -1;
 
 	if (!w) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < in->res->n; i++) {

@@ -48,7 +48,7 @@ static int on_adv(void *ctx, const struct vdb_adv *a, struct err *e)
 		struct finding *nf = realloc(r->f, na * sizeof(*nf));
 
 		if (!nf)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		r->f = nf, r->alloc = na;
 	}
 	f = &r->f[r->n++];
@@ -62,7 +62,7 @@ static int on_adv(void *ctx, const struct vdb_adv *a, struct err *e)
 	f->fixed = strdup(fixed);
 	f->pkg = m->pkg;
 	if (!f->id || !f->aliases || !f->title || !f->fixed)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	return 0;
 }
 

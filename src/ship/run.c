@@ -12,8 +12,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "oci/manifest.h"
-#include "registry/image.h"
-#include "registry/location.h"
+#include "image/image.h"
+#include "image/location.h"
 #include "report/report.h"
 #include "scan/db.h"
 #include "scan/findings.h"
@@ -227,7 +227,7 @@ static int vuln_predicate(const struct report_in *in, const char *started, const
 	txt = cJSON_PrintUnformatted(root);
 	if (!txt || buf_adds(out, txt, e) < 0) {
 		if (!txt)
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 		goto out;
 	}
 	rc = 0;
@@ -247,7 +247,7 @@ static int provenance(const struct ship_opts *o, const struct results *r, const 
 	int rc = -1;
 
 	if (!root)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	bd = cJSON_AddObjectToObject(root, "buildDefinition");
 	cJSON_AddStringToObject(bd, "buildType", "https://bosun.dev/ship/v1");
 	ep = cJSON_AddObjectToObject(bd, "externalParameters");
@@ -302,7 +302,7 @@ static int provenance(const struct ship_opts *o, const struct results *r, const 
 	cJSON_AddStringToObject(md, "finishedOn", finished);
 	txt = cJSON_PrintUnformatted(root);
 	if (!txt) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	rc = buf_adds(out, txt, e);
@@ -319,7 +319,7 @@ static int write_report(enum report_fmt f, const struct report_in *in, const cha
 	char *p __attribute__((cleanup(freep))) = fs_join(dir, name);
 
 	if (!p)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (report_write(f, in, &b, e) < 0 || fs_write_atomic(p, b.data, b.len, 0644, e) < 0)
 		return err_prefix(e, "%s", name);
 	return 0;

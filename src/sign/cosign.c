@@ -16,7 +16,7 @@ static int add_json_str(struct buf *b, const char *s, struct err *e)
 
 	cJSON_Delete(j);
 	if (!t)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	r = buf_adds(b, t, e);
 	free(t);
 	return r;
@@ -88,7 +88,7 @@ int cosign_payload_parse(struct cosign_payload *p, const char *s, size_t n, stru
 		goto out;
 	opt = cJSON_GetObjectItemCaseSensitive(root, "optional");
 	if (cJSON_IsObject(opt) && !(p->optional_json = cJSON_PrintUnformatted(opt))) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	rc = 0;
@@ -130,7 +130,7 @@ static char *b64_alloc(const void *p, size_t n, struct err *e)
 	char *s = malloc(base64_enc_len(n) + 1);
 
 	if (!s)
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 	else
 		base64_encode(p, n, s);
 	return s;
@@ -156,7 +156,7 @@ static int b64_dup(const char *s, unsigned char **out, size_t *len, struct err *
 
 	*out = malloc(sl * 3 / 4 + 3);
 	if (!*out)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	r = base64_decode(s, sl, *out, false);
 	if (r < 0) {
 		free(*out);
@@ -199,7 +199,7 @@ int dsse_envelope_parse(struct dsse_envelope *d, const char *s, size_t n, struct
 	}
 	d->sigs = calloc(d->n_sigs, sizeof(*d->sigs));
 	if (!d->sigs) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	cJSON_ArrayForEach(it, sigs)
@@ -271,7 +271,7 @@ int intoto_statement_build(const char *name, const char *digest, const char *pre
 	int rc = -1;
 
 	if (!st)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (oci_digest_check(digest, "image digest", e) < 0 || strncmp(digest, "sha256:", 7) != 0) {
 		err_set(e, ERR_INPUT, "in-toto subjects need a sha256 digest");
 		goto out;
@@ -309,7 +309,7 @@ int intoto_statement_build(const char *name, const char *digest, const char *pre
 	cJSON_AddItemToObject(st, "predicate", pred);
 	txt = cJSON_PrintUnformatted(st);
 	if (!txt) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	rc = buf_adds(out, txt, e);
@@ -349,7 +349,7 @@ int intoto_statement_parse(struct intoto_statement *st, const char *s, size_t n,
 	st->subject_names = calloc(st->n_subjects + 1, sizeof(char *));
 	st->subject_sha256 = calloc(st->n_subjects + 1, sizeof(char *));
 	if (!st->subject_names || !st->subject_sha256) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	cJSON_ArrayForEach(it, subj)

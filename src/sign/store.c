@@ -93,7 +93,7 @@ int sig_set_fetch(struct reg_client *c, const char *tag, struct sig_set *s, bool
 	}
 	s->layers = calloc(m.n_layers, sizeof(*s->layers));
 	if (!s->layers) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (i = 0; i < m.n_layers; i++) {
@@ -200,7 +200,7 @@ static int append_once(struct reg_client *c, const char *tag, const char *mt, co
 	}
 	layers = realloc(m.layers, (m.n_layers + 1) * sizeof(*layers));
 	if (!layers) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	m.layers = layers;
@@ -322,7 +322,7 @@ static int layer_annotations(const char *sig_b64, const char *pred_type, struct 
 	int rc;
 
 	if (!a)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	cJSON_AddStringToObject(a, ANN_COSIGN_SIG, sig_b64);
 	if (pred_type)
 		cJSON_AddStringToObject(a, ANN_PREDICATE_TYPE, pred_type);
@@ -331,7 +331,7 @@ static int layer_annotations(const char *sig_b64, const char *pred_type, struct 
 	t = cJSON_PrintUnformatted(a);
 	cJSON_Delete(a);
 	if (!t)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	rc = buf_adds(out, t, e);
 	free(t);
 	return rc;
@@ -348,7 +348,7 @@ static int store_begin(struct reg_client *c, const struct oci_ref *ref, const ch
 	*name = oci_ref_name(ref);
 	r->tag = cosign_tag(r->digest, kind, e);
 	if (!*name || !r->tag)
-		return *name ? -1 : err_set(e, ERR_INTERNAL, "out of memory");
+		return *name ? -1 : err_oom(e);
 	return 0;
 }
 
@@ -372,7 +372,7 @@ int sign_image(struct reg_client *c, const struct oci_ref *ref, const struct sig
 	b64 = malloc(base64_enc_len(siglen) + 1);
 	if (!b64) {
 		free(sig);
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	}
 	base64_encode(sig, siglen, b64);
 	free(sig);

@@ -118,7 +118,7 @@ static int str_list(const cJSON *arr, const char *what, const char *base, char *
 		return err_set(e, ERR_INPUT, "%s has more than 64 entries", what);
 	*out = calloc(cnt + 1, sizeof(char *));
 	if (!*out)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	cJSON_ArrayForEach(it, arr)
 	{
 		if (!cJSON_IsString(it) || !*it->valuestring)
@@ -128,7 +128,7 @@ static int str_list(const cJSON *arr, const char *what, const char *base, char *
 		else
 			(*out)[*n] = strdup(it->valuestring);
 		if (!(*out)[(*n)++])
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 	}
 	return 0;
 }
@@ -305,7 +305,7 @@ static int verify_signatures(struct reg_client *c, const char *digest, const cha
 		}
 		sig = malloc(strlen(b64));
 		if (!sig) {
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			goto out;
 		}
 		siglen = base64_decode(b64, strlen(b64), sig, false);
@@ -412,7 +412,7 @@ static int verify_attestations(struct reg_client *c, const char *digest, struct 
 		return err_prefix(e, "attestations");
 	f = calloc(n_uris + 1, sizeof(*f));
 	if (!f) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (u = 0; u < n_uris; u++)
@@ -555,7 +555,7 @@ int sign_verify_image(struct reg_client *c, const struct oci_ref *ref, struct ve
 	int n_ok = 0;
 
 	if (!name)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (req->n_keys == 0)
 		return err_set(e, ERR_USAGE, "no public key to verify with");
 	if (sign_resolve(c, ref, digest, e) < 0)

@@ -1,7 +1,7 @@
-/* Internal to src/oci: typed access to cJSON objects with errors that name
- * the field. JSON null counts as absent (Docker writes "Entrypoint": null). */
-#ifndef BOSUN_OCI_OJSON_H
-#define BOSUN_OCI_OJSON_H
+/* Typed access to cJSON objects with errors that name the field. JSON null counts as absent (Docker
+ * writes "Entrypoint": null). */
+#ifndef BOSUN_CORE_OJSON_H
+#define BOSUN_CORE_OJSON_H
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -28,6 +28,5 @@ int oj_add_raw_object(cJSON *o, const char *key, const char *text, struct err *e
 void oj_strv_free(char **v);
 /* cJSON_PrintUnformatted with OOM reported. */
 char *oj_print(const cJSON *j, struct err *e);
-int oj_oom(struct err *e);
 
 #endif
