@@ -230,7 +230,7 @@ static int parse(int argc, char **argv, const char *name, const char *hlp, const
 {
 	char cmd[32];
 	struct base_parse bp = {b, allowed, cmd, argv};
-	const struct cli_cmd cc = {cmd, hlp, CLI_REG, NULL, base_lo, base_own_opt, &bp};
+	const struct cli_cmd cc = {cmd, hlp, CLI_REG, NULL, base_lo, base_own_opt, &bp, NULL};
 	struct cli cl;
 	int r;
 

@@ -60,8 +60,8 @@ static int build_own_opt(void *ctx, int c, const char *arg, struct err *e)
 int cmd_build(int argc, char **argv, struct err *e)
 {
 	struct build_cli bc = {0};
-	const struct cli_cmd cmd = {"build",	   help, CLI_REG | CLI_BUILD, NULL, build_own,
-				    build_own_opt, &bc};
+	const struct cli_cmd cmd = {
+	    "build", help, CLI_REG | CLI_BUILD, NULL, build_own, build_own_opt, &bc, NULL};
 	struct cli cl;
 	struct build_opts o;
 	struct build_result res;

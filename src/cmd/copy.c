@@ -40,8 +40,8 @@ static int copy_own_opt(void *ctx, int c, const char *arg, struct err *e)
 int cmd_copy(int argc, char **argv, struct err *e)
 {
 	const char *digest_file = NULL;
-	const struct cli_cmd cmd = {"copy",   help,	    CLI_REG,	 NULL,
-				    copy_own, copy_own_opt, &digest_file};
+	const struct cli_cmd cmd = {"copy",   help,	    CLI_REG,	  NULL,
+				    copy_own, copy_own_opt, &digest_file, NULL};
 	struct cli cl;
 	struct reg_cli rc;
 	struct location src, dst;

@@ -236,7 +236,7 @@ int cmd_inspect(int argc, char **argv, struct err *e)
 {
 	struct inspect_cli ic = {false, false};
 	const struct cli_cmd cmd = {"inspect",	     help, CLI_REG, NULL, inspect_own,
-				    inspect_own_opt, &ic};
+				    inspect_own_opt, &ic,  NULL};
 	struct cli cl;
 	struct reg_cli rc;
 	struct location loc;

@@ -33,6 +33,8 @@ enum {
 	/* CLI_REPORT */
 	O_REPORT_DIR = 2400,
 	O_JUNIT,
+	/* struct cli_val entries, by index */
+	O_VAL = 3500,
 };
 
 #define END_OPT                                                                                    \
@@ -216,6 +218,14 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli *c, s
 	    ((cmd->groups & CLI_REPORT) && add_opts(lo, &n, ARRAY_SIZE(lo), report_lo) < 0) ||
 	    add_opts(lo, &n, ARRAY_SIZE(lo), cmd->own) < 0)
 		return err_set(e, ERR_INTERNAL, "%s: option table too large", cmd->name);
+	for (size_t i = 0; cmd->vals && cmd->vals[i].name; i++) {
+		if (n + 1 >= ARRAY_SIZE(lo))
+			return err_set(e, ERR_INTERNAL, "%s: option table too large", cmd->name);
+		lo[n++] = (struct option){cmd->vals[i].name,
+					  cmd->vals[i].str ? required_argument : no_argument, NULL,
+					  O_VAL + (int)i};
+		lo[n] = (struct option)END_OPT;
+	}
 	snprintf(shortopts, sizeof(shortopts), "%s%s%s", COMMON_SHORTOPTS,
 		 cmd->groups & CLI_BUILD ? "f:t:" : "", cmd->shortopts ? cmd->shortopts : "");
 	while ((o = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
@@ -226,6 +236,15 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli *c, s
 			return 1;
 		}
 		r = 0;
+		if (o >= O_VAL && o < O_VAL + 100) {
+			const struct cli_val *v = &cmd->vals[o - O_VAL];
+
+			if (v->str)
+				*v->str = optarg;
+			else
+				*v->flag = true;
+			continue;
+		}
 		if (cmd->own_opt)
 			r = cmd->own_opt(cmd->ctx, o, optarg, e);
 		if (r == 0 && (cmd->groups & CLI_REG))

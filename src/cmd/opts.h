@@ -48,8 +48,17 @@ struct cli {
 	const char *junit;	/* CLI_REPORT */
 };
 
-/* A command's own options beside its groups. own_opt returns 1 when it took
- * c, 0 when c is not its option, -1 with e filled on a bad value. */
+/* A plain option of a command's own: --NAME VALUE stored in *str, or the
+ * flag --NAME setting *flag. A list ends with a zero entry. */
+struct cli_val {
+	const char *name;
+	const char **str;
+	bool *flag;
+};
+
+/* A command's own options beside its groups: plain ones in vals, others in
+ * own with own_opt, which returns 1 when it took c, 0 when c is not its
+ * option, -1 with e filled on a bad value. */
 struct cli_cmd {
 	const char *name; /* "scan", "base check": in messages */
 	const char *help;
@@ -58,6 +67,7 @@ struct cli_cmd {
 	const struct option *own; /* terminated by a zero entry, or NULL */
 	int (*own_opt)(void *ctx, int c, const char *arg, struct err *e);
 	void *ctx;
+	const struct cli_val *vals; /* or NULL */
 };
 
 /* Defaults: no gate (fail_on -1), database no older than 7 days, build

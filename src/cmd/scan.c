@@ -177,8 +177,8 @@ static const char *find_db(const char *given, const char *cache, char **owned, s
 int cmd_scan(int argc, char **argv, struct err *e)
 {
 	struct scan_cli sc = {.pending_fmt = -1};
-	const struct cli_cmd cmd = {"scan",	  help, CLI_REG | CLI_SCAN, "o:", scan_own,
-				    scan_own_opt, &sc};
+	const struct cli_cmd cmd = {"scan", help, CLI_REG | CLI_SCAN, "o:", scan_own, scan_own_opt,
+				    &sc,    NULL};
 	struct cli cl;
 	const char *dbpath, *cache;
 	int r = -1, failing, pr;

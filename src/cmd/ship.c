@@ -221,7 +221,7 @@ int cmd_ship(int argc, char **argv, struct err *e)
 	const struct cli_cmd cmd = {
 	    "ship", help,     CLI_REG | CLI_BUILD | CLI_SCAN | CLI_SIGN | CLI_REPORT,
 	    NULL,   ship_own, ship_own_opt,
-	    &sc};
+	    &sc,    NULL};
 	struct cli cl;
 	struct ship_opts o;
 	struct results r;

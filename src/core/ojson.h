@@ -9,6 +9,14 @@
 #include <stdint.h>
 #include "core/err.h"
 
+/* Cleanup attribute for a cJSON tree (NULL = none). */
+static inline void cjson_deletep(cJSON **j)
+{
+	cJSON_Delete(*j);
+	*j = NULL;
+}
+#define _cleanup_cjson_ __attribute__((cleanup(cjson_deletep)))
+
 /* Parse len bytes (no NUL needed); ERR_INPUT when over cap, not JSON, or not an object. */
 cJSON *oj_parse_object(const char *json, size_t len, size_t cap, const char *what, struct err *e);
 /* Member or NULL when absent or null. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 char *xstrdup_e(const char *s, struct err *e)
 {
@@ -158,4 +159,20 @@ void fmt_size(uint64_t n, char out[16])
 		snprintf(out, 16, "%llu B", (unsigned long long)n);
 	else
 		snprintf(out, 16, "%.1f %s", v, u[i]);
+}
+
+void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void fclosep(void *fp)
+{
+	FILE **f = fp;
+
+	if (*f)
+		fclose(*f);
+	*f = NULL;
 }

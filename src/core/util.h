@@ -10,9 +10,18 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Cleanup attribute helpers. */
+/* Cleanup attribute helpers: a variable declared with one is released when
+ * it goes out of scope. A function uses these or one `out:` label that
+ * releases everything, not both. */
 static inline void freep(void *p) { free(*(void **)p); }
 #define _cleanup_free_ __attribute__((cleanup(freep)))
+/* An fd (-1 = none). */
+void closep(int *fd);
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+/* A FILE * (NULL = none); a write error at fclose is lost: check with
+ * fflush/ferror before leaving when it matters. */
+void fclosep(void *fp);
+#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
 
 char *xstrdup_e(const char *s, struct err *e);     /* NULL + ERR_INTERNAL on OOM */
 char *xstrndup_e(const char *s, size_t n, struct err *e);
