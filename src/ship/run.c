@@ -192,13 +192,13 @@ static bool repo_seen_before(const struct ship_opts *o, size_t i)
 static int vuln_predicate(const struct report_in *in, const char *started, const char *finished,
 			  struct buf *out, struct err *e)
 {
-	struct buf js __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	struct buf js = BUF_INIT;
 	cJSON *root = NULL, *res;
 	char *txt = NULL;
 	int rc = -1;
 
 	if (report_json(in, &js, e) < 0)
-		return -1;
+		goto out;
 	res = cJSON_ParseWithLength(js.data, js.len);
 	root = cJSON_CreateObject();
 	if (!res || !root) {
@@ -234,6 +234,7 @@ static int vuln_predicate(const struct report_in *in, const char *started, const
 out:
 	free(txt);
 	cJSON_Delete(root);
+	buf_free(&js);
 	return rc;
 }
 

@@ -267,7 +267,7 @@ int intoto_statement_build(const char *name, const char *digest, const char *pre
 			   struct err *e)
 {
 	cJSON *st = cJSON_CreateObject(), *subj, *s, *dg, *pred;
-	char *txt = NULL;
+	char *txt = NULL, *text = NULL;
 	int rc = -1;
 
 	if (!st)
@@ -286,9 +286,8 @@ int intoto_statement_build(const char *name, const char *digest, const char *pre
 	cJSON_AddStringToObject(st, "predicateType", predicate_type);
 	if (strcmp(predicate_type, PREDICATE_CUSTOM) == 0) {
 		char ts[32];
-		_cleanup_free_ char *text = xstrndup_e(predicate, n, e);
 
-		if (!text)
+		if (!(text = xstrndup_e(predicate, n, e)))
 			goto out;
 		if (strlen(text) != n) {
 			err_set(e, ERR_INPUT, "predicate contains NUL bytes");
@@ -315,6 +314,7 @@ int intoto_statement_build(const char *name, const char *digest, const char *pre
 	rc = buf_adds(out, txt, e);
 out:
 	free(txt);
+	free(text);
 	cJSON_Delete(st);
 	return rc;
 }

@@ -171,7 +171,7 @@ static bool has_layer(const struct oci_manifest *m, const char *digest, const ch
 static int append_once(struct reg_client *c, const char *tag, const char *mt, const void *blob, size_t n,
 		       const char *annotations_json, bool *added, struct err *e)
 {
-	struct buf cfg __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	struct buf cfg = BUF_INIT;
 	struct oci_manifest m;
 	struct oci_desc *nl, *layers;
 	char digest[72], cdigest[72];
@@ -228,6 +228,7 @@ static int append_once(struct reg_client *c, const char *tag, const char *mt, co
 	rc = 0;
 out:
 	free(body);
+	buf_free(&cfg);
 	oci_manifest_free(&m);
 	return rc;
 }

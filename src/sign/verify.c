@@ -135,8 +135,8 @@ static int str_list(const cJSON *arr, const char *what, const char *base, char *
 
 int sign_policy_load(struct sign_policy *p, const char *path, struct err *e)
 {
-	struct buf b __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-	_cleanup_free_ char *dir = NULL;
+	struct buf b = BUF_INIT;
+	char *dir = NULL;
 	const cJSON *keys, *any, *all, *atts, *vuln, *sev, *age, *it;
 	cJSON *root = NULL;
 	char *slash;
@@ -144,10 +144,12 @@ int sign_policy_load(struct sign_policy *p, const char *path, struct err *e)
 
 	memset(p, 0, sizeof(*p));
 	p->max_severity = SEV_UNSET;
-	if (fs_read_file(path, &b, POLICY_MAX, e) < 0)
-		return err_prefix(e, "policy %s", path);
+	if (fs_read_file(path, &b, POLICY_MAX, e) < 0) {
+		err_prefix(e, "policy %s", path);
+		goto out;
+	}
 	if (!(dir = xstrdup_e(path, e)))
-		return -1;
+		goto out;
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
@@ -219,6 +221,8 @@ bad:
 	err_prefix(e, "policy %s", path);
 out:
 	cJSON_Delete(root);
+	buf_free(&b);
+	free(dir);
 	if (rc < 0)
 		sign_policy_free(p);
 	return rc;
