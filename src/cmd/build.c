@@ -129,14 +129,8 @@ int cmd_build(int argc, char **argv, struct err *e)
 	}
 	if (src_ok)
 		location_free(&src);
-	if (r == 0) {
-		printf("%s\n", res.digest);
-		if (digest_file) {
-			char line[OCI_DIGEST_MAX + 2];
-			int n = snprintf(line, sizeof(line), "%s\n", res.digest);
-			r = fs_write_atomic(digest_file, line, (size_t)n, 0644, e);
-		}
-	}
+	if (r == 0)
+		r = cmd_put_digest(res.digest, digest_file, e);
 	build_result_free(&res);
 	return r;
 }

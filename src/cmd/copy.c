@@ -79,15 +79,8 @@ int cmd_copy(int argc, char **argv, struct err *e)
 	o.platform = rc.platform ? &plat : NULL;
 	r = image_copy(&src, &dst, &o, &res, e);
 	progress_free(prog);
-	if (r == 0) {
-		printf("%s\n", res.digest);
-		if (digest_file) {
-			char line[OCI_DIGEST_MAX + 2];
-			int n = snprintf(line, sizeof(line), "%s\n", res.digest);
-
-			r = fs_write_atomic(digest_file, line, (size_t)n, 0644, e);
-		}
-	}
+	if (r == 0)
+		r = cmd_put_digest(res.digest, digest_file, e);
 	location_free(&src);
 	location_free(&dst);
 	oci_platform_free(&plat);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/util.h"
 
 cJSON *oj_parse_object(const char *json, size_t len, size_t cap, const char *what, struct err *e)
@@ -154,4 +155,16 @@ int oj_add_raw_object(cJSON *o, const char *key, const char *text, struct err *e
 		return err_oom(e);
 	}
 	return 0;
+}
+
+int oj_print_buf(const cJSON *j, struct buf *out, struct err *e)
+{
+	char *t = j ? cJSON_PrintUnformatted(j) : NULL;
+	int r;
+
+	if (!t)
+		return err_oom(e);
+	r = buf_adds(out, t, e);
+	free(t);
+	return r;
 }

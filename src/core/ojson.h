@@ -36,5 +36,8 @@ int oj_add_raw_object(cJSON *o, const char *key, const char *text, struct err *e
 void oj_strv_free(char **v);
 /* cJSON_PrintUnformatted with OOM reported. */
 char *oj_print(const cJSON *j, struct err *e);
+/* The compact text of j appended to out (j may be NULL: out of memory). */
+struct buf;
+int oj_print_buf(const cJSON *j, struct buf *out, struct err *e);
 
 #endif

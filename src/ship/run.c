@@ -23,6 +23,7 @@
 #include "sign/store.h"
 #include "ship/ship.h"
 #include "core/version.h"
+#include "core/ojson.h"
 
 static void stage_set(struct results *r, enum res_stage s, enum res_status st, double t0, const char *fmt,
 		      ...) __attribute__((format(printf, 5, 6)));
@@ -194,7 +195,6 @@ static int vuln_predicate(const struct report_in *in, const char *started, const
 {
 	struct buf js = BUF_INIT;
 	cJSON *root = NULL, *res;
-	char *txt = NULL;
 	int rc = -1;
 
 	if (report_json(in, &js, e) < 0)
@@ -224,15 +224,8 @@ static int vuln_predicate(const struct report_in *in, const char *started, const
 		cJSON_AddStringToObject(md, "scanStartedOn", started);
 		cJSON_AddStringToObject(md, "scanFinishedOn", finished);
 	}
-	txt = cJSON_PrintUnformatted(root);
-	if (!txt || buf_adds(out, txt, e) < 0) {
-		if (!txt)
-			err_oom(e);
-		goto out;
-	}
-	rc = 0;
+	rc = oj_print_buf(root, out, e);
 out:
-	free(txt);
 	cJSON_Delete(root);
 	buf_free(&js);
 	return rc;
@@ -244,8 +237,7 @@ static int provenance(const struct ship_opts *o, const struct results *r, const 
 		      const char *finished, struct buf *out, struct err *e)
 {
 	cJSON *root = cJSON_CreateObject(), *bd, *ep, *args, *deps, *rd, *b, *md;
-	char *txt = NULL;
-	int rc = -1;
+	int rc;
 
 	if (!root)
 		return err_oom(e);
@@ -301,14 +293,7 @@ static int provenance(const struct ship_opts *o, const struct results *r, const 
 	}
 	cJSON_AddStringToObject(md, "startedOn", started);
 	cJSON_AddStringToObject(md, "finishedOn", finished);
-	txt = cJSON_PrintUnformatted(root);
-	if (!txt) {
-		err_oom(e);
-		goto out;
-	}
-	rc = buf_adds(out, txt, e);
-out:
-	free(txt);
+	rc = oj_print_buf(root, out, e);
 	cJSON_Delete(root);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "core/ojson.h"
 #include "oci/digest.h"
 #include "sign/cosign.h"
 
@@ -11,14 +12,9 @@
 static int add_json_str(struct buf *b, const char *s, struct err *e)
 {
 	cJSON *j = cJSON_CreateString(s);
-	char *t = j ? cJSON_PrintUnformatted(j) : NULL;
-	int r;
+	int r = oj_print_buf(j, b, e);
 
 	cJSON_Delete(j);
-	if (!t)
-		return err_oom(e);
-	r = buf_adds(b, t, e);
-	free(t);
 	return r;
 }
 
@@ -267,7 +263,7 @@ int intoto_statement_build(const char *name, const char *digest, const char *pre
 			   struct err *e)
 {
 	cJSON *st = cJSON_CreateObject(), *subj, *s, *dg, *pred;
-	char *txt = NULL, *text = NULL;
+	char *text = NULL;
 	int rc = -1;
 
 	if (!st)
@@ -306,14 +302,8 @@ int intoto_statement_build(const char *name, const char *digest, const char *pre
 		}
 	}
 	cJSON_AddItemToObject(st, "predicate", pred);
-	txt = cJSON_PrintUnformatted(st);
-	if (!txt) {
-		err_oom(e);
-		goto out;
-	}
-	rc = buf_adds(out, txt, e);
+	rc = oj_print_buf(st, out, e);
 out:
-	free(txt);
 	free(text);
 	cJSON_Delete(st);
 	return rc;

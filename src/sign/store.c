@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "core/ojson.h"
 #include "oci/desc.h"
 #include "oci/manifest.h"
 #include "sign/cosign.h"
@@ -319,7 +320,7 @@ void sign_result_free(struct sign_result *r)
 static int layer_annotations(const char *sig_b64, const char *pred_type, struct buf *out, struct err *e)
 {
 	cJSON *a = cJSON_CreateObject();
-	char ts[32], *t;
+	char ts[32];
 	int rc;
 
 	if (!a)
@@ -329,12 +330,8 @@ static int layer_annotations(const char *sig_b64, const char *pred_type, struct 
 		cJSON_AddStringToObject(a, ANN_PREDICATE_TYPE, pred_type);
 	time_rfc3339((int64_t)time(NULL), ts);
 	cJSON_AddStringToObject(a, ANN_CREATED, ts);
-	t = cJSON_PrintUnformatted(a);
+	rc = oj_print_buf(a, out, e);
 	cJSON_Delete(a);
-	if (!t)
-		return err_oom(e);
-	rc = buf_adds(out, t, e);
-	free(t);
 	return rc;
 }
 
