@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_DIR := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=gnu11 -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -Isrc -Itests/fuzz -D_GNU_SOURCE \
-	-DBOSUN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS)) -Wno-unknown-warning-option
+	-include src/core/banned.h -DBOSUN_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -Wno-unknown-warning-option
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_ALL := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 FUZZ_TARGETS ?= $(FUZZ_ALL)
@@ -25,9 +25,10 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 .SECONDARY: $(FUZZ_LIB_OBJS)
 fuzz: $(FUZZ_BINS)
 
-$(FUZZ_DIR)/obj/%.o: %.c $(wildcard src/*/*.h)
+$(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(FUZZ_LIB_OBJS:.o=.d)
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)

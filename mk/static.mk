@@ -52,7 +52,7 @@ ifneq ($(STATIC_PREFIX),)
 STATIC_ALL_CFLAGS := -std=gnu11 $(filter-out -Werror,$(WARN)) $(STATIC_CFLAGS) \
 	-Isrc -I$(STATIC_PREFIX)/include -I$(STATIC_PREFIX)/include/libxml2 \
 	-idirafter $(STATIC_PREFIX)/../../kernel-headers \
-	$(BOSUN_DEFS) -DBOSUN_STATIC=1 -DCURL_STATICLIB -DLIBXML_STATIC
+	$(BOSUN_DEFS) -DBOSUN_STATIC=1 -DCURL_STATICLIB -DLIBXML_STATIC -include src/core/banned.h
 
 # Everything is rebuilt when the flags or the dependency prefix (whose name
 # is a hash of the dependency versions and recipes) change.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the unit programs given as arguments, then every end-to-end script in
-# tests/e2e (or those named in $E2E), and prints one closing line
+# tests/e2e (or those named in $E2E; E2E=none for none), and prints one closing line
 # "N passed, N failed". A program or script that exits non-zero without
 # reporting a failing case counts as one failure.
 set -u
@@ -42,6 +42,7 @@ run_one() {
 
 for u in "$@"; do run_one "unit/$(basename "$u")" "$u"; done
 scripts=${E2E:-$(ls tests/e2e/*.sh 2>/dev/null)}
+[ "$scripts" = none ] && scripts="" # E2E=none: the unit programs only (make unit)
 for s in $scripts; do run_one "e2e/$(basename "$s")" bash "$s"; done
 
 [ "$failn" -eq 0 ] && rm -rf "$logdir" || echo "logs kept in $logdir"

@@ -12,8 +12,8 @@
 #include "oci/digest.h"
 #include "oci/manifest.h"
 #include "oci/ref.h"
-#include "registry/image.h"
-#include "registry/location.h"
+#include "image/image.h"
+#include "image/location.h"
 
 const char *base_state_name(enum base_state s)
 {
@@ -360,7 +360,7 @@ static int compare(const struct base_opts *o, const struct oci_platform *plat, s
 	ref.digest = NULL;
 	free(r->base_name);
 	if (!(r->base_name = oci_ref_string(&ref))) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	if (reg_head_manifest(c, ref.tag, &now, NULL, NULL, e) < 0) {

@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "base/base.h"
-#include "base/pool.h"
+#include "core/pool.h"
 #include "build/dockerfile.h"
 #include "core/util.h"
 #include "oci/digest.h"
@@ -68,7 +68,7 @@ static int add_args(struct args *a, const struct dockerfile *df, const struct df
 			free(a->v[a->n]);
 			df_strv_free(k, n);
 			df_strv_free(v, n);
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		}
 		a->n++;
 	}
@@ -121,7 +121,7 @@ static int add_from(struct base_df *bd, const struct dockerfile *df, const struc
 	}
 	nf = realloc(bd->from, (bd->n + 1) * sizeof(*nf));
 	if (!nf) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	bd->from = nf;

@@ -55,7 +55,7 @@ static int add(struct fleet *f, const char *path, int line, const char *image, c
 		return err_set(e, ERR_INPUT, "%s:%d: more than %d images", path, line, FLEET_MAX_ITEMS);
 	n = realloc(f->items, (f->n + 1) * sizeof(*n));
 	if (!n)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	f->items = n;
 	it = &f->items[f->n];
 	memset(it, 0, sizeof(*it));
@@ -66,7 +66,7 @@ static int add(struct fleet *f, const char *path, int line, const char *image, c
 	it->source = source ? strdup(source) : NULL;
 	f->n++;
 	if (!it->image || (df && !it->dockerfile) || (pipeline && !it->pipeline) || (source && !it->source))
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	return 0;
 }
 

@@ -8,7 +8,7 @@
 int base_ci_outputs(const struct base_output *o, size_t n, const char *properties_path,
 		    struct buf *azure_out, struct err *e)
 {
-	struct buf b __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	struct buf b = BUF_INIT;
 	struct ci_output *co;
 	struct ci_env env;
 	size_t i;
@@ -17,7 +17,7 @@ int base_ci_outputs(const struct base_output *o, size_t n, const char *propertie
 	ci_detect(&env);
 	co = calloc(n ? n : 1, sizeof(*co));
 	if (!co)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	for (i = 0; i < n; i++)
 		co[i] = (struct ci_output){ o[i].name, o[i].value };
 	if (env.azure)
@@ -38,5 +38,6 @@ int base_ci_outputs(const struct base_output *o, size_t n, const char *propertie
 	rc = 0;
 out:
 	free(co);
+	buf_free(&b);
 	return rc;
 }

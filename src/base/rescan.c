@@ -50,7 +50,7 @@ int base_scan_image(struct vdb *db, const char *target, const struct reg_opts *r
 		goto out;
 	out->f = calloc(res.n ? res.n : 1, sizeof(*out->f));
 	if (!out->f) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < res.n; i++) {
@@ -73,7 +73,7 @@ int base_scan_image(struct vdb *db, const char *target, const struct reg_opts *r
 		o->title = strdup(f->title ? f->title : "");
 		out->n++;
 		if (!o->id || !o->pkg || !o->version || !o->fixed || !o->severity || !o->title) {
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			goto out;
 		}
 	}
@@ -117,7 +117,7 @@ static int load_state(const char *path, cJSON **out, struct err *e)
 	return 0;
 fresh:
 	if (!*out)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	cJSON_AddStringToObject(*out, "schema", STATE_SCHEMA);
 	cJSON_AddObjectToObject(*out, "images");
 	return 0;
@@ -171,7 +171,7 @@ int base_watch_rescan(struct watch *w, const struct watch_opts *o, struct err *e
 		if (!ent || !list || !it->fresh) {
 			cJSON_Delete(ent);
 			base_scan_free(&s);
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			goto out;
 		}
 		for (size_t j = 0; j < s.n; j++) {
@@ -180,7 +180,7 @@ int base_watch_rescan(struct watch *w, const struct watch_opts *o, struct err *e
 			if (!k) {
 				cJSON_Delete(ent);
 				base_scan_free(&s);
-				err_set(e, ERR_INTERNAL, "out of memory");
+				err_oom(e);
 				goto out;
 			}
 			cJSON_AddItemToArray(list, cJSON_CreateString(k));
@@ -203,7 +203,7 @@ int base_watch_rescan(struct watch *w, const struct watch_opts *o, struct err *e
 	cJSON_ReplaceItemInObjectCaseSensitive(state, "schema", cJSON_CreateString(STATE_SCHEMA));
 	txt = cJSON_Print(state);
 	if (!txt) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	if (fs_write_atomic(o->state, txt, strlen(txt), 0644, e) < 0)
@@ -242,7 +242,7 @@ int base_scan_fixes(struct vdb *db, const struct base_result *r, const struct re
 	*n_new = b.n;
 	fixed->f = calloc(a.n ? a.n : 1, sizeof(*fixed->f));
 	if (!fixed->f) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < a.n; i++) {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/pool.h"
+#include "core/pool.h"
 #include "base/watch.h"
 #include "report/xmlw.h"
 #include "core/util.h"
@@ -34,7 +34,7 @@ int base_watch_run(const struct fleet *f, const struct watch_opts *o, struct wat
 	w->shard_n = o->shard_n ? o->shard_n : 1;
 	w->it = calloc(f->n ? f->n : 1, sizeof(*w->it));
 	if (!w->it)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	for (size_t i = 0; i < f->n; i++)
 		if (w->shard_n == 1 || base_in_shard(f->items[i].image, w->shard_i, w->shard_n))
 			w->it[w->n++].fi = &f->items[i];
@@ -76,52 +76,21 @@ void base_watch_free(struct watch *w)
 
 /* ---- JUnit */
 
-static int attr_n(xmlTextWriterPtr w, const char *k, size_t v)
-{
-	char t[32];
-
-	snprintf(t, sizeof(t), "%zu", v);
-	return xmlTextWriterWriteAttribute(w, BAD_CAST k, BAD_CAST t);
-}
-
 static int suite_start(xmlTextWriterPtr w, const char *name, size_t tests, size_t fail, size_t errs,
 		       size_t skip, double secs, int id, const struct watch *wt)
 {
-	char t[64];
+	const struct junit_suite s = {name, tests, fail, errs, skip, (size_t)id, secs, NULL};
+	char shard[32];
+	const struct junit_prop p[] = {
+	    {"shard", shard}, {"fleet", wt->fleet_path}, {"db.version", wt->db_built}};
 
-	if (xmlTextWriterStartElement(w, BAD_CAST "testsuite") < 0 || xmlw_attr(w, "name", name) < 0 ||
-	    attr_n(w, "tests", tests) < 0 || attr_n(w, "failures", fail) < 0 || attr_n(w, "errors", errs) < 0 ||
-	    attr_n(w, "skipped", skip) < 0)
-		return -1;
-	snprintf(t, sizeof(t), "%.3f", secs);
-	if (xmlw_attr(w, "time", t) < 0)
-		return -1;
-	time_rfc3339((int64_t)time(NULL), t);
-	t[19] = 0; /* the windyroad XSD wants no zone */
-	snprintf(t + 32, 16, "%d", id);
-	if (xmlw_attr(w, "timestamp", t) < 0 || xmlw_attr(w, "hostname", "localhost") < 0 || xmlw_attr(w, "id", t + 32) < 0 ||
-	    xmlw_attr(w, "package", "bosun") < 0 || xmlTextWriterStartElement(w, BAD_CAST "properties") < 0)
-		return -1;
-	snprintf(t, sizeof(t), "%d/%d", wt->shard_i, wt->shard_n);
-	if (xmlTextWriterStartElement(w, BAD_CAST "property") < 0 || xmlw_attr(w, "name", "shard") < 0 ||
-	    xmlw_attr(w, "value", t) < 0 || xmlTextWriterEndElement(w) < 0)
-		return -1;
-	if (wt->fleet_path && (xmlTextWriterStartElement(w, BAD_CAST "property") < 0 || xmlw_attr(w, "name", "fleet") < 0 ||
-			       xmlw_attr(w, "value", wt->fleet_path) < 0 || xmlTextWriterEndElement(w) < 0))
-		return -1;
-	if (wt->db_built && (xmlTextWriterStartElement(w, BAD_CAST "property") < 0 ||
-			     xmlw_attr(w, "name", "db.version") < 0 || xmlw_attr(w, "value", wt->db_built) < 0 ||
-			     xmlTextWriterEndElement(w) < 0))
-		return -1;
-	return xmlTextWriterEndElement(w);
+	snprintf(shard, sizeof(shard), "%d/%d", wt->shard_i, wt->shard_n);
+	return junit_suite_start(w, &s, p, ARRAY_SIZE(p));
 }
 
 static int suite_end(xmlTextWriterPtr w)
 {
-	if (xmlTextWriterStartElement(w, BAD_CAST "system-out") < 0 || xmlTextWriterEndElement(w) < 0 ||
-	    xmlTextWriterStartElement(w, BAD_CAST "system-err") < 0 || xmlTextWriterEndElement(w) < 0)
-		return -1;
-	return xmlTextWriterEndElement(w);
+	return junit_suite_end(w, NULL);
 }
 
 int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
@@ -132,12 +101,10 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 	int r = -1;
 
 	if (!w) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
-	xmlTextWriterSetIndent(w, 1);
-	XW(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL));
-	XW(xmlTextWriterStartElement(w, BAD_CAST "testsuites"));
+	XW(junit_start(w));
 	XW(suite_start(w, "base", wt->n, wt->n_stale, wt->n_error, wt->n_unknown, wt->seconds, 0, wt));
 	for (size_t i = 0; i < wt->n; i++) {
 		const struct base_result *r0 = &wt->it[i].r;
@@ -301,7 +268,7 @@ int base_watch_json(const struct watch *w, struct buf *out, struct err *e)
 	txt = cJSON_Print(o);
 	cJSON_Delete(o);
 	if (!txt)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	r = buf_adds(out, txt, e);
 	free(txt);
 	return r < 0 ? -1 : buf_adds(out, "\n", e);

@@ -1,8 +1,10 @@
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +24,31 @@ extern char **environ;
 /* Mount points the sandbox needs inside the root, besides user mounts. */
 static const char *const fixed_points[] = { "proc", "dev", "etc/resolv.conf", "etc/hosts" };
 
+/* The children report why they could not start the command through a
+ * close-on-exec pipe (as crun does): one message "CODE MESSAGE" written
+ * before _exit; a successful exec closes the pipe with nothing written, so
+ * the parent tells the command's own exit status from a sandbox failure. */
+static int report_fd = -1;
+
+static void fail_code(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+static void fail_code(int code, const char *fmt, ...)
+{
+	char m[1024];
+	int n = snprintf(m, sizeof(m), "%d ", code);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m + n, sizeof(m) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (report_fd >= 0 && write(report_fd, m, strlen(m)) < 0)
+		_exit(125);
+	_exit(125);
+}
+
 static void die(const char *what)
 {
-	/* Runs in the sandbox child: stderr is the build log. */
-	fprintf(stderr, "bosun: sandbox: %s: %s\n", what, strerror(errno));
-	_exit(125);
+	fail_code(ERR_INTERNAL, "sandbox: %s: %s", what, strerror(errno));
 }
 
 static void write_file(const char *path, const char *s)
@@ -51,18 +73,14 @@ static void make_point(const char *merged, const char *rel, bool is_file)
 		die("open merged root");
 	if (!is_file) {
 		int fd = oci_root_mkdir_p(rootfd, rel, 0755, &e);
-		if (fd < 0) {
-			fprintf(stderr, "bosun: sandbox: %s\n", e.msg);
-			_exit(125);
-		}
+		if (fd < 0)
+			fail_code(ERR_INTERNAL, "sandbox: %s", e.msg);
 		close(fd);
 	} else {
 		snprintf(dir, sizeof(dir), "%.*s", sl ? (int)(sl - rel) : 1, sl ? rel : ".");
 		int dfd = oci_root_mkdir_p(rootfd, dir, 0755, &e);
-		if (dfd < 0) {
-			fprintf(stderr, "bosun: sandbox: %s\n", e.msg);
-			_exit(125);
-		}
+		if (dfd < 0)
+			fail_code(ERR_INTERNAL, "sandbox: %s", e.msg);
 		close(dfd);
 		int fd = oci_root_open(rootfd, rel, O_WRONLY | O_CREAT, 0644);
 		if (fd < 0 && errno != EISDIR)
@@ -139,6 +157,20 @@ static void setup_dev(const char *merged)
 		die("dev/pts");
 }
 
+/* What the image lacks (no shell, no such command, not executable) is bad
+ * input, worded as Docker words it: "exec: /bin/sh: no such file or directory". */
+static void exec_failed(const char *cmd, int err) __attribute__((noreturn));
+static void exec_failed(const char *cmd, int err)
+{
+	char reason[128];
+	bool image = err == ENOENT || err == EACCES || err == ENOEXEC || err == ENOTDIR ||
+		     err == ELOOP || err == EISDIR || err == ENAMETOOLONG;
+
+	snprintf(reason, sizeof(reason), "%s", strerror(err));
+	reason[0] = (char)tolower((unsigned char)reason[0]);
+	fail_code(image ? ERR_INPUT : ERR_INTERNAL, "exec: %s: %s", cmd, reason);
+}
+
 static void child_main(const struct sandbox_opts *o, bool userns)
 {
 	char opts[8192];
@@ -180,10 +212,9 @@ static void child_main(const struct sandbox_opts *o, bool userns)
 		struct err e = ERR_INIT;
 		int rfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		int fd = oci_root_mkdir_p(rfd, o->workdir, 0755, &e);
-		if (fd < 0 || fchdir(fd) < 0) {
-			fprintf(stderr, "bosun: sandbox: workdir %s: %s\n", o->workdir, e.msg);
-			_exit(125);
-		}
+		if (fd < 0 || fchdir(fd) < 0)
+			fail_code(ERR_INPUT, "workdir %s: %s", o->workdir,
+				  e.msg[0] ? e.msg : strerror(errno));
 		close(fd);
 		close(rfd);
 	}
@@ -201,8 +232,7 @@ static void child_main(const struct sandbox_opts *o, bool userns)
 	dup2(2, 1); /* command output goes to the build log */
 	environ = o->envp;
 	execvp(o->argv[0], o->argv);
-	fprintf(stderr, "bosun: sandbox: exec %s: %s\n", o->argv[0], strerror(errno));
-	_exit(127);
+	exec_failed(o->argv[0], errno);
 }
 
 static int wait_status(pid_t pid)
@@ -219,18 +249,58 @@ static int wait_status(pid_t pid)
 	return 125;
 }
 
+/* Reads the children's report until every write end is closed (exec or
+ * exit). Returns the error code sent (e filled), or 0 when nothing was sent. */
+static int read_report(int fd, struct err *e)
+{
+	char m[1100], *msg;
+	size_t len = 0;
+	ssize_t n;
+	long code;
+
+	while (len < sizeof(m) - 1 && (n = read(fd, m + len, sizeof(m) - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_errno(e, ERR_INTERNAL, "sandbox: read the start report");
+			return ERR_INTERNAL;
+		}
+		len += (size_t)n;
+	}
+	if (len == 0)
+		return 0;
+	m[len] = 0;
+	code = strtol(m, &msg, 10);
+	if (msg == m || *msg != ' ' || (code != ERR_INPUT && code != ERR_INTERNAL)) {
+		code = ERR_INTERNAL;
+		msg = m;
+	} else {
+		msg++;
+	}
+	err_set(e, (int)code, "%s", msg);
+	return (int)code;
+}
+
 int sandbox_run(const struct sandbox_opts *o, int *status, struct err *e)
 {
 	bool userns = geteuid() != 0;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
 	pid_t pid;
+	int rep[2], code;
 
+	if (pipe2(rep, O_CLOEXEC) < 0)
+		return err_errno(e, ERR_INTERNAL, "sandbox: pipe");
 	fflush(NULL);
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(rep[0]);
+		close(rep[1]);
 		return err_errno(e, ERR_INTERNAL, "fork");
+	}
 	if (pid == 0) {
+		close(rep[0]);
+		report_fd = rep[1];
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (userns) {
 			char map[64];
@@ -254,10 +324,14 @@ int sandbox_run(const struct sandbox_opts *o, int *status, struct err *e)
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			child_main(o, userns);
 		}
+		close(rep[1]); /* the grandchild's copy is the one that reports now */
 		_exit(wait_status(gc));
 	}
+	close(rep[1]);
+	code = read_report(rep[0], e);
+	close(rep[0]);
 	*status = wait_status(pid);
-	return 0;
+	return code ? -1 : 0;
 }
 
 static int cleanup_point(int upfd, int lowfd, const char *rel, struct err *e)

@@ -27,7 +27,10 @@ struct sandbox_opts {
 };
 
 /* Runs argv; *status is the command's exit code (128+N for signal N).
- * -1 only when the sandbox itself could not be set up. */
+ * -1 when the command never ran, with the reason the sandbox's children sent
+ * back: ERR_INPUT when the image lacks it ("exec: /bin/sh: no such file or
+ * directory", a WORKDIR that cannot be made), ERR_INTERNAL when the sandbox
+ * itself could not be set up (namespaces, mounts). */
 int sandbox_run(const struct sandbox_opts *o, int *status, struct err *e);
 /* Paths (relative, no leading '/') that sandbox_run creates as mount points
  * when they are missing: remove them from the upper dir afterwards. */

@@ -2,9 +2,10 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "core/fs.h"
 #include "core/log.h"
-#include "registry/location.h"
+#include "image/location.h"
 #include "sign/cosign.h"
 #include "sign/keys.h"
 #include "sign/store.h"
@@ -29,59 +30,40 @@ static const char help[] =
 
 int cmd_attest(int argc, char **argv, struct err *e)
 {
-	enum { OPT_KEY = 3000, OPT_PRED, OPT_TYPE };
-	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
-					    { "key", required_argument, NULL, OPT_KEY },
-					    { "predicate", required_argument, NULL, OPT_PRED },
-					    { "type", required_argument, NULL, OPT_TYPE },
-					    { NULL, 0, NULL, 0 } };
-	struct buf pred __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-	struct reg_cli rc = { 0 };
+	const char *keyfile, *predfile = NULL, *type = NULL, *uri;
+	const struct cli_val vals[] = {
+	    {"predicate", &predfile, NULL}, {"type", &type, NULL}, {NULL, NULL, NULL}};
+	const struct cli_cmd cmd = {"attest", help, CLI_REG | CLI_SIGN, NULL, NULL, NULL,
+				    NULL,     vals};
+	struct cli cl0;
+	struct buf pred = BUF_INIT;
 	struct sign_key k = { 0 };
 	struct sign_result res = { 0 };
 	struct reg_client *cl = NULL;
-	struct location loc;
+	struct location loc = {0};
 	struct reg_opts ro;
-	const char *keyfile = NULL, *predfile = NULL, *type = NULL, *uri;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, lo, NULL)) != -1) {
-		if (cmd_common_opt(c))
-			continue;
-		switch (c) {
-		case 'h':
-			cmd_print_help(help);
-			return 0;
-		case OPT_KEY:
-			keyfile = optarg;
-			continue;
-		case OPT_PRED:
-			predfile = optarg;
-			continue;
-		case OPT_TYPE:
-			type = optarg;
-			continue;
-		}
-		r = cmd_reg_opt(&rc, c, optarg, "attest", e);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return cmd_usage_error(e, "attest", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
-	}
+	cli_init(&cl0);
+	if ((r = cli_parse(&cmd, argc, argv, &cl0, e)) != 0)
+		return r > 0 ? 0 : -1;
+	keyfile = cl0.key;
 	if (!keyfile || !predfile || !type)
 		return cmd_usage_error(e, "attest", "--key, --predicate and --type are required");
 	if (!(uri = intoto_predicate_type(type)))
 		return cmd_usage_error(e, "attest", "unknown --type \"%s\"", type);
 	if (argc - optind != 1)
 		return cmd_usage_error(e, "attest", "expected one IMAGE");
-	if (fs_read_file(predfile, &pred, PAYLOAD_MAX / 2, e) < 0)
-		return err_prefix(e, "predicate %s", predfile);
-	if (cmd_sign_parse_image(argv[optind], "attest", &loc, e) < 0)
-		return -1;
 	r = -1;
+	if (fs_read_file(predfile, &pred, PAYLOAD_MAX / 2, e) < 0) {
+		err_prefix(e, "predicate %s", predfile);
+		goto out;
+	}
+	if (cmd_sign_parse_image(argv[optind], "attest", &loc, e) < 0)
+		goto out;
 	if (sign_key_load_private(&k, keyfile, e) < 0)
 		goto out;
-	ro = (struct reg_opts){ rc.creds, rc.cacert, rc.insecure, rc.parallel, rc.retries, NULL };
+	ro = cli_reg_opts(&cl0);
 	if (reg_open(&cl, &loc.ref, &ro, true, e) < 0 ||
 	    attest_image(cl, &loc.ref, &k, uri, pred.data, pred.len, &res, e) < 0) {
 		err_prefix(e, "attest %s", loc.text);
@@ -91,6 +73,7 @@ int cmd_attest(int argc, char **argv, struct err *e)
 	printf("%s\n", res.digest);
 	r = 0;
 out:
+	buf_free(&pred);
 	sign_result_free(&res);
 	reg_close(cl);
 	sign_key_free(&k);

@@ -8,10 +8,11 @@
 #include "base/scan.h"
 #include "base/watch.h"
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "registry/image.h"
+#include "image/image.h"
 
 static const char help[] =
 	"usage: bosun base check [OPTIONS] IMAGE\n"
@@ -126,84 +127,120 @@ struct base_cli {
 	bool fail_if_stale, scan, update, dry_run, rescan;
 };
 
-static const struct option base_lo[] = { COMMON_LONGOPTS,
-					  REG_LONGOPTS,
-					  { "format", required_argument, NULL, O_FORMAT },
-					  { "fail-if-stale", no_argument, NULL, O_FAIL_STALE },
-					  { "dockerfile", required_argument, NULL, O_DOCKERFILE },
-					  { "build-arg", required_argument, NULL, O_BUILD_ARG },
-					  { "report-dir", required_argument, NULL, O_REPORT_DIR },
-					  { "scan", no_argument, NULL, O_SCAN },
-					  { "db", required_argument, NULL, O_DB },
-					  { "update", no_argument, NULL, O_UPDATE },
-					  { "dry-run", no_argument, NULL, O_DRY_RUN },
-					  { "images", required_argument, NULL, O_IMAGES },
-					  { "shard", required_argument, NULL, O_SHARD },
-					  { "rescan", no_argument, NULL, O_RESCAN },
-					  { "state", required_argument, NULL, O_STATE },
-					  { "jobs", required_argument, NULL, O_JOBS },
-					  { "cache-dir", required_argument, NULL, O_CACHE_DIR },
-					  { NULL, 0, NULL, 0 } };
+static const struct option base_lo[] = {{"format", required_argument, NULL, O_FORMAT},
+					{"fail-if-stale", no_argument, NULL, O_FAIL_STALE},
+					{"dockerfile", required_argument, NULL, O_DOCKERFILE},
+					{"build-arg", required_argument, NULL, O_BUILD_ARG},
+					{"report-dir", required_argument, NULL, O_REPORT_DIR},
+					{"scan", no_argument, NULL, O_SCAN},
+					{"db", required_argument, NULL, O_DB},
+					{"update", no_argument, NULL, O_UPDATE},
+					{"dry-run", no_argument, NULL, O_DRY_RUN},
+					{"images", required_argument, NULL, O_IMAGES},
+					{"shard", required_argument, NULL, O_SHARD},
+					{"rescan", no_argument, NULL, O_RESCAN},
+					{"state", required_argument, NULL, O_STATE},
+					{"jobs", required_argument, NULL, O_JOBS},
+					{"cache-dir", required_argument, NULL, O_CACHE_DIR},
+					{NULL, 0, NULL, 0}};
+
+struct base_parse {
+	struct base_cli *b;
+	const int *allowed; /* the option ids this subcommand takes */
+	const char *cmd;
+	char **argv;
+};
+
+static int base_own_opt(void *ctx, int c, const char *arg, struct err *e)
+{
+	struct base_parse *p = ctx;
+	struct base_cli *b = p->b;
+	bool ok = false;
+
+	if (c < O_FORMAT)
+		return 0;
+	for (const int *a = p->allowed; *a; a++)
+		ok |= *a == c;
+	if (!ok) /* "--opt VALUE": name the option, not its value */
+		return cmd_usage_error(
+		    e, p->cmd, "option \"%s\" does not apply here",
+		    p->argv[optind - (arg && optind >= 2 && arg == p->argv[optind - 1] ? 2 : 1)]);
+	switch (c) {
+	case O_FORMAT:
+		if (strcmp(arg, "text") && strcmp(arg, "json"))
+			return cmd_usage_error(e, p->cmd, "--format takes text or json");
+		b->format = arg;
+		return 1;
+	case O_FAIL_STALE:
+		b->fail_if_stale = true;
+		return 1;
+	case O_DOCKERFILE:
+		b->dockerfile = arg;
+		return 1;
+	case O_BUILD_ARG:
+		if (!strchr(arg, '=') || b->n_build_args >= MAX_BUILD_ARGS)
+			return cmd_usage_error(e, p->cmd, "--build-arg takes K=V (at most %d)",
+					       MAX_BUILD_ARGS);
+		b->build_args[b->n_build_args++] = arg;
+		return 1;
+	case O_REPORT_DIR:
+		b->report_dir = arg;
+		return 1;
+	case O_SCAN:
+		b->scan = true;
+		return 1;
+	case O_DB:
+		b->db = arg;
+		return 1;
+	case O_UPDATE:
+		b->update = true;
+		return 1;
+	case O_DRY_RUN:
+		b->dry_run = true;
+		return 1;
+	case O_IMAGES:
+		b->images = arg;
+		return 1;
+	case O_SHARD:
+		b->shard = arg;
+		return 1;
+	case O_RESCAN:
+		b->rescan = true;
+		return 1;
+	case O_STATE:
+		b->state = arg;
+		return 1;
+	case O_CACHE_DIR:
+		b->cache_dir = arg;
+		return 1;
+	case O_JOBS:
+		b->jobs = atoi(arg);
+		if (b->jobs < 1 || b->jobs > 64)
+			return cmd_usage_error(e, p->cmd, "--jobs takes 1..64");
+		return 1;
+	default:
+		return 0;
+	}
+}
 
 /* Parse the options; returns 1 when --help was printed. allowed: the
  * option ids this subcommand takes. */
 static int parse(int argc, char **argv, const char *name, const char *hlp, const int *allowed,
 		 struct base_cli *b, struct err *e)
 {
-	int c, r;
 	char cmd[32];
+	struct base_parse bp = {b, allowed, cmd, argv};
+	const struct cli_cmd cc = {cmd, hlp, CLI_REG, NULL, base_lo, base_own_opt, &bp, NULL};
+	struct cli cl;
+	int r;
 
 	snprintf(cmd, sizeof(cmd), "base %s", name);
 	b->format = "text";
 	b->report_dir = ".";
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, base_lo, NULL)) != -1) {
-		bool ok = false;
-
-		if (cmd_common_opt(c))
-			continue;
-		if (c == 'h') {
-			cmd_print_help(hlp);
-			return 1;
-		}
-		for (const int *a = allowed; *a; a++)
-			ok |= *a == c;
-		if (c >= O_FORMAT && !ok)
-			return cmd_usage_error(e, cmd, "option \"%s\" does not apply here", argv[optind - 1]);
-		switch (c) {
-		case O_FORMAT:
-			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-				return cmd_usage_error(e, cmd, "--format takes text or json");
-			b->format = optarg;
-			continue;
-		case O_FAIL_STALE: b->fail_if_stale = true; continue;
-		case O_DOCKERFILE: b->dockerfile = optarg; continue;
-		case O_BUILD_ARG:
-			if (!strchr(optarg, '=') || b->n_build_args >= MAX_BUILD_ARGS)
-				return cmd_usage_error(e, cmd, "--build-arg takes K=V (at most %d)", MAX_BUILD_ARGS);
-			b->build_args[b->n_build_args++] = optarg;
-			continue;
-		case O_REPORT_DIR: b->report_dir = optarg; continue;
-		case O_SCAN: b->scan = true; continue;
-		case O_DB: b->db = optarg; continue;
-		case O_UPDATE: b->update = true; continue;
-		case O_DRY_RUN: b->dry_run = true; continue;
-		case O_IMAGES: b->images = optarg; continue;
-		case O_SHARD: b->shard = optarg; continue;
-		case O_RESCAN: b->rescan = true; continue;
-		case O_STATE: b->state = optarg; continue;
-		case O_CACHE_DIR: b->cache_dir = optarg; continue;
-		case O_JOBS:
-			b->jobs = atoi(optarg);
-			if (b->jobs < 1 || b->jobs > 64)
-				return cmd_usage_error(e, cmd, "--jobs takes 1..64");
-			continue;
-		}
-		r = cmd_reg_opt(&b->rc, c, optarg, cmd, e);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return cmd_usage_error(e, cmd, "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
-	}
+	cli_init(&cl);
+	if ((r = cli_parse(&cc, argc, argv, &cl, e)) != 0)
+		return r;
+	b->rc = cl.reg;
 	if (b->rc.platform && oci_platform_parse(&b->plat, b->rc.platform, e) < 0)
 		return -1;
 	b->ro = (struct reg_opts){ b->rc.creds, b->rc.cacert, b->rc.insecure, b->rc.parallel, b->rc.retries, NULL };
@@ -218,7 +255,7 @@ static int outputs(const struct base_cli *b, const struct base_output *o, size_t
 	_cleanup_free_ char *props = fs_join(b->report_dir, "bosun-base.properties");
 
 	if (!props)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (getenv("JENKINS_URL") && *getenv("JENKINS_URL") && fs_mkdir_p(b->report_dir, 0755, e) < 0)
 		return -1;
 	if (base_ci_outputs(o, n, props, &az, e) < 0)
@@ -247,7 +284,7 @@ static int print_json(cJSON *o, struct err *e)
 
 	cJSON_Delete(o);
 	if (!s)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	printf("%s\n", s);
 	free(s);
 	return 0;
@@ -504,7 +541,7 @@ static int write_report(const char *dir, const char *name, const struct buf *b, 
 	_cleanup_free_ char *p = fs_join(dir, name);
 
 	if (!p)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	return fs_write_atomic(p, b->data, b->len, 0644, e);
 }
 
@@ -558,7 +595,7 @@ static int sub_watch(int argc, char **argv, struct err *e)
 	if (fs_mkdir_p(b.report_dir, 0755, e) < 0)
 		goto out;
 	if (b.rescan && !b.state && !(state = fs_join(b.report_dir, "base-watch-state.json"))) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	wo.bo = &b.bo;

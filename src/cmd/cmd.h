@@ -104,6 +104,9 @@ int cmd_reg_opt(struct reg_cli *r, int c, const char *arg, const char *cmd, stru
 /* "30", "30s", "15m", "12h", "7d" into seconds; -1 when malformed. */
 int cmd_parse_age(const char *s, long long *secs);
 
+/* Prints digest on stdout and, when file is given, writes "digest\n" to it. */
+int cmd_put_digest(const char *digest, const char *file, struct err *e);
+
 /* A registry reference for sign/attest/verify (those work on registries only). */
 struct location;
 int cmd_sign_parse_image(const char *s, const char *cmd, struct location *loc, struct err *e);

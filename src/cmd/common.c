@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/fs.h"
 #include "core/log.h"
 
 int cmd_common_opt(int c)
@@ -105,4 +106,15 @@ int cmd_parse_age(const char *s, long long *secs)
 		return -1;
 	*secs = v;
 	return 0;
+}
+
+int cmd_put_digest(const char *digest, const char *file, struct err *e)
+{
+	char line[160];
+	int n = snprintf(line, sizeof(line), "%s\n", digest);
+
+	printf("%s", line);
+	if (!file)
+		return 0;
+	return fs_write_atomic(file, line, (size_t)n, 0644, e);
 }

@@ -2,9 +2,10 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "core/fs.h"
 #include "core/progress.h"
-#include "registry/image.h"
+#include "image/image.h"
 
 static const char help[] =
 	"usage: bosun copy [OPTIONS] SRC DST\n\n"
@@ -23,39 +24,38 @@ static const char help[] =
 	"  bosun copy oci:./out:1.0 registry.example.com/team/app:1.0\n"
 	"  bosun copy --platform linux/arm64 alpine:3.19 docker-archive:alpine.tar\n\n" EXIT_CODES_HELP;
 
+enum { OPT_DIGEST_FILE = 3000 };
+static const struct option copy_own[] = {{"digest-file", required_argument, NULL, OPT_DIGEST_FILE},
+					 {NULL, 0, NULL, 0}};
+
+static int copy_own_opt(void *ctx, int c, const char *arg, struct err *e)
+{
+	(void)e;
+	if (c != OPT_DIGEST_FILE)
+		return 0;
+	*(const char **)ctx = arg;
+	return 1;
+}
+
 int cmd_copy(int argc, char **argv, struct err *e)
 {
-	enum { OPT_DIGEST_FILE = 3000 };
-	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
-					    { "digest-file", required_argument, NULL, OPT_DIGEST_FILE },
-					    { NULL, 0, NULL, 0 } };
-	struct reg_cli rc = { 0 };
+	const char *digest_file = NULL;
+	const struct cli_cmd cmd = {"copy",   help,	    CLI_REG,	  NULL,
+				    copy_own, copy_own_opt, &digest_file, NULL};
+	struct cli cl;
+	struct reg_cli rc;
 	struct location src, dst;
 	struct copy_opts o;
 	struct copy_result res;
 	struct oci_platform plat = { 0 };
 	struct progress *prog = NULL;
-	const char *digest_file = NULL;
 	char title[512];
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, lo, NULL)) != -1) {
-		if (cmd_common_opt(c))
-			continue;
-		if (c == 'h') {
-			cmd_print_help(help);
-			return 0;
-		}
-		if (c == OPT_DIGEST_FILE) {
-			digest_file = optarg;
-			continue;
-		}
-		r = cmd_reg_opt(&rc, c, optarg, "copy", e);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return cmd_usage_error(e, "copy", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
-	}
+	cli_init(&cl);
+	if ((r = cli_parse(&cmd, argc, argv, &cl, e)) != 0)
+		return r > 0 ? 0 : -1;
+	rc = cl.reg;
 	if (argc - optind != 2)
 		return cmd_usage_error(e, "copy", "expected SRC and DST");
 	if (rc.platform && oci_platform_parse(&plat, rc.platform, e) < 0)
@@ -79,15 +79,8 @@ int cmd_copy(int argc, char **argv, struct err *e)
 	o.platform = rc.platform ? &plat : NULL;
 	r = image_copy(&src, &dst, &o, &res, e);
 	progress_free(prog);
-	if (r == 0) {
-		printf("%s\n", res.digest);
-		if (digest_file) {
-			char line[OCI_DIGEST_MAX + 2];
-			int n = snprintf(line, sizeof(line), "%s\n", res.digest);
-
-			r = fs_write_atomic(digest_file, line, (size_t)n, 0644, e);
-		}
-	}
+	if (r == 0)
+		r = cmd_put_digest(res.digest, digest_file, e);
 	location_free(&src);
 	location_free(&dst);
 	oci_platform_free(&plat);

@@ -4,10 +4,11 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "core/util.h"
 #include "oci/digest.h"
 #include "oci/manifest.h"
-#include "registry/image.h"
+#include "image/image.h"
 
 static const char help[] =
 	"usage: bosun inspect [OPTIONS] IMAGE\n\n"
@@ -148,7 +149,7 @@ static int print_json(const struct view *v, struct err *e)
 	txt = cJSON_Print(o);
 	cJSON_Delete(o);
 	if (!txt)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	printf("%s\n", txt);
 	free(txt);
 	return 0;
@@ -205,45 +206,51 @@ static void print_text(const struct view *v)
 	}
 }
 
+struct inspect_cli {
+	bool json, raw;
+};
+
+enum { OPT_FORMAT = 3000, OPT_RAW };
+static const struct option inspect_own[] = {{"format", required_argument, NULL, OPT_FORMAT},
+					    {"raw", no_argument, NULL, OPT_RAW},
+					    {NULL, 0, NULL, 0}};
+
+static int inspect_own_opt(void *ctx, int c, const char *arg, struct err *e)
+{
+	struct inspect_cli *ic = ctx;
+
+	if (c == OPT_FORMAT) {
+		if (strcmp(arg, "json") && strcmp(arg, "text"))
+			return cmd_usage_error(e, "inspect", "--format takes text or json");
+		ic->json = strcmp(arg, "json") == 0;
+		return 1;
+	}
+	if (c == OPT_RAW) {
+		ic->raw = true;
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_inspect(int argc, char **argv, struct err *e)
 {
-	enum { OPT_FORMAT = 3000, OPT_RAW };
-	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
-					    { "format", required_argument, NULL, OPT_FORMAT },
-					    { "raw", no_argument, NULL, OPT_RAW },
-					    { NULL, 0, NULL, 0 } };
-	struct reg_cli rc = { 0 };
+	struct inspect_cli ic = {false, false};
+	const struct cli_cmd cmd = {"inspect",	     help, CLI_REG, NULL, inspect_own,
+				    inspect_own_opt, &ic,  NULL};
+	struct cli cl;
+	struct reg_cli rc;
 	struct location loc;
 	struct reg_opts ro;
 	struct oci_platform plat = { 0 };
 	struct image_src *s = NULL;
 	struct view v;
-	bool json = false, raw = false;
-	int c, r;
+	bool json, raw;
+	int r;
 
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, lo, NULL)) != -1) {
-		if (cmd_common_opt(c))
-			continue;
-		if (c == 'h') {
-			cmd_print_help(help);
-			return 0;
-		}
-		if (c == OPT_FORMAT) {
-			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
-				return cmd_usage_error(e, "inspect", "--format takes text or json");
-			json = strcmp(optarg, "json") == 0;
-			continue;
-		}
-		if (c == OPT_RAW) {
-			raw = true;
-			continue;
-		}
-		r = cmd_reg_opt(&rc, c, optarg, "inspect", e);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return cmd_usage_error(e, "inspect", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
-	}
+	cli_init(&cl);
+	if ((r = cli_parse(&cmd, argc, argv, &cl, e)) != 0)
+		return r > 0 ? 0 : -1;
+	rc = cl.reg, json = ic.json, raw = ic.raw;
 	if (argc - optind != 1)
 		return cmd_usage_error(e, "inspect", "expected one IMAGE");
 	if (rc.platform && oci_platform_parse(&plat, rc.platform, e) < 0)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "core/fs.h"
 #include "core/util.h"
 #include "sign/keys.h"
@@ -22,44 +23,33 @@ static const char help[] =
 
 int cmd_keygen(int argc, char **argv, struct err *e)
 {
-	enum { OPT_PREFIX = 3000 };
-	static const struct option lo[] = { COMMON_LONGOPTS,
-					    { "output-key-prefix", required_argument, NULL, OPT_PREFIX },
-					    { NULL, 0, NULL, 0 } };
-	struct buf priv __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-	struct buf pub __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
 	const char *prefix = "cosign";
-	_cleanup_free_ char *kpath = NULL;
-	_cleanup_free_ char *ppath = NULL;
+	const struct cli_val vals[] = {{"output-key-prefix", &prefix, NULL}, {NULL, NULL, NULL}};
+	const struct cli_cmd cmd = {"keygen", help, 0, NULL, NULL, NULL, NULL, vals};
+	struct cli cl;
+	struct buf priv = BUF_INIT, pub = BUF_INIT;
+	char *kpath = NULL, *ppath = NULL, *pass = NULL;
 	struct sign_key k = { 0 };
-	char *pass = NULL;
-	int c, rc = -1;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, lo, NULL)) != -1) {
-		if (cmd_common_opt(c))
-			continue;
-		if (c == 'h') {
-			cmd_print_help(help);
-			return 0;
-		}
-		if (c == OPT_PREFIX) {
-			prefix = optarg;
-			continue;
-		}
-		return cmd_usage_error(e, "keygen", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
-	}
+	cli_init(&cl);
+	if ((rc = cli_parse(&cmd, argc, argv, &cl, e)) != 0)
+		return rc > 0 ? 0 : -1;
 	if (optind != argc)
 		return cmd_usage_error(e, "keygen", "unexpected argument \"%s\"", argv[optind]);
 	if (!*prefix)
 		return cmd_usage_error(e, "keygen", "--output-key-prefix must not be empty");
+	rc = -1;
 	kpath = xasprintf_e(e, "%s.key", prefix);
 	ppath = xasprintf_e(e, "%s.pub", prefix);
 	if (!kpath || !ppath)
-		return -1;
-	if (fs_exists(kpath) || fs_exists(ppath))
-		return err_set(e, ERR_USAGE, "%s or %s exists already; not overwriting", kpath, ppath);
+		goto out;
+	if (fs_exists(kpath) || fs_exists(ppath)) {
+		err_set(e, ERR_USAGE, "%s or %s exists already; not overwriting", kpath, ppath);
+		goto out;
+	}
 	if (sign_password(true, &pass, e) < 0)
-		return -1;
+		goto out;
 	if (sign_key_generate(&k, e) < 0 || sign_key_encrypted_pem(&k, pass, strlen(pass), &priv, e) < 0 ||
 	    sign_key_public_pem(&k, &pub, e) < 0)
 		goto out;
@@ -70,6 +60,10 @@ int cmd_keygen(int argc, char **argv, struct err *e)
 	rc = 0;
 out:
 	OPENSSL_cleanse(priv.data, priv.len);
+	buf_free(&priv);
+	buf_free(&pub);
+	free(kpath);
+	free(ppath);
 	sign_password_free(pass);
 	sign_key_free(&k);
 	return rc;

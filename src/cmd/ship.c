@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -15,82 +16,39 @@
 #include "ship/ship.h"
 
 static const char help[] =
-	"usage: bosun ship [BUILD OPTIONS] [SCAN OPTIONS] [--key KEY] [--attest]\n"
-	"                  [--junit FILE] [--report-dir DIR] -t REF... CONTEXT\n"
-	"       bosun ship --from-results FILE [--report-dir DIR]\n\n"
-	"The pipeline step: build -> scan -> policy gate -> push -> sign -> attest.\n"
-	"When the gate passes, the image is pushed to every -t reference, signed with\n"
-	"--key and, with --attest, given signed SBOM (CycloneDX), vulnerability scan and\n"
-	"SLSA provenance attestations. When it fails, nothing is pushed or signed\n"
-	"(--push-on-fail pushes it anyway, never signed). Every stage's outcome goes\n"
-	"into the reports; the exit code is 1 when the gate failed.\n\n"
-	"Build options (as for bosun build):\n"
-	"  -f FILE                    Dockerfile (default CONTEXT/Dockerfile)\n"
-	"  -t REF                     registry reference to push to (repeatable)\n"
-	"  --build-arg K=V            build argument (repeatable)\n"
-	"  --target STAGE             stop at this stage\n"
-	"  --label K=V                image label (repeatable)\n"
-	"  --secret id=ID,src=PATH    build secret (repeatable)\n"
-	"  --network host|none        network for RUN (default host)\n"
-	"  --compression gzip|zstd    layer compression (default gzip)\n"
-	"  --cache-dir DIR            layer cache directory\n"
-	"  --cache-repo REF           registry repository for the layer cache\n"
-	"  --output DEST              also write the image to oci:DIR[:TAG] or docker-archive:FILE\n"
-	"  --no-push                  do not push (the image goes only to --output)\n"
-	"Scan and policy options (as for bosun scan):\n"
-	"  --db FILE                  vulnerability database (default: the one 'bosun db update'\n"
-	"                             or 'bosun db pull' keep in the cache)\n"
-	"  --db-max-age DURATION      refuse an older database (default 7d; 0 disables)\n"
-	"  --fail-on SEVERITY         the gate: critical, high (default), medium, low, none\n"
-	"  --severity LIST            report only these severities\n"
-	"  --unknown-as SEVERITY      treat unrated findings as this for the gate\n"
-	"  --ignore-unfixed           do not report findings without a fixed version\n"
-	"  --ignore-file FILE         ignore list (default .bosunignore when present)\n"
-	"  --vex FILE                 OpenVEX document (repeatable)\n"
-	"  --push-on-fail             push even when the gate fails (never signed)\n"
-	"Signing:\n"
-	"  --key FILE                 sign with this private key (cosign format or PEM);\n"
-	"                             password from BOSUN_KEY_PASSWORD or COSIGN_PASSWORD\n"
-	"  --attest                   attach SBOM, vulnerability and SLSA provenance attestations\n"
-	"Reports:\n"
-	"  --report-dir DIR           where the reports go (default bosun-reports):\n"
-	"                             junit.xml, results.json, scan.sarif, sbom.cdx.json,\n"
-	"                             summary.md, report.html\n"
-	"  --junit FILE               also write the JUnit report to FILE\n"
-	"  --base-max-age DAYS        a base image older than this is shown as stale (default 30)\n"
-	"  --no-ci-publish            no results.publish command on Azure (when the pipeline\n"
-	"                             publishes junit.xml itself)\n"
-	"  --from-results FILE        only render the reports again from a results.json\n"
-	"  -v, -q                     more / less output\n\n"
-	"CI integration (automatic):\n"
-	"  TF_BUILD=True              Azure Pipelines logging commands on stdout: output\n"
-	"                             variables imageRef, imageDigest, findingsCritical,\n"
-	"                             findingsHigh, findingsMedium, findingsLow, policyPassed,\n"
-	"                             signed, reportDir; logissue errors for the gate;\n"
-	"                             uploadsummary; results.publish of junit.xml; one\n"
-	"                             collapsible log group per stage\n"
-	"  JENKINS_URL                REPORTDIR/bosun.properties with the same outputs\n"
-	"  GITHUB_OUTPUT, GITHUB_STEP_SUMMARY   the outputs and the markdown summary\n\n" REG_OPTS_HELP
-	"\n" EXIT_CODES_HELP;
-
-#define MAXV 64
-
-static int push_v(const char **v, size_t *n, const char *s, struct err *e)
-{
-	if (*n >= MAXV)
-		return cmd_usage_error(e, "ship", "at most %d of each repeatable option", MAXV);
-	v[(*n)++] = s;
-	return 0;
-}
-
-/* "none" -> -1 (never fail), else a severity. -2 when unknown. */
-static int parse_gate(const char *s)
-{
-	if (!strcasecmp(s, "none"))
-		return -1;
-	int v = severity_parse(s);
-	return v < 0 ? -2 : v;
-}
+    "usage: bosun ship [BUILD OPTIONS] [SCAN OPTIONS] [--key KEY] [--attest]\n"
+    "                  [--junit FILE] [--report-dir DIR] -t REF... CONTEXT\n"
+    "       bosun ship --from-results FILE [--report-dir DIR]\n\n"
+    "The pipeline step: build -> scan -> policy gate -> push -> sign -> attest.\n"
+    "When the gate passes, the image is pushed to every -t reference, signed with\n"
+    "--key and, with --attest, given signed SBOM (CycloneDX), vulnerability scan and\n"
+    "SLSA provenance attestations. When it fails, nothing is pushed or signed\n"
+    "(--push-on-fail pushes it anyway, never signed). Every stage's outcome goes\n"
+    "into the reports; the exit code is 1 when the gate failed.\n\n"
+    "Build options (as for bosun build):\n" BUILD_OPTS_HELP
+    "  --no-push                  do not push (the image goes only to --output)\n"
+    "Scan and policy options (as for bosun scan; ship's gate defaults to --fail-on "
+    "high):\n" SCAN_OPTS_HELP
+    "  --push-on-fail             push even when the gate fails (never signed)\n"
+    "Signing:\n" SIGN_OPTS_HELP
+    "  --attest                   attach SBOM, vulnerability and SLSA provenance attestations\n"
+    "Reports (in --report-dir, default bosun-reports: junit.xml, results.json,\n"
+    "scan.sarif, sbom.cdx.json, summary.md, report.html):\n" REPORT_OPTS_HELP
+    "  --base-max-age DAYS        a base image older than this is shown as stale (default 30)\n"
+    "  --no-ci-publish            no results.publish command on Azure (when the pipeline\n"
+    "                             publishes junit.xml itself)\n"
+    "  --from-results FILE        only render the reports again from a results.json\n"
+    "  -v, -q                     more / less output\n\n"
+    "CI integration (automatic):\n"
+    "  TF_BUILD=True              Azure Pipelines logging commands on stdout: output\n"
+    "                             variables imageRef, imageDigest, findingsCritical,\n"
+    "                             findingsHigh, findingsMedium, findingsLow, policyPassed,\n"
+    "                             signed, reportDir; logissue errors for the gate;\n"
+    "                             uploadsummary; results.publish of junit.xml; one\n"
+    "                             collapsible log group per stage\n"
+    "  JENKINS_URL                REPORTDIR/bosun.properties with the same outputs\n"
+    "  GITHUB_OUTPUT, GITHUB_STEP_SUMMARY   the outputs and the markdown summary\n\n" REG_OPTS_HELP
+    "\n" EXIT_CODES_HELP;
 
 /* Azure: one collapsible log group per stage (stdout, where the agent
  * looks; stderr is flushed first so the log lines land inside). */
@@ -142,222 +100,150 @@ static int finish(const struct results *r, const char *dir, const char *junit, b
 	return 0;
 }
 
-int cmd_ship(int argc, char **argv, struct err *e)
+/* ship's own options beside the build, scan, signing, report and registry groups. */
+struct ship_cli {
+	const char *from;
+	bool no_push, push_on_fail, attest, ci_publish;
+	long base_max_age_days;
+};
+
+enum { O_FROM = 3000, O_NOPUSH, O_PUSHFAIL, O_ATTEST, O_BASEAGE, O_NOCIPUB };
+static const struct option ship_own[] = {{"from-results", required_argument, NULL, O_FROM},
+					 {"no-push", no_argument, NULL, O_NOPUSH},
+					 {"push-on-fail", no_argument, NULL, O_PUSHFAIL},
+					 {"attest", no_argument, NULL, O_ATTEST},
+					 {"base-max-age", required_argument, NULL, O_BASEAGE},
+					 {"no-ci-publish", no_argument, NULL, O_NOCIPUB},
+					 {NULL, 0, NULL, 0}};
+
+static int ship_own_opt(void *ctx, int c, const char *arg, struct err *e)
 {
-	enum {
-		O_REPORT_DIR = 3000, O_FROM, O_BARG, O_TARGET, O_LABEL, O_SECRET, O_NETWORK, O_COMP,
-		O_CACHE_DIR, O_CACHE_REPO, O_OUTPUT, O_NOPUSH, O_DB, O_AGE, O_FAILON, O_SEV, O_UNK,
-		O_UNFIXED, O_IGN, O_VEX, O_PUSHFAIL, O_KEY, O_ATTEST, O_JUNIT, O_BASEAGE, O_NOCIPUB
-	};
-	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
-					    { "report-dir", required_argument, NULL, O_REPORT_DIR },
-					    { "from-results", required_argument, NULL, O_FROM },
-					    { "file", required_argument, NULL, 'f' },
-					    { "tag", required_argument, NULL, 't' },
-					    { "build-arg", required_argument, NULL, O_BARG },
-					    { "target", required_argument, NULL, O_TARGET },
-					    { "label", required_argument, NULL, O_LABEL },
-					    { "secret", required_argument, NULL, O_SECRET },
-					    { "network", required_argument, NULL, O_NETWORK },
-					    { "compression", required_argument, NULL, O_COMP },
-					    { "cache-dir", required_argument, NULL, O_CACHE_DIR },
-					    { "cache-repo", required_argument, NULL, O_CACHE_REPO },
-					    { "output", required_argument, NULL, O_OUTPUT },
-					    { "no-push", no_argument, NULL, O_NOPUSH },
-					    { "db", required_argument, NULL, O_DB },
-					    { "db-max-age", required_argument, NULL, O_AGE },
-					    { "fail-on", required_argument, NULL, O_FAILON },
-					    { "severity", required_argument, NULL, O_SEV },
-					    { "unknown-as", required_argument, NULL, O_UNK },
-					    { "ignore-unfixed", no_argument, NULL, O_UNFIXED },
-					    { "ignore-file", required_argument, NULL, O_IGN },
-					    { "vex", required_argument, NULL, O_VEX },
-					    { "push-on-fail", no_argument, NULL, O_PUSHFAIL },
-					    { "key", required_argument, NULL, O_KEY },
-					    { "attest", no_argument, NULL, O_ATTEST },
-					    { "junit", required_argument, NULL, O_JUNIT },
-					    { "base-max-age", required_argument, NULL, O_BASEAGE },
-					    { "no-ci-publish", no_argument, NULL, O_NOCIPUB },
-					    { NULL, 0, NULL, 0 } };
-	const char *tags[MAXV], *bargs[MAXV], *labels[MAXV], *secrets[MAXV], *vex[MAXV];
-	const char *dir = "bosun-reports", *from = NULL, *junit = NULL;
-	size_t n_vex = 0;
-	struct reg_cli rc = { 0 };
-	struct ship_opts o;
+	struct ship_cli *s = ctx;
+	char *end;
+	long d;
+
+	switch (c) {
+	case O_FROM:
+		s->from = arg;
+		return 1;
+	case O_NOPUSH:
+		s->no_push = true;
+		return 1;
+	case O_PUSHFAIL:
+		s->push_on_fail = true;
+		return 1;
+	case O_ATTEST:
+		s->attest = true;
+		return 1;
+	case O_NOCIPUB:
+		s->ci_publish = false;
+		return 1;
+	case O_BASEAGE:
+		d = strtol(arg, &end, 10);
+		if (end == arg || *end || d < 0)
+			return cmd_usage_error(e, "ship", "bad --base-max-age \"%s\" (days)", arg);
+		s->base_max_age_days = d;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* ship --from-results: only the reports again. */
+static int rerender(const struct ship_cli *s, const char *dir, const char *junit, int argc,
+		    struct err *e)
+{
 	struct results r;
-	struct err run_err = ERR_INIT;
-	bool ci_publish = true, group = false;
-	char *cached_db __attribute__((cleanup(freep))) = NULL;
-	int c, v, ret;
+	int ret;
 
-	memset(&o, 0, sizeof(o));
-	o.build.build_args = (char **)bargs;
-	o.build.labels = (char **)labels;
-	o.build.secrets = (char **)secrets;
-	o.build.source_date_epoch = -1;
-	o.tags = tags;
-	o.pol = (struct policy){ 0, SEV_HIGH, false, SEV_UNKNOWN, NULL, NULL, 0, 0 };
-	o.db_max_age = 7 * 86400;
-	o.base_max_age_days = 30;
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "f:t:", lo, NULL)) != -1) {
-		if (cmd_common_opt(c))
-			continue;
-		switch (c) {
-		case 'h': cmd_print_help(help); return 0;
-		case O_REPORT_DIR: dir = optarg; break;
-		case O_FROM: from = optarg; break;
-		case 'f': o.build.dockerfile = optarg; break;
-		case 't':
-			if (push_v(tags, &o.n_tags, optarg, e) < 0)
-				return -1;
-			break;
-		case O_BARG:
-			if (push_v(bargs, &o.build.n_build_args, optarg, e) < 0)
-				return -1;
-			break;
-		case O_TARGET: o.build.target = optarg; break;
-		case O_LABEL:
-			if (!strchr(optarg, '='))
-				return cmd_usage_error(e, "ship", "--label %s: expected KEY=VALUE", optarg);
-			if (push_v(labels, &o.build.n_labels, optarg, e) < 0)
-				return -1;
-			break;
-		case O_SECRET:
-			if (!strstr(optarg, "id=") || (!strstr(optarg, "src=") && !strstr(optarg, "source=")))
-				/* not echoed: a mistaken value may be the secret itself */
-				return cmd_usage_error(e, "ship", "--secret: expected id=ID,src=PATH");
-			if (push_v(secrets, &o.build.n_secrets, optarg, e) < 0)
-				return -1;
-			break;
-		case O_NETWORK:
-			if (strcmp(optarg, "host") && strcmp(optarg, "none"))
-				return cmd_usage_error(e, "ship", "--network %s: expected host or none", optarg);
-			o.build.network = optarg;
-			break;
-		case O_COMP:
-			if (!strcmp(optarg, "gzip"))
-				o.build.comp = LAYER_GZIP;
-			else if (!strcmp(optarg, "zstd"))
-				o.build.comp = LAYER_ZSTD;
-			else
-				return cmd_usage_error(e, "ship", "--compression %s: expected gzip or zstd", optarg);
-			break;
-		case O_CACHE_DIR: o.build.cache_dir = optarg; break;
-		case O_CACHE_REPO: o.build.cache_repo = optarg; break;
-		case O_OUTPUT: o.output = optarg; break;
-		case O_NOPUSH: o.no_push = true; break;
-		case O_DB: o.db = optarg; break;
-		case O_AGE:
-			if (cmd_parse_age(optarg, &o.db_max_age) < 0)
-				return cmd_usage_error(e, "ship", "bad --db-max-age \"%s\" (e.g. 7d, 12h, 0)", optarg);
-			break;
-		case O_FAILON:
-			if ((v = parse_gate(optarg)) == -2)
-				return cmd_usage_error(e, "ship", "unknown severity \"%s\" for --fail-on "
-								   "(critical, high, medium, low, none)", optarg);
-			o.pol.fail_on = v;
-			break;
-		case O_SEV: {
-			char tmp[256], *save = NULL;
+	if (argc != optind)
+		return cmd_usage_error(e, "ship", "--from-results takes no CONTEXT");
+	if (ship_report_dir_check(dir, e) < 0 || results_read_file(&r, s->from, e) < 0)
+		return -1;
+	ret = finish(&r, dir, junit, s->ci_publish, false, NULL, e);
+	if (ret == 0)
+		ret = r.policy_passed ? 0 : 1;
+	results_free(&r);
+	return ret;
+}
 
-			snprintf(tmp, sizeof(tmp), "%s", optarg);
-			o.pol.severities = 0;
-			for (char *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-				if ((v = severity_parse(t)) < 0)
-					return cmd_usage_error(e, "ship", "unknown severity \"%s\" in --severity", t);
-				o.pol.severities |= 1u << v;
-			}
-			break;
-		}
-		case O_UNK:
-			if ((v = severity_parse(optarg)) < 0)
-				return cmd_usage_error(e, "ship", "unknown severity \"%s\" for --unknown-as", optarg);
-			o.pol.unknown_as = v;
-			break;
-		case O_UNFIXED: o.pol.ignore_unfixed = true; break;
-		case O_IGN: o.pol.ignore_file = optarg; break;
-		case O_VEX:
-			if (push_v(vex, &n_vex, optarg, e) < 0)
-				return -1;
-			break;
-		case O_PUSHFAIL: o.push_on_fail = true; break;
-		case O_KEY: o.key = optarg; break;
-		case O_ATTEST: o.attest = true; break;
-		case O_JUNIT: junit = optarg; break;
-		case O_BASEAGE: {
-			char *end;
-			long d = strtol(optarg, &end, 10);
-
-			if (end == optarg || *end || d < 0)
-				return cmd_usage_error(e, "ship", "bad --base-max-age \"%s\" (days)", optarg);
-			o.base_max_age_days = d;
-			break;
-		}
-		case O_NOCIPUB: ci_publish = false; break;
-		default:
-			v = cmd_reg_opt(&rc, c, optarg, "ship", e);
-			if (v < 0)
-				return -1;
-			if (v == 0)
-				return cmd_usage_error(e, "ship", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
-		}
-	}
-	if (from) {
-		if (argc != optind)
-			return cmd_usage_error(e, "ship", "--from-results takes no CONTEXT");
-		if (ship_report_dir_check(dir, e) < 0 || results_read_file(&r, from, e) < 0)
-			return -1;
-		ret = finish(&r, dir, junit, ci_publish, false, NULL, e);
-		if (ret == 0)
-			ret = r.policy_passed ? 0 : 1;
-		results_free(&r);
-		return ret;
-	}
-	if (argc - optind != 1)
-		return cmd_usage_error(e, "ship", "expected one CONTEXT directory");
-	if (!o.db) {
+/* The command line into ship_opts; checks what needs no build. */
+static int ship_setup(struct cli *cl, const struct ship_cli *s, const char *context,
+		      char **cached_db, struct ship_opts *o, struct err *e)
+{
+	memset(o, 0, sizeof(*o));
+	if (!cl->scan.db) {
 		/* the database `bosun db update` / `db pull` keep in the cache, as scan does */
 		char *root = bosun_cache_dir(NULL, e);
 
-		cached_db = root ? vdb_cached_path(root, e) : NULL;
+		*cached_db = root ? vdb_cached_path(root, e) : NULL;
 		free(root);
-		if (!cached_db)
+		if (!*cached_db)
 			return -1;
-		if (!fs_exists(cached_db)) {
+		if (!fs_exists(*cached_db))
 			return err_set(e, ERR_INPUT,
-				       "no vulnerability database at %s: run 'bosun db update' (or give --db FILE)",
-				       cached_db);
-		}
-		o.db = cached_db;
+				       "no vulnerability database at %s: run 'bosun db update' (or "
+				       "give --db FILE)",
+				       *cached_db);
+		cl->scan.db = *cached_db;
 	}
-	if (o.attest && !o.key)
+	if (s->attest && !cl->key)
 		return cmd_usage_error(e, "ship", "--attest needs --key");
-	if (o.push_on_fail && o.no_push)
+	if (s->push_on_fail && s->no_push)
 		return cmd_usage_error(e, "ship", "--push-on-fail and --no-push contradict each other");
-	o.build.context = argv[optind];
-	o.build.platform = rc.platform;
-	o.reg = (struct reg_opts){ rc.creds, rc.cacert, rc.insecure, rc.parallel, rc.retries, NULL };
-	o.build.reg = o.reg;
-	o.report_dir = dir;
-	if (!o.pol.ignore_file && fs_exists(".bosunignore"))
-		o.pol.ignore_file = ".bosunignore";
-	o.pol.vex = vex, o.pol.n_vex = n_vex;
-	o.pol.today = (long long)(time(NULL) / 86400);
-	{
-		const char *sde = getenv("SOURCE_DATE_EPOCH");
+	if (cl->build.n_outputs > 1)
+		return cmd_usage_error(e, "ship",
+				       "ship writes one --output (push to the -t references)");
+	if (cli_source_date(cl, e) < 0)
+		return -1;
+	cli_policy_finish(cl);
+	o->build = cl->build.o;
+	o->build.context = context;
+	o->tags = cl->build.tags;
+	o->n_tags = cl->build.n_tags;
+	o->output = cl->build.n_outputs ? cl->build.outputs[0] : NULL;
+	o->no_push = s->no_push;
+	o->push_on_fail = s->push_on_fail;
+	o->attest = s->attest;
+	o->key = cl->key;
+	o->db = cl->scan.db;
+	o->db_max_age = cl->scan.db_max_age;
+	o->pol = cl->scan.pol;
+	o->report_dir = cl->report_dir;
+	o->base_max_age_days = s->base_max_age_days;
+	o->reg = cli_reg_opts(cl);
+	return 0;
+}
 
-		if (sde && *sde) {
-			char *end;
-			long long t = strtoll(sde, &end, 10);
+int cmd_ship(int argc, char **argv, struct err *e)
+{
+	struct ship_cli sc = {.ci_publish = true, .base_max_age_days = 30};
+	const struct cli_cmd cmd = {
+	    "ship", help,     CLI_REG | CLI_BUILD | CLI_SCAN | CLI_SIGN | CLI_REPORT,
+	    NULL,   ship_own, ship_own_opt,
+	    &sc,    NULL};
+	struct cli cl;
+	struct ship_opts o;
+	struct results r;
+	struct err run_err = ERR_INIT;
+	bool group = false;
+	char *cached_db __attribute__((cleanup(freep))) = NULL;
+	int ret;
 
-			if (*end || t < 0)
-				return err_set(e, ERR_USAGE, "SOURCE_DATE_EPOCH=%s: expected seconds since 1970", sde);
-			o.build.source_date_epoch = t;
-		}
-	}
+	cli_init(&cl);
+	cl.scan.pol.fail_on = SEV_HIGH; /* ship gates by default */
+	cl.report_dir = "bosun-reports";
+	if ((ret = cli_parse(&cmd, argc, argv, &cl, e)) != 0)
+		return ret > 0 ? 0 : -1;
+	if (sc.from)
+		return rerender(&sc, cl.report_dir, cl.junit, argc, e);
+	if (argc - optind != 1)
+		return cmd_usage_error(e, "ship", "expected one CONTEXT directory");
+	if (ship_setup(&cl, &sc, argv[optind], &cached_db, &o, e) < 0)
+		return -1;
 	/* Everything that can be checked before the build: no image is built,
 	 * let alone pushed, on a bad report dir, key, database or reference. */
-	if (ship_report_dir_check(dir, e) < 0 || ship_preflight(&o, e) < 0)
+	if (ship_report_dir_check(o.report_dir, e) < 0 || ship_preflight(&o, e) < 0)
 		return -1;
 	{
 		const char *tf = getenv("TF_BUILD");
@@ -368,7 +254,8 @@ int cmd_ship(int argc, char **argv, struct err *e)
 	}
 	results_init(&r);
 	ret = ship_run(&o, &r, &run_err);
-	if (finish(&r, dir, junit, ci_publish, group, ret < 0 ? &run_err : NULL, e) < 0) {
+	if (finish(&r, o.report_dir, cl.junit, sc.ci_publish, group, ret < 0 ? &run_err : NULL, e) <
+	    0) {
 		if (ret < 0)
 			log_error("%s", e->msg); /* the run's own error is the one reported */
 		else

@@ -3,8 +3,9 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "core/log.h"
-#include "registry/location.h"
+#include "image/location.h"
 #include "sign/keys.h"
 #include "sign/store.h"
 
@@ -42,52 +43,50 @@ int cmd_sign_parse_image(const char *s, const char *cmd, struct location *loc, s
 	return 0;
 }
 
+struct annotations {
+	char *kv[MAX_ANN];
+	size_t n;
+};
+
+static const struct option sign_own[] = {{"annotation", required_argument, NULL, 'a'},
+					 {NULL, 0, NULL, 0}};
+
+static int annotation_opt(void *ctx, int c, const char *arg, struct err *e)
+{
+	struct annotations *an = ctx;
+	const char *eq = strchr(arg, '=');
+
+	if (c != 'a')
+		return 0;
+	if (!eq || eq == arg)
+		return cmd_usage_error(e, "sign", "-a takes KEY=VALUE");
+	if (an->n == MAX_ANN)
+		return cmd_usage_error(e, "sign", "at most %d annotations", MAX_ANN);
+	an->kv[an->n++] = (char *)arg;
+	return 1;
+}
+
 int cmd_sign(int argc, char **argv, struct err *e)
 {
-	enum { OPT_KEY = 3000 };
-	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
-					    { "key", required_argument, NULL, OPT_KEY },
-					    { "annotation", required_argument, NULL, 'a' },
-					    { NULL, 0, NULL, 0 } };
+	struct annotations an = {.n = 0};
+	const struct cli_cmd cmd = {
+	    "sign", help, CLI_REG | CLI_SIGN, "a:", sign_own, annotation_opt, &an, NULL};
 	const char *keys[MAX_ANN], *vals[MAX_ANN];
-	char *kv[MAX_ANN];
-	struct reg_cli rc = { 0 };
+	char **kv = an.kv;
+	struct cli cl0;
 	struct sign_key k = { 0 };
 	struct sign_result res = { 0 };
 	struct reg_client *cl = NULL;
 	struct location loc;
 	struct reg_opts ro;
-	const char *keyfile = NULL;
-	size_t n = 0, i;
-	int c, r = -1;
+	const char *keyfile;
+	size_t n, i;
+	int r = -1;
 
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "a:", lo, NULL)) != -1) {
-		if (cmd_common_opt(c))
-			continue;
-		if (c == 'h') {
-			cmd_print_help(help);
-			return 0;
-		}
-		if (c == OPT_KEY) {
-			keyfile = optarg;
-			continue;
-		}
-		if (c == 'a') {
-			char *eq = strchr(optarg, '=');
-
-			if (!eq || eq == optarg)
-				return cmd_usage_error(e, "sign", "-a takes KEY=VALUE");
-			if (n == MAX_ANN)
-				return cmd_usage_error(e, "sign", "at most %d annotations", MAX_ANN);
-			kv[n++] = optarg;
-			continue;
-		}
-		r = cmd_reg_opt(&rc, c, optarg, "sign", e);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return cmd_usage_error(e, "sign", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
-	}
+	cli_init(&cl0);
+	if ((r = cli_parse(&cmd, argc, argv, &cl0, e)) != 0)
+		return r > 0 ? 0 : -1;
+	keyfile = cl0.key, n = an.n;
 	if (!keyfile)
 		return cmd_usage_error(e, "sign", "--key is required");
 	if (argc - optind != 1)
@@ -102,7 +101,7 @@ int cmd_sign(int argc, char **argv, struct err *e)
 		vals[i] = eq + 1;
 		if (!keys[i]) {
 			n = i;
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			r = -1;
 			goto out;
 		}
@@ -110,7 +109,7 @@ int cmd_sign(int argc, char **argv, struct err *e)
 	r = -1;
 	if (sign_key_load_private(&k, keyfile, e) < 0)
 		goto out;
-	ro = (struct reg_opts){ rc.creds, rc.cacert, rc.insecure, rc.parallel, rc.retries, NULL };
+	ro = cli_reg_opts(&cl0);
 	if (reg_open(&cl, &loc.ref, &ro, true, e) < 0 ||
 	    sign_image(cl, &loc.ref, &k, keys, vals, n, &res, e) < 0) {
 		err_prefix(e, "sign %s", loc.text);

@@ -4,7 +4,8 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
-#include "registry/location.h"
+#include "cmd/opts.h"
+#include "image/location.h"
 #include "core/util.h"
 #include "sign/cosign.h"
 #include "sign/verify.h"
@@ -34,59 +35,63 @@ static const char help[] =
 #define MAX_KEYS 32
 #define MAX_ATT 32
 
+/* verify's --key is repeatable (public keys), unlike the signing group's. */
+struct verify_cli {
+	const char *keyfiles[MAX_KEYS], *atts[MAX_ATT + 64];
+	size_t nk, na;
+};
+
+enum { OPT_KEY = 3000, OPT_ATT };
+static const struct option verify_own[] = {{"key", required_argument, NULL, OPT_KEY},
+					   {"attestation", required_argument, NULL, OPT_ATT},
+					   {NULL, 0, NULL, 0}};
+
+static int verify_own_opt(void *ctx, int c, const char *arg, struct err *e)
+{
+	struct verify_cli *v = ctx;
+
+	if (c == OPT_KEY) {
+		if (v->nk == MAX_KEYS)
+			return cmd_usage_error(e, "verify", "at most %d --key options", MAX_KEYS);
+		v->keyfiles[v->nk++] = arg;
+		return 1;
+	}
+	if (c != OPT_ATT)
+		return 0;
+	if (v->na == MAX_ATT)
+		return cmd_usage_error(e, "verify", "at most %d --attestation options", MAX_ATT);
+	if (!intoto_predicate_type_known(arg))
+		return cmd_usage_error(e, "verify", "unknown attestation type \"%s\"", arg);
+	v->atts[v->na++] = arg;
+	return 1;
+}
 
 int cmd_verify(int argc, char **argv, struct err *e)
 {
-	enum { OPT_KEY = 3000, OPT_ATT, OPT_POLICY };
-	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
-					    { "key", required_argument, NULL, OPT_KEY },
-					    { "attestation", required_argument, NULL, OPT_ATT },
-					    { "policy", required_argument, NULL, OPT_POLICY },
-					    { NULL, 0, NULL, 0 } };
-	struct buf report __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-	const char *keyfiles[MAX_KEYS], *atts[MAX_ATT + 64];
+	struct verify_cli vc;
+	const char *polfile = NULL;
+	const struct cli_val vals[] = {{"policy", &polfile, NULL}, {NULL, NULL, NULL}};
+	const struct cli_cmd cmd = {"verify",	help,		CLI_REG, NULL,
+				    verify_own, verify_own_opt, &vc,	 vals};
+	struct cli cl0;
+	struct buf report = BUF_INIT;
+	const char **keyfiles = vc.keyfiles, **atts = vc.atts;
 	struct verify_key keys[MAX_KEYS + 64];
 	struct sign_policy pol = { 0 };
-	struct verify_req req = { 0 };
-	struct reg_cli rc = { 0 };
+	struct verify_req req = {0};
 	struct reg_client *cl = NULL;
-	struct location loc;
+	struct location loc = {0};
 	struct reg_opts ro;
-	const char *polfile = NULL;
 	char digest[136];
-	size_t nk = 0, na = 0, i;
-	int c, r;
+	size_t nk, na, i;
+	int r;
 
 	memset(keys, 0, sizeof(keys));
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, lo, NULL)) != -1) {
-		if (cmd_common_opt(c))
-			continue;
-		switch (c) {
-		case 'h':
-			cmd_print_help(help);
-			return 0;
-		case OPT_KEY:
-			if (nk == MAX_KEYS)
-				return cmd_usage_error(e, "verify", "at most %d --key options", MAX_KEYS);
-			keyfiles[nk++] = optarg;
-			continue;
-		case OPT_ATT:
-			if (na == MAX_ATT)
-				return cmd_usage_error(e, "verify", "at most %d --attestation options", MAX_ATT);
-			if (!intoto_predicate_type_known(optarg))
-				return cmd_usage_error(e, "verify", "unknown attestation type \"%s\"", optarg);
-			atts[na++] = optarg;
-			continue;
-		case OPT_POLICY:
-			polfile = optarg;
-			continue;
-		}
-		r = cmd_reg_opt(&rc, c, optarg, "verify", e);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return cmd_usage_error(e, "verify", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
-	}
+	memset(&vc, 0, sizeof(vc));
+	cli_init(&cl0);
+	if ((r = cli_parse(&cmd, argc, argv, &cl0, e)) != 0)
+		return r > 0 ? 0 : -1;
+	nk = vc.nk, na = vc.na;
 	if (nk == 0 && !polfile)
 		return cmd_usage_error(e, "verify", "--key (or a --policy with keys) is required");
 	if (argc - optind != 1)
@@ -131,7 +136,7 @@ int cmd_verify(int argc, char **argv, struct err *e)
 	req.max_severity = polfile ? pol.max_severity : SEV_UNSET;
 	req.max_age = pol.max_age;
 	req.now = (long long)time(NULL);
-	ro = (struct reg_opts){ rc.creds, rc.cacert, rc.insecure, rc.parallel, rc.retries, NULL };
+	ro = cli_reg_opts(&cl0);
 	if (reg_open(&cl, &loc.ref, &ro, false, e) < 0)
 		goto out;
 	r = sign_verify_image(cl, &loc.ref, &req, &report, digest, e);
@@ -149,5 +154,6 @@ out:
 	reg_close(cl);
 	location_free(&loc);
 	sign_policy_free(&pol);
+	buf_free(&report);
 	return r;
 }

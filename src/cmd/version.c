@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
+#include "core/version.h"
 
-#ifndef BOSUN_VERSION
-#define BOSUN_VERSION "0.0.0-dev"
-#endif
 
 static const char help[] = "usage: bosun version [--short]\n\n"
 			   "Print bosun's version and the versions of the libraries it uses.\n\n"
@@ -19,30 +18,22 @@ static const char help[] = "usage: bosun version [--short]\n\n"
 
 int cmd_version(int argc, char **argv, struct err *e)
 {
-	static const struct option lo[] = { COMMON_LONGOPTS, { "short", no_argument, NULL, 's' },
-					    { NULL, 0, NULL, 0 } };
-	int c, shrt = 0;
+	bool shrt = false;
+	const struct cli_val vals[] = {{"short", NULL, &shrt}, {NULL, NULL, NULL}};
+	const struct cli_cmd cmd = {"version", help, 0, NULL, NULL, NULL, NULL, vals};
+	struct cli cl;
+	int r;
 
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, lo, NULL)) != -1) {
-		if (cmd_common_opt(c))
-			continue;
-		if (c == 'h') {
-			cmd_print_help(help);
-			return 0;
-		}
-		if (c == 's') {
-			shrt = 1;
-			continue;
-		}
-		return cmd_usage_error(e, "version", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
-	}
+	cli_init(&cl);
+	if ((r = cli_parse(&cmd, argc, argv, &cl, e)) != 0)
+		return r > 0 ? 0 : -1;
 	if (optind < argc)
 		return cmd_usage_error(e, "version", "unexpected argument \"%s\"", argv[optind]);
 	if (shrt) {
-		printf("%s\n", BOSUN_VERSION);
+		printf("%s\n", bosun_version);
 		return 0;
 	}
-	printf("bosun %s\n", BOSUN_VERSION);
+	printf("bosun %s\n", bosun_version);
 	printf("  curl      %s\n", curl_version_info(CURLVERSION_NOW)->version);
 	printf("  openssl   %s\n", OpenSSL_version(OPENSSL_VERSION));
 	printf("  libarchive %s\n", archive_version_details());

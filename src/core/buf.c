@@ -54,7 +54,7 @@ static int grow(struct buf *b, size_t extra, struct err *e)
 		n *= 2;
 	p = b->alloc ? realloc(b->data, n) : malloc(n);
 	if (!p)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (!b->alloc)
 		p[0] = 0;
 	b->data = p;

@@ -160,3 +160,8 @@ int err_json(struct err *e, const char *input, size_t len, const char *fmt, ...)
 	append(e, detail);
 	return -1;
 }
+
+int err_oom(struct err *e)
+{
+	return err_set(e, ERR_INTERNAL, "out of memory");
+}

@@ -33,6 +33,9 @@ int err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf
 /* Message from errno: "FMT: strerror(errno)". Returns -1. */
 int err_errno(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* ERR_INTERNAL "out of memory", the one wording for every failed allocation. Returns -1. */
+int err_oom(struct err *e);
+
 /* Converters, one per library. Each returns -1. */
 /* curl: CURLcode (as int to keep curl.h out of this header), the CURLOPT_ERRORBUFFER
  * contents (may be NULL/empty). Maps to ERR_NETWORK. */

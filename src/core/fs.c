@@ -237,7 +237,7 @@ int fs_tmpdir_lock(const char *dir, struct err *e)
 	int fd;
 
 	if (!p)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		err_errno(e, ERR_INTERNAL, "lock %s", p);

@@ -85,7 +85,7 @@ int sha256_file(const char *path, char out[72], uint64_t *size, struct err *e)
 	if (!b || sha256_init(&s, e) < 0) {
 		free(b);
 		close(fd);
-		return b ? -1 : err_set(e, ERR_INTERNAL, "out of memory");
+		return b ? -1 : err_oom(e);
 	}
 	while ((r = read(fd, b, 1 << 20)) > 0) {
 		sha256_update(&s, b, (size_t)r);

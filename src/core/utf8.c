@@ -67,7 +67,7 @@ char *utf8_escape(const char *s, struct err *e)
 	static const char hex[] = "0123456789abcdef";
 
 	if (!out) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		return NULL;
 	}
 	while (n > 0) {

@@ -4,13 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 char *xstrdup_e(const char *s, struct err *e)
 {
 	char *r = strdup(s ? s : "");
 
 	if (!r)
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 	return r;
 }
 
@@ -19,7 +20,7 @@ char *xstrndup_e(const char *s, size_t n, struct err *e)
 	char *r = strndup(s, n);
 
 	if (!r)
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 	return r;
 }
 
@@ -33,7 +34,7 @@ char *xasprintf_e(struct err *e, const char *fmt, ...)
 	n = vasprintf(&r, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		return NULL;
 	}
 	return r;
@@ -120,6 +121,18 @@ double time_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double backoff_scale(void)
+{
+	const char *v = getenv("BOSUN_TEST_BACKOFF_SCALE");
+	char *end;
+	double f;
+
+	if (!v || !*v)
+		return 1.0;
+	f = strtod(v, &end);
+	return *end || !(f >= 0.0 && f <= 1.0) ? 1.0 : f;
+}
+
 void time_rfc3339(int64_t t, char out[32])
 {
 	time_t tt = (time_t)t;
@@ -146,4 +159,20 @@ void fmt_size(uint64_t n, char out[16])
 		snprintf(out, 16, "%llu B", (unsigned long long)n);
 	else
 		snprintf(out, 16, "%.1f %s", v, u[i]);
+}
+
+void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void fclosep(void *fp)
+{
+	FILE **f = fp;
+
+	if (*f)
+		fclose(*f);
+	*f = NULL;
 }

@@ -10,9 +10,18 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Cleanup attribute helpers. */
+/* Cleanup attribute helpers: a variable declared with one is released when
+ * it goes out of scope. A function uses these or one `out:` label that
+ * releases everything, not both. */
 static inline void freep(void *p) { free(*(void **)p); }
 #define _cleanup_free_ __attribute__((cleanup(freep)))
+/* An fd (-1 = none). */
+void closep(int *fd);
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+/* A FILE * (NULL = none); a write error at fclose is lost: check with
+ * fflush/ferror before leaving when it matters. */
+void fclosep(void *fp);
+#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
 
 char *xstrdup_e(const char *s, struct err *e);     /* NULL + ERR_INTERNAL on OOM */
 char *xstrndup_e(const char *s, size_t n, struct err *e);
@@ -29,6 +38,10 @@ long base64_decode(const char *in, size_t n, unsigned char *out, bool url);
 
 /* Monotonic clock in seconds. */
 double time_now(void);
+/* Factor on retry back-off delays: 1, or BOSUN_TEST_BACKOFF_SCALE (0 to 1)
+ * so the fault suites do not wait out real back-off. For tests only: a
+ * server's own Retry-After is never scaled. */
+double backoff_scale(void);
 /* RFC 3339 UTC "2024-01-02T03:04:05Z" of t into out[32] (thread-safe). */
 void time_rfc3339(int64_t t, char out[32]);
 

@@ -21,7 +21,7 @@
 #include "core/util.h"
 #include "oci/digest.h"
 #include "oci/manifest.h"
-#include "oci/ojson.h"
+#include "core/ojson.h"
 #include "oci/ref.h"
 
 #define MAX_MEMBERS 100000
@@ -154,7 +154,7 @@ static struct member *new_member(struct reader *r, char *name, struct err *e)
 		struct member *v = realloc(r->m, nc * sizeof *v);
 		if (!v) {
 			free(name);
-			oj_oom(e);
+			err_oom(e);
 			return NULL;
 		}
 		r->m = v;
@@ -206,7 +206,7 @@ static int read_to_blob(struct reader *r, struct archive *a, struct member *m, s
 	char *chunk = malloc(CHUNK);
 	int rc = -1;
 	if (!chunk) {
-		oj_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	if (oci_layout_blob_writer_open(r->staging, expected, size, &m->w, e) < 0)
@@ -247,7 +247,7 @@ static int scan_archive(struct reader *r, struct err *e)
 	struct archive_entry *ent;
 	int rc = -1;
 	if (!a)
-		return oj_oom(e);
+		return err_oom(e);
 	archive_read_support_format_tar(a);
 	/* docker load accepts compressed archives too. */
 	archive_read_support_filter_gzip(a);
@@ -577,7 +577,7 @@ static int import_legacy(struct reader *r, const char *tag, struct oci_desc *out
 	    fill_desc(&mf.config, cm, docker ? MT_DOCKER_CONFIG : MT_OCI_CONFIG, e) < 0)
 		goto out;
 	if (n && !(mf.layers = calloc(n, sizeof *mf.layers))) {
-		oj_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	cm->needed = true;
@@ -682,7 +682,7 @@ static int write_blob(struct archive *a, struct oci_layout *src, const struct ou
 	int fd = -1, rc = -1;
 	int64_t total = 0;
 	if (!path || !chunk) {
-		oj_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -739,7 +739,7 @@ static int add_entry(struct out_entry **v, size_t *n, struct out_entry oe, struc
 	struct out_entry *nv = realloc(*v, (*n + 1) * sizeof *nv);
 	if (!nv) {
 		free(oe.name);
-		return oj_oom(e);
+		return err_oom(e);
 	}
 	*v = nv;
 	nv[(*n)++] = oe;
@@ -763,7 +763,7 @@ static int add_blob_entries(struct out_entry **v, size_t *n, struct oci_layout *
 		free(dir2);
 		free(file);
 		free(path);
-		return oj_oom(e);
+		return err_oom(e);
 	}
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
 		err_set(e, ERR_INPUT, "%s: blob %s is missing", oci_layout_dir(src), d->digest);
@@ -791,7 +791,7 @@ static int write_entries(struct archive *a, struct oci_layout *src, const struct
 	for (size_t i = 0; i < n; i++) {
 		struct archive_entry *ent = archive_entry_new();
 		if (!ent)
-			return oj_oom(e);
+			return err_oom(e);
 		archive_entry_set_pathname(ent, v[i].name);
 		archive_entry_set_filetype(ent, v[i].dir ? AE_IFDIR : AE_IFREG);
 		archive_entry_set_perm(ent, v[i].dir ? 0755 : 0644);
@@ -823,14 +823,14 @@ static int build_meta(const struct oci_desc *md, const struct oci_manifest *mf, 
 	struct oci_desc plain = { .media_type = mf->media_type, .digest = md->digest, .size = md->size };
 	if (!idx || !mj || !cJSON_AddNumberToObject(idx, "schemaVersion", 2) ||
 	    !cJSON_AddStringToObject(idx, "mediaType", MT_OCI_INDEX) || !(arr = cJSON_AddArrayToObject(idx, "manifests"))) {
-		oj_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	if (!(entry = oci_desc_to_json(&plain, e)))
 		goto out;
 	if (!cJSON_AddItemToArray(arr, entry)) {
 		cJSON_Delete(entry);
-		oj_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	if (ref) {
@@ -838,7 +838,7 @@ static int build_meta(const struct oci_desc *md, const struct oci_manifest *mf, 
 		    !(ann = cJSON_AddObjectToObject(entry, "annotations")) ||
 		    !cJSON_AddStringToObject(ann, ANN_CONTAINERD_NAME, full) ||
 		    !cJSON_AddStringToObject(ann, ANN_REF_NAME, ref->tag)) {
-			oj_oom(e);
+			err_oom(e);
 			goto out;
 		}
 		/* {"alpine":{"3.19":"<image id>"}}: what pre-manifest.json loaders read. */
@@ -847,14 +847,14 @@ static int build_meta(const struct oci_desc *md, const struct oci_manifest *mf, 
 		cJSON *r1 = (repos = cJSON_CreateObject()) && repo ? cJSON_AddObjectToObject(repos, repo) : NULL;
 		free(repo);
 		if (!r1 || !cJSON_AddStringToObject(r1, ref->tag, oci_digest_hex(mf->config.digest))) {
-			oj_oom(e);
+			err_oom(e);
 			goto out;
 		}
 	}
 	/* Created detached, so a failed add must free it. */
 	if (!(item = cJSON_CreateObject()) || !cJSON_AddItemToArray(mj, item)) {
 		cJSON_Delete(item);
-		oj_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	char cfg[200];
@@ -863,7 +863,7 @@ static int build_meta(const struct oci_desc *md, const struct oci_manifest *mf, 
 	if (!cJSON_AddStringToObject(item, "Config", cfg) || !(tags = cJSON_AddArrayToObject(item, "RepoTags")) ||
 	    (familiar && !cJSON_AddItemToArray(tags, cJSON_CreateString(familiar))) ||
 	    !(layers = cJSON_AddArrayToObject(item, "Layers"))) {
-		oj_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < mf->n_layers; i++) {
@@ -871,7 +871,7 @@ static int build_meta(const struct oci_desc *md, const struct oci_manifest *mf, 
 		char lp[200];
 		snprintf(lp, sizeof lp, "blobs/%.*s/%s", (int)strcspn(d, ":"), d, oci_digest_hex(d));
 		if (!cJSON_AddItemToArray(layers, cJSON_CreateString(lp))) {
-			oj_oom(e);
+			err_oom(e);
 			goto out;
 		}
 	}
@@ -962,7 +962,7 @@ int docker_archive_write(const char *file, struct oci_layout *src, const struct 
 		goto out;
 	opened = true;
 	if (!(a = archive_write_new())) {
-		oj_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||

@@ -8,7 +8,7 @@
 
 #include "core/util.h"
 #include "oci/digest.h"
-#include "oci/ojson.h"
+#include "core/ojson.h"
 
 void oci_platform_free(struct oci_platform *p)
 {
@@ -67,7 +67,7 @@ int oci_desc_copy(struct oci_desc *dst, const struct oci_desc *src, struct err *
 	if (src->platform) {
 		dst->platform = calloc(1, sizeof *dst->platform);
 		if (!dst->platform) {
-			oj_oom(e);
+			err_oom(e);
 			goto fail;
 		}
 		if (oci_platform_copy(dst->platform, src->platform, e) < 0)
@@ -234,7 +234,7 @@ int oci_desc_from_json(struct oci_desc *d, const struct cJSON *j, struct err *e)
 	if (pl) {
 		d->platform = calloc(1, sizeof *d->platform);
 		if (!d->platform) {
-			oj_oom(e);
+			err_oom(e);
 			goto fail;
 		}
 		if (oci_platform_from_json(d->platform, pl, e) < 0)
@@ -253,7 +253,7 @@ struct cJSON *oci_desc_to_json(const struct oci_desc *d, struct err *e)
 	    !cJSON_AddStringToObject(o, "digest", d->digest ? d->digest : "") ||
 	    !cJSON_AddNumberToObject(o, "size", (double)d->size) ||
 	    (d->artifact_type && !cJSON_AddStringToObject(o, "artifactType", d->artifact_type))) {
-		oj_oom(e);
+		err_oom(e);
 		goto fail;
 	}
 	if (oj_add_raw_object(o, "annotations", d->annotations_json, e) < 0)
@@ -265,7 +265,7 @@ struct cJSON *oci_desc_to_json(const struct oci_desc *d, struct err *e)
 		    !cJSON_AddStringToObject(pj, "os", p->os ? p->os : "") ||
 		    (p->os_version && !cJSON_AddStringToObject(pj, "os.version", p->os_version)) ||
 		    (p->variant && !cJSON_AddStringToObject(pj, "variant", p->variant))) {
-			oj_oom(e);
+			err_oom(e);
 			goto fail;
 		}
 	}

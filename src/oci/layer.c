@@ -168,7 +168,7 @@ static int pgz_write(struct lw *w, const char *p, size_t n)
 			sl->level = w->o->level;
 			if (!sl->in || !sl->out) {
 				w->failed = 1;
-				return err_set(w->e, ERR_INTERNAL, "out of memory");
+				return err_oom(w->e);
 			}
 		}
 		size_t k = PGZ_CHUNK - sl->n_in;
@@ -263,7 +263,7 @@ static int get_xattrs(struct xattrs *x, const char *path, struct err *e)
 	if (nl <= 0)
 		return 0;
 	if (!x->vals && !(x->vals = malloc(1u << 17)))
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	for (ssize_t i = 0; i < nl && x->n < ARRAY_SIZE(x->v);
 	     i += (ssize_t)strlen(x->names + i) + 1) {
 		char *n = x->names + i;
@@ -332,7 +332,7 @@ static const char *hardlink_of(struct lw *w, const struct stat *st, const char *
 		size_t na = w->a_links ? w->a_links * 2 : 64;
 		void *nl = realloc(w->links, na * sizeof(*w->links));
 		if (!nl) {
-			*err = err_set(w->e, ERR_INTERNAL, "out of memory");
+			*err = err_oom(w->e);
 			return NULL;
 		}
 		w->links = nl;
@@ -482,7 +482,7 @@ static int walk(struct lw *w, const char *abs, const char *rel)
 			a = a ? a * 2 : 32;
 			char **nn = realloc(names, a * sizeof(char *));
 			if (!nn) {
-				err_set(w->e, ERR_INTERNAL, "out of memory");
+				err_oom(w->e);
 				goto out;
 			}
 			names = nn;
@@ -529,7 +529,7 @@ int oci_layer_write_dir(struct oci_layout *l, const char *dir, const struct laye
 	w.self_gid = getegid();
 	w.iobuf = malloc(IOBUF);
 	if (!w.iobuf)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (sha256_init(&w.diff, e) < 0)
 		goto out;
 	if (oci_layout_blob_writer_open(l, NULL, -1, &w.bw, e) < 0)

@@ -13,7 +13,7 @@
 
 #include "core/fs.h"
 #include "core/util.h"
-#include "oci/ojson.h"
+#include "core/ojson.h"
 
 #define LAYOUT_FILE_CONTENT "{\"imageLayoutVersion\":\"1.0.0\"}"
 #define EMPTY_INDEX "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX "\",\"manifests\":[]}"
@@ -86,7 +86,7 @@ int oci_layout_open(struct oci_layout **out, const char *dir, bool create, struc
 		return err_set(e, ERR_USAGE, "empty OCI layout path");
 	struct oci_layout *l = calloc(1, sizeof *l);
 	if (!l)
-		return oj_oom(e);
+		return err_oom(e);
 	int rc = -1, lockfd = -1;
 	char *layout_file = NULL, *blobs = NULL;
 	l->dir = xstrdup_e(dir, e);
@@ -94,7 +94,7 @@ int oci_layout_open(struct oci_layout **out, const char *dir, bool create, struc
 	layout_file = l->dir ? fs_join(l->dir, "oci-layout") : NULL;
 	blobs = l->dir ? fs_join(l->dir, "blobs/sha256") : NULL;
 	if (!l->index_path || !layout_file || !blobs) {
-		oj_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	if (!create) {
@@ -170,7 +170,7 @@ int oci_layout_read_blob(struct oci_layout *l, const char *digest, struct buf *o
 		return -1;
 	_cleanup_free_ char *p = oci_layout_blob_path(l, digest);
 	if (!p)
-		return oj_oom(e);
+		return err_oom(e);
 	if (!fs_exists(p))
 		return err_set(e, ERR_INPUT, "%s: blob %s not found", l->dir, digest);
 	buf_reset(out);
@@ -190,7 +190,7 @@ int oci_layout_verify_blob(struct oci_layout *l, const char *digest, int64_t siz
 	_cleanup_free_ char *p = oci_layout_blob_path(l, digest);
 	long long got = 0;
 	if (!p)
-		return oj_oom(e);
+		return err_oom(e);
 	if (!fs_exists(p))
 		return err_set(e, ERR_INPUT, "%s: blob %s not found", l->dir, digest);
 	if (oci_digest_verify_file(digest, p, &got, e) < 0)
@@ -208,7 +208,7 @@ int oci_layout_put_blob(struct oci_layout *l, const void *p, size_t n, char dige
 	sha256_digest_str(p, n, d);
 	_cleanup_free_ char *path = oci_layout_blob_path(l, d);
 	if (!path)
-		return oj_oom(e);
+		return err_oom(e);
 	/* Same name and size: the content is there already (names are only ever
 	 * given to verified content). */
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == n) {
@@ -234,14 +234,14 @@ int oci_layout_blob_writer_open(struct oci_layout *l, const char *digest, int64_
 	char *dir = NULL;
 	int fd = -1;
 	if (!w)
-		return oj_oom(e);
+		return err_oom(e);
 	w->l = l;
 	w->expected_size = size;
 	if (digest)
 		snprintf(w->expected, sizeof w->expected, "%s", digest);
 	dir = blob_dir(l, digest ? digest : "sha256");
 	if (!dir || !(w->tmp = xasprintf_e(e, "%s/.tmp-XXXXXX", dir))) {
-		oj_oom(e);
+		err_oom(e);
 		goto fail;
 	}
 	if (fs_mkdir_p(dir, 0755, e) < 0)
@@ -326,7 +326,7 @@ int oci_layout_blob_writer_commit(struct oci_blob_writer *w, char digest_out[OCI
 	_cleanup_free_ char *path = oci_layout_blob_path(w->l, d);
 	if (!path) {
 		oci_layout_blob_writer_abort(w);
-		return oj_oom(e);
+		return err_oom(e);
 	}
 	/* Durable before visible: after a crash the digest name never holds a
 	 * partly written file. */
@@ -404,7 +404,7 @@ int oci_layout_put_blob_file(struct oci_layout *l, const char *digest, const cha
 	_cleanup_free_ char *dir = blob_dir(l, digest);
 	_cleanup_free_ char *tmp = NULL;
 	if (!path || !dir)
-		return oj_oom(e);
+		return err_oom(e);
 	if (fs_mkdir_p(dir, 0755, e) < 0)
 		return -1;
 	/* Link under a private name first and hash what was linked, so the name
@@ -535,12 +535,12 @@ int oci_layout_set_ref(struct oci_layout *l, const struct oci_desc *d, const cha
 	if (tag) {
 		cJSON *ann = cJSON_GetObjectItemCaseSensitive(entry, "annotations");
 		if (!ann && !(ann = cJSON_AddObjectToObject(entry, "annotations"))) {
-			oj_oom(e);
+			err_oom(e);
 			goto out;
 		}
 		cJSON_DeleteItemFromObjectCaseSensitive(ann, ANN_REF_NAME);
 		if (!cJSON_AddStringToObject(ann, ANN_REF_NAME, tag)) {
-			oj_oom(e);
+			err_oom(e);
 			goto out;
 		}
 	}
@@ -551,7 +551,7 @@ int oci_layout_set_ref(struct oci_layout *l, const struct oci_desc *d, const cha
 	cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "manifests");
 	if (!arr) {
 		if (!(arr = cJSON_AddArrayToObject(root, "manifests"))) {
-			oj_oom(e);
+			err_oom(e);
 			goto out;
 		}
 	} else if (!cJSON_IsArray(arr)) {
@@ -568,7 +568,7 @@ int oci_layout_set_ref(struct oci_layout *l, const struct oci_desc *d, const cha
 			cJSON_Delete(cJSON_DetachItemViaPointer(arr, it));
 	}
 	if (!cJSON_AddItemToArray(arr, entry)) {
-		oj_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	entry = NULL;

@@ -10,7 +10,7 @@
 #include "core/buf.h"
 #include "core/util.h"
 #include "oci/digest.h"
-#include "oci/ojson.h"
+#include "core/ojson.h"
 
 static bool is_schema1(const char *mt)
 {
@@ -100,7 +100,7 @@ static int parse_desc_array(const cJSON *root, const char *key, struct oci_desc 
 		return 0;
 	struct oci_desc *v = calloc(cnt, sizeof *v);
 	if (!v)
-		return oj_oom(e);
+		return err_oom(e);
 	size_t i = 0;
 	const cJSON *it;
 	cJSON_ArrayForEach(it, arr)
@@ -146,7 +146,7 @@ int oci_manifest_parse(struct oci_manifest *m, const char *json, size_t len, con
 	if (sub) {
 		m->subject = calloc(1, sizeof *m->subject);
 		if (!m->subject) {
-			oj_oom(e);
+			err_oom(e);
 			goto out;
 		}
 		if (oci_desc_from_json(m->subject, sub, e) < 0) {
@@ -171,7 +171,7 @@ static int add_desc(cJSON *o, const char *key, const struct oci_desc *d, struct 
 		return -1;
 	if (!cJSON_AddItemToObject(o, key, j)) {
 		cJSON_Delete(j);
-		return oj_oom(e);
+		return err_oom(e);
 	}
 	return 0;
 }
@@ -184,13 +184,13 @@ char *oci_manifest_serialise(const struct oci_manifest *m, size_t *len, struct e
 	if (!o || !cJSON_AddNumberToObject(o, "schemaVersion", 2) ||
 	    !cJSON_AddStringToObject(o, "mediaType", m->media_type ? m->media_type : MT_OCI_MANIFEST) ||
 	    (m->artifact_type && !cJSON_AddStringToObject(o, "artifactType", m->artifact_type))) {
-		oj_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	if (add_desc(o, "config", &m->config, e) < 0)
 		goto out;
 	if (!(layers = cJSON_AddArrayToObject(o, "layers"))) {
-		oj_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < m->n_layers; i++) {
@@ -199,7 +199,7 @@ char *oci_manifest_serialise(const struct oci_manifest *m, size_t *len, struct e
 			goto out;
 		if (!cJSON_AddItemToArray(layers, j)) {
 			cJSON_Delete(j);
-			oj_oom(e);
+			err_oom(e);
 			goto out;
 		}
 	}

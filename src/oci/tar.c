@@ -102,7 +102,7 @@ struct tar_reader *tar_reader_new(tar_read_fn fn, void *ctx, struct err *e)
 
 	if (!r || !(r->in = malloc(INBUF))) {
 		free(r);
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		return NULL;
 	}
 	r->fn = fn;
@@ -136,7 +136,7 @@ struct tar_reader *tar_reader_open(const char *path, struct err *e)
 		return tar_reader_mem("", 0, e); /* an empty file: an empty archive */
 	a = archive_read_new();
 	if (!a) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		return NULL;
 	}
 	archive_read_support_filter_all(a);
@@ -351,7 +351,7 @@ static int xa_add(struct tar_xattr **v, size_t *n, size_t *a, const char *name, 
 		if (strlen((*v)[i].name) == nl && memcmp((*v)[i].name, name, nl) == 0) {
 			unsigned char *nv = malloc(vl ? vl : 1);
 			if (!nv)
-				return err_set(e, ERR_INTERNAL, "out of memory");
+				return err_oom(e);
 			memcpy(nv, val, vl);
 			free((unsigned char *)(*v)[i].value);
 			(*v)[i].value = nv;
@@ -363,7 +363,7 @@ static int xa_add(struct tar_xattr **v, size_t *n, size_t *a, const char *name, 
 		size_t na = *a ? *a * 2 : 4;
 		void *nv = realloc(*v, na * sizeof(**v));
 		if (!nv)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		*v = nv;
 		*a = na;
 	}
@@ -373,7 +373,7 @@ static int xa_add(struct tar_xattr **v, size_t *n, size_t *a, const char *name, 
 	if (!xn || !xv) {
 		free(xn);
 		free(xv);
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	}
 	memcpy(xv, val, vl);
 	x->name = xn;
@@ -447,7 +447,7 @@ static int libarchive_xattr(struct tar_reader *r, const char *k, size_t kl, cons
 			return 0; /* SCHILY.xattr of the same name wins */
 	unsigned char *dec = malloc(vl * 3 / 4 + 4);
 	if (!dec)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	long dl = base64_decode(v, vl, dec, false);
 	int rc = dl < 0 ? 0 : xa_add(&r->pxa, &r->n_pxa, &r->a_pxa, name, o, dec, (size_t)dl, e);
 	free(dec);
@@ -548,7 +548,7 @@ static int read_meta(struct tar_reader *r, int64_t size, struct buf *out, struct
 	if (size > 0) {
 		char *tmp = malloc((size_t)size);
 		if (!tmp)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		if (src_full(r, tmp, (size_t)size, &got, e) < 0 ||
 		    (got < (size_t)size &&
 		     err_set(e, ERR_INPUT, "truncated tar (in an extended header)") < 0) ||
@@ -1008,7 +1008,7 @@ int tar_write_header(struct tar_writer *w, const struct tar_entry *x, struct err
 	if (x->n_xattrs) {
 		struct tar_xattr *xs = malloc(x->n_xattrs * sizeof(*xs));
 		if (!xs) {
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			goto out;
 		}
 		memcpy(xs, x->xattrs, x->n_xattrs * sizeof(*xs));

@@ -171,7 +171,7 @@ static int pset_add(struct pset *p, const char *s, struct err *e)
 		size_t nc = p->cap ? p->cap * 2 : 256;
 		char **nv = calloc(nc, sizeof(char *));
 		if (!nv)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		for (size_t i = 0; i < p->cap; i++) {
 			if (!p->v[i])
 				continue;

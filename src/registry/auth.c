@@ -229,7 +229,7 @@ int auth_add_scope(struct reg_client *c, const char *scope, struct err *e)
 			return 0;
 	n = realloc(c->scopes, (c->nscopes + 1) * sizeof(*n));
 	if (!n)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	c->scopes = n;
 	if (!(c->scopes[c->nscopes] = xstrdup_e(scope, e)))
 		return -1;
@@ -274,7 +274,7 @@ static char *basic_header(const char *user, const char *pass, struct err *e)
 		base64_encode(raw, n, b64);
 		h = xasprintf_e(e, "Authorization: Basic %s", b64);
 	} else {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 	}
 	if (raw) {
 		explicit_bzero(raw, n);
@@ -306,7 +306,7 @@ static int form_add(struct buf *b, CURL *h, const char *k, const char *v, struct
 	int rc;
 
 	if (!ev)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	rc = buf_addf(b, e, "%s%s=%s", b->len ? "&" : "", k, ev);
 	explicit_bzero(ev, strlen(ev));
 	curl_free(ev);

@@ -50,7 +50,7 @@ char *url_add_query(char *url, const char *k, const char *v, struct err *e)
 	if (ev)
 		n = xasprintf_e(e, "%s%c%s=%s", url, strchr(url, '?') ? '&' : '?', k, ev);
 	else
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 	curl_free(ev);
 	free(url);
 	return n;
@@ -82,7 +82,7 @@ static bool host_listed(const char *const *list, const struct reg_client *c)
 /* CA certificates: --cacert, SSL_CERT_FILE / SSL_CERT_DIR, curl's built-in
  * default when it exists, else the usual distribution paths (a static
  * binary's compiled-in default may point nowhere on the host). */
-static int pick_ca(struct reg_client *c, const char *cacert, struct err *e)
+int reg_ca_pick(const char *cacert, char **cainfo, char **capath, struct err *e)
 {
 	static const char *const files[] = {
 	    "/etc/ssl/certs/ca-certificates.crt", /* Debian, Ubuntu, Alpine (ca-certificates) */
@@ -97,12 +97,12 @@ static int pick_ca(struct reg_client *c, const char *cacert, struct err *e)
 	if (cacert) {
 		if (access(cacert, R_OK) < 0)
 			return err_errno(e, ERR_USAGE, "--cacert %s", cacert);
-		return (c->cainfo = xstrdup_e(cacert, e)) ? 0 : -1;
+		return (*cainfo = xstrdup_e(cacert, e)) ? 0 : -1;
 	}
 	if ((f && *f) || (d && *d)) {
-		if (f && *f && !(c->cainfo = xstrdup_e(f, e)))
+		if (f && *f && !(*cainfo = xstrdup_e(f, e)))
 			return -1;
-		if (d && *d && !(c->capath = xstrdup_e(d, e)))
+		if (d && *d && !(*capath = xstrdup_e(d, e)))
 			return -1;
 		return 0;
 	}
@@ -112,7 +112,7 @@ static int pick_ca(struct reg_client *c, const char *cacert, struct err *e)
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 		if (access(files[i], R_OK) == 0)
-			return (c->cainfo = xstrdup_e(files[i], e)) ? 0 : -1;
+			return (*cainfo = xstrdup_e(files[i], e)) ? 0 : -1;
 	return 0;
 }
 
@@ -134,7 +134,7 @@ int reg_open(struct reg_client **out, const struct oci_ref *ref, const struct re
 	pthread_once(&curl_once, curl_init_once);
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	c->registry = xstrdup_e(ref->registry, e);
 	c->host = c->registry ? xstrdup_e(oci_ref_api_host(ref), e) : NULL;
 	c->repo = c->host ? xstrdup_e(ref->repository, e) : NULL;
@@ -144,7 +144,7 @@ int reg_open(struct reg_client **out, const struct oci_ref *ref, const struct re
 		goto fail;
 	c->insecure = host_listed(o->insecure, c);
 	c->plain_ok = c->insecure || http_host_is_loopback(c->host);
-	if (pick_ca(c, o->cacert, e) < 0)
+	if (reg_ca_pick(o->cacert, &c->cainfo, &c->capath, e) < 0)
 		goto fail;
 	c->parallel = o->parallel > 0 ? o->parallel : DEFAULT_PARALLEL;
 	if (c->parallel > MAX_PARALLEL)
@@ -650,7 +650,7 @@ int reg_list_tags(struct reg_client *c, char ***tags, size_t *n, struct err *e)
 				nv = realloc(v, cap * sizeof(*nv));
 				if (!nv) {
 					cJSON_Delete(js);
-					err_set(e, ERR_INTERNAL, "out of memory");
+					err_oom(e);
 					goto out;
 				}
 				v = nv;

@@ -325,7 +325,7 @@ static int from_auths_entry(cJSON *ent, struct reg_creds *out, bool *found, cons
 		int rc;
 
 		if (!dec)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		dl = base64_decode(a->valuestring, n, dec, false);
 		if (dl < 0) {
 			free(dec);
@@ -370,7 +370,7 @@ int creds_from_config(const char *path, const char *registry, struct reg_creds *
 	if (fs_read_file(path, &b, CONFIG_MAX, e) < 0)
 		return err_prefix(e, "read credentials");
 	if (!(host = creds_normalize_host(registry))) {
-		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		rc = err_oom(e);
 		goto out;
 	}
 	js = cJSON_ParseWithLength(b.data, b.len);
@@ -447,7 +447,7 @@ int creds_lookup(const char *registry, const char *opt_creds, struct reg_creds *
 	else
 		return 0;
 	if (!path)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	rc = creds_from_config(path, registry, out, found, e);
 	free(path);
 	return rc;

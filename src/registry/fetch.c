@@ -7,7 +7,10 @@
 
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/util.h"
+#include "core/version.h"
 #include "registry/fetch.h"
+#include "registry/internal.h"
 
 struct sink {
 	struct fs_atomic a;
@@ -105,14 +108,18 @@ int fetch_to_file(const char *url, const char *path, const struct fetch_opts *o,
 	int retries, rc = -1;
 	CURL *h = NULL;
 	struct curl_slist *hdrs = NULL;
-	char errbuf[CURL_ERROR_SIZE], line[1200];
+	char errbuf[CURL_ERROR_SIZE], line[1200], *cainfo = NULL, *capath = NULL;
 
 	if (!o)
 		o = &defaults;
 	memset(r, 0, sizeof(*r));
 	retries = o->retries == 0 ? 3 : o->retries < 0 ? 0 : o->retries;
-	if (!(h = curl_easy_init()))
-		return err_set(e, ERR_INTERNAL, "out of memory");
+	if (reg_ca_pick(o->cacert, &cainfo, &capath, e) < 0)
+		goto out;
+	if (!(h = curl_easy_init())) {
+		err_oom(e);
+		goto out;
+	}
 	if (o->etag && *o->etag) {
 		snprintf(line, sizeof(line), "If-None-Match: %s", o->etag);
 		hdrs = curl_slist_append(hdrs, line);
@@ -133,7 +140,10 @@ int fetch_to_file(const char *url, const char *path, const struct fetch_opts *o,
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_USERAGENT, "bosun/" BOSUN_VERSION);
+		char ua[96];
+
+		snprintf(ua, sizeof(ua), "bosun/%s", bosun_version); /* curl copies it */
+		curl_easy_setopt(h, CURLOPT_USERAGENT, ua);
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -148,8 +158,10 @@ int fetch_to_file(const char *url, const char *path, const struct fetch_opts *o,
 			curl_easy_setopt(h, CURLOPT_TIMEOUT, o->timeout);
 		if (o->max_size > 0)
 			curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_size);
-		if (o->cacert)
-			curl_easy_setopt(h, CURLOPT_CAINFO, o->cacert);
+		if (cainfo)
+			curl_easy_setopt(h, CURLOPT_CAINFO, cainfo);
+		if (capath)
+			curl_easy_setopt(h, CURLOPT_CAPATH, capath);
 		if (o->insecure) {
 			curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 			curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -194,7 +206,8 @@ int fetch_to_file(const char *url, const char *path, const struct fetch_opts *o,
 			fs_atomic_abort(&s.a);
 		free(s.etag), free(s.lastmod);
 		if (attempt < retries && transient(cc, s.status)) {
-			unsigned ms = 250u << (attempt < 5 ? attempt : 5);
+			unsigned ms =
+			    (unsigned)((250u << (attempt < 5 ? attempt : 5)) * backoff_scale());
 
 			log_debug("fetch %s: %s, retrying in %u ms", url,
 				  cc != CURLE_OK ? curl_easy_strerror(cc) : "server error", ms);
@@ -212,6 +225,8 @@ int fetch_to_file(const char *url, const char *path, const struct fetch_opts *o,
 out:
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
+	free(cainfo);
+	free(capath);
 	return rc;
 }
 

@@ -12,7 +12,7 @@
 struct fetch_opts {
 	const char *etag;          /* sent as If-None-Match, or NULL */
 	const char *last_modified; /* sent as If-Modified-Since, or NULL */
-	const char *cacert;        /* CA bundle, or NULL for the system's */
+	const char *cacert;	   /* CA bundle, or NULL: found as the registry client finds it */
 	bool insecure;             /* skip TLS verification */
 	int retries;               /* 0 = default 3, -1 = none */
 	int64_t max_size;          /* 0 = no cap */

@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "core/version.h"
 
 #define XFER_BUFSIZE (512 * 1024)
 #define MAX_REDIRECTS 10
@@ -466,7 +467,7 @@ static int add_header(struct hreq *r, const char *line, struct err *e)
 	struct curl_slist *l = curl_slist_append(r->hdrs, line);
 
 	if (!l)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	r->hdrs = l;
 	return 0;
 }
@@ -511,7 +512,12 @@ static int setup(struct reg_client *c, struct hreq *r, struct err *e)
 	curl_easy_setopt(h, CURLOPT_URL, r->url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->hdrs);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "bosun/" BOSUN_VERSION);
+	{
+		char ua[96];
+
+		snprintf(ua, sizeof(ua), "bosun/%s", bosun_version); /* curl copies it */
+		curl_easy_setopt(h, CURLOPT_USERAGENT, ua);
+	}
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -629,7 +635,7 @@ static double backoff(struct reg_client *c, int attempt)
 	c->rng ^= c->rng << 13;
 	c->rng ^= c->rng >> 17;
 	c->rng ^= c->rng << 5;
-	return d * (0.75 + 0.5 * (double)(c->rng % 1000) / 1000.0);
+	return d * (0.75 + 0.5 * (double)(c->rng % 1000) / 1000.0) * backoff_scale();
 }
 
 static void job_failed(struct run *run, struct job *j)
@@ -743,7 +749,7 @@ static void job_begin(struct run *run, struct job *j)
 		char *u = strdup(r->url0);
 
 		if (!u) {
-			err_set(&j->err, ERR_INTERNAL, "out of memory");
+			err_oom(&j->err);
 			job_failed(run, j);
 			return;
 		}

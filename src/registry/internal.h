@@ -67,6 +67,12 @@ bool http_host_is_loopback(const char *hostport);
 
 enum auth_kind { AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
 
+/* CA certificates for every HTTPS client of bosun (registries and data
+ * downloads): --cacert, SSL_CERT_FILE / SSL_CERT_DIR, curl's built-in
+ * default when it exists, else the usual distribution paths. *cainfo and
+ * *capath stay NULL for curl's default (the caller frees them). */
+int reg_ca_pick(const char *cacert, char **cainfo, char **capath, struct err *e);
+
 struct reg_client {
 	char *registry; /* as written in the reference: "docker.io" */
 	char *host;	/* where the API lives: "registry-1.docker.io" */

@@ -128,7 +128,7 @@ static int pull_start(struct job *j)
 		}
 		if (asprintf(&r->range, "Range: bytes=%llu-", (unsigned long long)p->got) < 0) {
 			r->range = NULL;
-			err_set(&j->err, ERR_INTERNAL, "out of memory");
+			err_oom(&j->err);
 			return JOB_FAIL;
 		}
 		log_debug("registry %s: %s: resuming at byte %llu", j->c->registry, p->what,
@@ -227,7 +227,7 @@ int reg_fetch_blobs(struct reg_client *c, const struct oci_desc *descs, size_t n
 	pj = calloc(n, sizeof(*pj));
 	jobs = calloc(n, sizeof(*jobs));
 	if (!pj || !jobs) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	if (client_ensure_ping(c, e) < 0)

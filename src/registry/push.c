@@ -172,7 +172,7 @@ static int patch_next(struct push_job *p)
 	if (asprintf(&r->range, "Content-Range: %lld-%lld", (long long)p->sent,
 		     (long long)(p->sent + len - 1)) < 0) {
 		r->range = NULL;
-		err_set(&p->j.err, ERR_INTERNAL, "out of memory");
+		err_oom(&p->j.err);
 		return JOB_FAIL;
 	}
 	p->st = P_PATCH;
@@ -347,7 +347,7 @@ static int push_run(struct reg_client *c, struct push_job *pj, size_t n, const c
 	if (!jobs) {
 		for (size_t i = 0; i < n; i++)
 			push_cleanup(&pj[i].j);
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	}
 	for (size_t i = 0; i < n; i++)
 		jobs[i] = &pj[i].j;
@@ -391,7 +391,7 @@ int reg_push_blobs(struct reg_client *c, const struct oci_desc *descs, const cha
 	}
 	pj = calloc(n, sizeof(*pj));
 	if (!pj)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	for (size_t i = 0; i < n; i++) {
 		bool dup = false;
 

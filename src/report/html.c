@@ -323,7 +323,7 @@ static int findings(const struct results *r, struct buf *out, struct err *e)
 	}
 	idx = malloc(r->n_f * sizeof(*idx));
 	if (!idx)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	for (size_t i = 0; i < r->n_f; i++)
 		idx[i] = i;
 	sort_ctx = r;

@@ -96,7 +96,7 @@ int results_list_add(char ***list, size_t *n, const char *s, struct err *e)
 		return err_set(e, ERR_INPUT, "more than %u list entries", RESULTS_MAX_LIST);
 	l = realloc(*list, (*n + 1) * sizeof(*l));
 	if (!l)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	*list = l;
 	if (!(l[*n] = xstrdup_e(s ? s : "", e)))
 		return -1;
@@ -116,7 +116,7 @@ int results_add_finding(struct results *r, const struct res_finding *f, struct e
 		size_t na = r->alloc_f ? r->alloc_f * 2 : 16;
 		n = realloc(r->f, na * sizeof(*n));
 		if (!n)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		r->f = n;
 		r->alloc_f = na;
 	}
@@ -177,7 +177,7 @@ int results_to_json(const struct results *r, struct buf *out, struct err *e)
 	int rc = -1;
 
 	if (!root)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	cJSON_AddNumberToObject(root, "schemaVersion", 1);
 	cJSON_AddItemToObject(root, "tool", str_or_null(r->tool));
 	cJSON_AddItemToObject(root, "created", str_or_null(r->created));
@@ -241,7 +241,7 @@ int results_to_json(const struct results *r, struct buf *out, struct err *e)
 	cJSON_AddItemToObject(o, "attestations", list_json(r->attestations, r->n_attestations));
 	txt = cJSON_Print(root);
 	if (!txt) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	if (buf_adds(out, txt, e) || buf_adds(out, "\n", e))
@@ -577,20 +577,14 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 {
 	xmlBufferPtr xb = xmlBufferCreate();
 	xmlTextWriterPtr w = xb ? xmlNewTextWriterMemory(xb, 0) : NULL;
-	char ts[32], t[2048], cls[600];
+	char t[2048], cls[600];
 	int rc = -1;
 
 	if (!w) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
-	time_rfc3339((int64_t)time(NULL), ts);
-	if (r->created && strlen(r->created) >= 19 && r->created[10] == 'T')
-		memcpy(ts, r->created, 19);
-	ts[19] = 0; /* the windyroad XSD wants a timestamp without zone */
-	xmlTextWriterSetIndent(w, 1);
-	XW(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL));
-	XW(xmlTextWriterStartElement(w, BAD_CAST "testsuites"));
+	XW(junit_start(w));
 	for (size_t s = 0; s < RS__N; s++) {
 		const struct res_stage_info *si = &r->stage[s];
 		size_t tests = 1, failures = 0, errors = 0, skipped = 0;
@@ -615,31 +609,18 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 			errors = si->status == RST_ERROR;
 			skipped = si->status == RST_NOT_RUN || si->status == RST_SKIPPED;
 		}
-		XW(xmlTextWriterStartElement(w, BAD_CAST "testsuite"));
-		XW(xmlw_attr(w, "name", stage_names[s]));
-		XW(xmlw_attrf(w, "tests", "%zu", tests));
-		XW(xmlw_attrf(w, "failures", "%zu", failures));
-		XW(xmlw_attrf(w, "errors", "%zu", errors));
-		XW(xmlw_attrf(w, "skipped", "%zu", skipped));
-		XW(xmlw_attrf(w, "time", "%.3f", si->seconds));
-		XW(xmlw_attr(w, "timestamp", ts));
-		XW(xmlw_attr(w, "hostname", "localhost"));
-		XW(xmlw_attrf(w, "id", "%zu", s));
-		XW(xmlw_attr(w, "package", "bosun"));
-		XW(xmlTextWriterStartElement(w, BAD_CAST "properties"));
 		{
-			const char *pv[][2] = { { "image.ref", r->ref }, { "image.digest", r->digest },
-						{ "db.version", r->db_version },
-						{ "policy.failOn", r->fail_on } };
+			const struct junit_suite js = {stage_names[s], tests,	  failures,
+						       errors,	       skipped,	  s,
+						       si->seconds,    r->created};
+			const struct junit_prop p[] = {
+			    {"image.ref", r->ref ? r->ref : ""},
+			    {"image.digest", r->digest ? r->digest : ""},
+			    {"db.version", r->db_version ? r->db_version : ""},
+			    {"policy.failOn", r->fail_on ? r->fail_on : ""}};
 
-			for (size_t i = 0; i < ARRAY_SIZE(pv); i++) {
-				XW(xmlTextWriterStartElement(w, BAD_CAST "property"));
-				XW(xmlw_attr(w, "name", pv[i][0]));
-				XW(xmlw_attr(w, "value", pv[i][1] ? pv[i][1] : ""));
-				XW(xmlTextWriterEndElement(w));
-			}
+			XW(junit_suite_start(w, &js, p, ARRAY_SIZE(p)));
 		}
-		XW(xmlTextWriterEndElement(w));
 		if (per_finding && r->n_f && si->status != RST_NOT_RUN && si->status != RST_SKIPPED) {
 			for (size_t i = 0; i < r->n_f; i++) {
 				const struct res_finding *f = &r->f[i];
@@ -697,12 +678,7 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 			}
 			XW(xmlTextWriterEndElement(w));
 		}
-		XW(xmlTextWriterStartElement(w, BAD_CAST "system-out"));
-		XW(xmlTextWriterWriteString(w, BAD_CAST xmlw_clean(si->details ? si->details : "", t, sizeof(t))));
-		XW(xmlTextWriterEndElement(w));
-		XW(xmlTextWriterStartElement(w, BAD_CAST "system-err"));
-		XW(xmlTextWriterEndElement(w));
-		XW(xmlTextWriterEndElement(w));
+		XW(junit_suite_end(w, si->details ? si->details : ""));
 	}
 	XW(xmlTextWriterEndElement(w));
 	rc = xmlw_finish(&w, xb, out, e);

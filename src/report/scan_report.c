@@ -65,7 +65,7 @@ static int put_json(cJSON *root, struct buf *out, struct err *e)
 
 	cJSON_Delete(root);
 	if (!s)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	r = buf_adds(out, s, e);
 	free(s);
 	return r < 0 ? -1 : buf_adds(out, "\n", e);
@@ -340,11 +340,11 @@ int report_junit(const struct report_in *in, struct buf *out, struct err *e)
 {
 	xmlBufferPtr xb = xmlBufferCreate();
 	xmlTextWriterPtr w = xb ? xmlNewTextWriterMemory(xb, 0) : NULL;
-	char t[2048], n[64];
+	char t[2048];
 	int tests = 0, failures = 0, skipped = 0, r = -1;
 
 	if (!w) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < in->res->n; i++) {
@@ -352,41 +352,18 @@ int report_junit(const struct report_in *in, struct buf *out, struct err *e)
 		failures += in->res->f[i].failing;
 		skipped += !in->res->f[i].reported;
 	}
-	xmlTextWriterSetIndent(w, 1);
-	XW(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL));
-	XW(xmlTextWriterStartElement(w, BAD_CAST "testsuites"));
-	XW(xmlTextWriterStartElement(w, BAD_CAST "testsuite"));
-	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST "scan"));
-	snprintf(n, sizeof(n), "%d", tests);
-	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "tests", BAD_CAST n));
-	snprintf(n, sizeof(n), "%d", failures);
-	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "failures", BAD_CAST n));
-	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "errors", BAD_CAST "0"));
-	snprintf(n, sizeof(n), "%d", skipped);
-	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "skipped", BAD_CAST n));
-	snprintf(n, sizeof(n), "%.3f", in->seconds);
-	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "time", BAD_CAST n));
-	time_rfc3339((int64_t)time(NULL), t);
-	t[19] = 0; /* the windyroad XSD wants a timestamp without zone */
-	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "timestamp", BAD_CAST t));
-	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "hostname", BAD_CAST "localhost"));
-	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST "0"));
-	XW(xmlTextWriterWriteAttribute(w, BAD_CAST "package", BAD_CAST "bosun"));
-	XW(xmlTextWriterStartElement(w, BAD_CAST "properties"));
+	XW(junit_start(w));
 	{
-		const char *pv[][2] = { { "image.digest", in->inv->digest ? in->inv->digest : "" },
-					{ "image.target", in->inv->target ? in->inv->target : "" },
-					{ "db.version", in->db_version ? in->db_version : "" } };
+		const struct junit_suite s = {
+		    "scan",	 (size_t)tests, (size_t)failures, 0, (size_t)skipped, 0,
+		    in->seconds, NULL};
+		const struct junit_prop p[] = {
+		    {"image.digest", in->inv->digest ? in->inv->digest : ""},
+		    {"image.target", in->inv->target ? in->inv->target : ""},
+		    {"db.version", in->db_version ? in->db_version : ""}};
 
-		for (size_t i = 0; i < ARRAY_SIZE(pv); i++) {
-			xmlw_clean(pv[i][1], t, sizeof(t));
-			XW(xmlTextWriterStartElement(w, BAD_CAST "property"));
-			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST pv[i][0]));
-			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "value", BAD_CAST t));
-			XW(xmlTextWriterEndElement(w));
-		}
+		XW(junit_suite_start(w, &s, p, ARRAY_SIZE(p)));
 	}
-	XW(xmlTextWriterEndElement(w));
 	for (size_t i = 0; i < in->res->n; i++) {
 		const struct finding *f = &in->res->f[i];
 		char cls[600], title[1024];
@@ -424,11 +401,7 @@ int report_junit(const struct report_in *in, struct buf *out, struct err *e)
 		}
 		XW(xmlTextWriterEndElement(w));
 	}
-	XW(xmlTextWriterStartElement(w, BAD_CAST "system-out"));
-	XW(xmlTextWriterEndElement(w));
-	XW(xmlTextWriterStartElement(w, BAD_CAST "system-err"));
-	XW(xmlTextWriterEndElement(w));
-	XW(xmlTextWriterEndElement(w));
+	XW(junit_suite_end(w, NULL));
 	XW(xmlTextWriterEndElement(w));
 	r = xmlw_finish(&w, xb, out, e);
 out:

@@ -2,10 +2,12 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Length of the valid UTF-8 sequence at s that XML 1.0 allows, or 0:
  * overlongs, surrogates, > U+10FFFF, U+FFFE/U+FFFF are refused. */
@@ -85,4 +87,56 @@ int xmlw_finish(xmlTextWriterPtr *w, xmlBufferPtr xb, struct buf *out, struct er
 	if (r < 0)
 		return err_set(e, ERR_INTERNAL, "junit: xml writer failed");
 	return buf_add(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb), e);
+}
+
+int junit_start(xmlTextWriterPtr w)
+{
+	xmlTextWriterSetIndent(w, 1);
+	if (xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL) < 0)
+		return -1;
+	return xmlTextWriterStartElement(w, BAD_CAST "testsuites");
+}
+
+int junit_suite_start(xmlTextWriterPtr w, const struct junit_suite *s, const struct junit_prop *p,
+		      size_t n)
+{
+	char ts[32];
+
+	time_rfc3339((int64_t)time(NULL), ts);
+	if (s->timestamp && strlen(s->timestamp) >= 19 && s->timestamp[10] == 'T')
+		memcpy(ts, s->timestamp, 19);
+	ts[19] = 0; /* the windyroad XSD wants a timestamp without zone */
+	if (xmlTextWriterStartElement(w, BAD_CAST "testsuite") < 0 ||
+	    xmlw_attr(w, "name", s->name) < 0 || xmlw_attrf(w, "tests", "%zu", s->tests) < 0 ||
+	    xmlw_attrf(w, "failures", "%zu", s->failures) < 0 ||
+	    xmlw_attrf(w, "errors", "%zu", s->errors) < 0 ||
+	    xmlw_attrf(w, "skipped", "%zu", s->skipped) < 0 ||
+	    xmlw_attrf(w, "time", "%.3f", s->seconds) < 0 || xmlw_attr(w, "timestamp", ts) < 0 ||
+	    xmlw_attr(w, "hostname", "localhost") < 0 || xmlw_attrf(w, "id", "%zu", s->id) < 0 ||
+	    xmlw_attr(w, "package", "bosun") < 0 ||
+	    xmlTextWriterStartElement(w, BAD_CAST "properties") < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!p[i].value)
+			continue;
+		if (xmlTextWriterStartElement(w, BAD_CAST "property") < 0 ||
+		    xmlw_attr(w, "name", p[i].name) < 0 || xmlw_attr(w, "value", p[i].value) < 0 ||
+		    xmlTextWriterEndElement(w) < 0)
+			return -1;
+	}
+	return xmlTextWriterEndElement(w);
+}
+
+int junit_suite_end(xmlTextWriterPtr w, const char *system_out)
+{
+	char t[2048];
+
+	if (xmlTextWriterStartElement(w, BAD_CAST "system-out") < 0 ||
+	    (system_out &&
+	     xmlTextWriterWriteString(w, BAD_CAST xmlw_clean(system_out, t, sizeof(t))) < 0) ||
+	    xmlTextWriterEndElement(w) < 0 ||
+	    xmlTextWriterStartElement(w, BAD_CAST "system-err") < 0 ||
+	    xmlTextWriterEndElement(w) < 0)
+		return -1;
+	return xmlTextWriterEndElement(w);
 }

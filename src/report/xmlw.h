@@ -20,6 +20,27 @@ struct buf;
 struct err;
 int xmlw_finish(xmlTextWriterPtr *w, xmlBufferPtr xb, struct buf *out, struct err *e);
 
+/* The JUnit layout every writer shares (scan, ship, base watch): one
+ * <testsuites>, each suite with the same attributes in the same order and
+ * a timestamp without zone (the windyroad XSD wants none), properties, and
+ * <system-out>/<system-err> at its end. Each returns < 0 on a writer error. */
+struct junit_suite {
+	const char *name;
+	size_t tests, failures, errors, skipped, id;
+	double seconds;
+	const char *timestamp; /* RFC 3339 "YYYY-MM-DDTHH:MM:SS..." or NULL: now */
+};
+struct junit_prop {
+	const char *name, *value; /* a NULL value leaves the property out */
+};
+/* Indented document and the opening <testsuites>. */
+int junit_start(xmlTextWriterPtr w);
+/* <testsuite ...><properties>...</properties>, left open for the testcases. */
+int junit_suite_start(xmlTextWriterPtr w, const struct junit_suite *s, const struct junit_prop *p,
+		      size_t n);
+/* <system-out>system_out (cleaned, may be NULL)</system-out><system-err/></testsuite>. */
+int junit_suite_end(xmlTextWriterPtr w, const char *system_out);
+
 /* In a function with `struct err *e` and an `out:` label. */
 #define XW(x)                                                                                \
 	do {                                                                                 \

@@ -280,7 +280,7 @@ int cat_cargo(struct inventory *inv, const struct kfile *k, struct err *e)
 	int r = CAT_UNPARSED;
 
 	if (!c)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	/* TOML is UTF-8; an empty Cargo.lock is none (or was too big to keep) */
 	if (!k->data.len || !cat_utf8_valid(k->data.data, k->data.len)) {
 		free(c);

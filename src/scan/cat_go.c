@@ -384,7 +384,7 @@ int goscan_finish(struct goscan *g, struct buf *out, struct err *e)
 	const struct capture *m;
 
 	if (g->oom)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	m = cap_find(g, CAP_MAGIC);
 	if (!g->is_elf || !m || m->have < 32)
 		return 0;
@@ -424,7 +424,7 @@ static int replace_last(struct inventory *inv, size_t first, const char *name, c
 	nn = strdup(name), nv = strdup(ver), sn = strdup(name), sv = strdup(ver);
 	if (!nn || !nv || !sn || !sv) {
 		free(nn), free(nv), free(sn), free(sv);
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	}
 	free(last->name), free(last->src_name), free(last->version), free(last->src_version);
 	last->name = nn, last->version = nv, last->src_name = sn, last->src_version = sv;

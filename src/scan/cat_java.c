@@ -112,7 +112,7 @@ int cat_zip(struct fileset *fs, const char *path, const void *p, size_t n, int l
 	int r = 0;
 
 	if (!a)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	archive_read_support_format_zip(a);
 	if (archive_read_open_memory(a, p, n) != ARCHIVE_OK) {
 		archive_read_free(a);

@@ -29,7 +29,7 @@ int cat_add(struct inventory *inv, const char *type, const char *eco, const char
 		struct pkg *np = realloc(inv->pkgs, na * sizeof(*np));
 
 		if (!np)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		inv->pkgs = np, inv->alloc = na;
 	}
 	p = &inv->pkgs[inv->n];
@@ -46,7 +46,7 @@ int cat_add(struct inventory *inv, const char *type, const char *eco, const char
 	inv->n++;
 	if (!p->name || !p->version || !p->src_name || !p->src_version || !p->type ||
 	    !p->ecosystem || !p->path)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	return 0;
 }
 

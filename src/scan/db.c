@@ -271,7 +271,7 @@ static int import_zip(struct builder *b, const char *path, struct err *e)
 	int r = -1, rc;
 
 	if (!a || !chunk) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	archive_read_support_format_zip(a);
@@ -337,7 +337,7 @@ static int import_dir(struct builder *b, const char *dir, int depth, struct err 
 			continue;
 		p = fs_join(dir, de->d_name);
 		if (!p) {
-			r = err_set(e, ERR_INTERNAL, "out of memory");
+			r = err_oom(e);
 			break;
 		}
 		if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode) && depth < 8) {
@@ -656,7 +656,7 @@ int vdb_open(struct vdb **out, const char *path, struct err *e)
 
 	*out = NULL;
 	if (!d)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (access(path, R_OK) < 0) {
 		free(d);
 		return err_errno(e, ERR_INPUT, "database %s", path);

@@ -137,7 +137,7 @@ static int write_meta(const char *path, const char *url, const struct fetch_resu
 	int r;
 
 	if (!j)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	cJSON_AddStringToObject(j, "url", url);
 	if (fr->etag)
 		cJSON_AddStringToObject(j, "etag", fr->etag);
@@ -146,7 +146,7 @@ static int write_meta(const char *path, const char *url, const struct fetch_resu
 	txt = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
 	if (!txt)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	r = fs_write_atomic(path, txt, strlen(txt), 0644, e);
 	free(txt);
 	return r;
@@ -171,7 +171,7 @@ int vdb_update(const struct vdb_update_opts *o, struct vdb_update_result *r, str
 	r->feeds = calloc(o->n_ecosystems, sizeof(*r->feeds));
 	zips = calloc(o->n_ecosystems, sizeof(*zips));
 	if (!r->feeds || !zips) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	if (!(r->db_path = vdb_cached_path(o->dir, e)))
@@ -304,7 +304,7 @@ int vdb_push(const char *db_path, const struct oci_ref *ref, const struct reg_op
 	vdb_close(db);
 	cfg_txt = cfg ? cJSON_PrintUnformatted(cfg) : NULL;
 	if (!cfg_txt) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	if (sha256_file(db_path, ldigest, &lsize, e) < 0)
@@ -326,7 +326,7 @@ int vdb_push(const char *db_path, const struct oci_ref *ref, const struct reg_op
 	cJSON_AddStringToObject(ann, "org.opencontainers.image.description", "bosun vulnerability database");
 	man_txt = cJSON_PrintUnformatted(man);
 	if (!man_txt) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	sha256_digest_str(man_txt, strlen(man_txt), digest_out);

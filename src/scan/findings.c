@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/buf.h"
@@ -47,7 +48,7 @@ static int on_adv(void *ctx, const struct vdb_adv *a, struct err *e)
 		struct finding *nf = realloc(r->f, na * sizeof(*nf));
 
 		if (!nf)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		r->f = nf, r->alloc = na;
 	}
 	f = &r->f[r->n++];
@@ -61,7 +62,7 @@ static int on_adv(void *ctx, const struct vdb_adv *a, struct err *e)
 	f->fixed = strdup(fixed);
 	f->pkg = m->pkg;
 	if (!f->id || !f->aliases || !f->title || !f->fixed)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	return 0;
 }
 
@@ -224,6 +225,40 @@ static int apply_vex(struct scan_result *r, const char *path, struct err *e)
 	}
 	cJSON_Delete(doc);
 	buf_free(&b);
+	return 0;
+}
+
+int policy_parse_gate(const char *s, int *fail_on)
+{
+	int v;
+
+	if (strcasecmp(s, "none") == 0) {
+		*fail_on = -1;
+		return 0;
+	}
+	if ((v = severity_parse(s)) < 0)
+		return -1;
+	*fail_on = v;
+	return 0;
+}
+
+int policy_parse_severities(const char *s, unsigned *mask)
+{
+	char tmp[256], *save = NULL;
+	unsigned m = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", s) >= (int)sizeof(tmp))
+		return -1;
+	for (char *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int v = severity_parse(t);
+
+		if (v < 0)
+			return -1;
+		m |= 1u << v;
+	}
+	if (!m)
+		return -1;
+	*mask = m;
 	return 0;
 }
 

@@ -46,6 +46,12 @@ struct policy {
 	long long today;       /* days since epoch, for exp: dates */
 };
 
+/* The gate's threshold for --fail-on: a severity, or "none" = -1, never
+ * fail (the same for scan and ship). -1 when s names no severity. */
+int policy_parse_gate(const char *s, int *fail_on);
+/* "HIGH,CRITICAL" into a bitmask of (1 << severity); -1 on an unknown name. */
+int policy_parse_severities(const char *s, unsigned *mask);
+
 /* Marks suppressed/reported/failing. Returns the number failing, or -1. */
 int scan_policy(struct scan_result *res, const struct policy *p, struct err *e);
 

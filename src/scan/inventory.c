@@ -22,8 +22,8 @@
 #include "oci/layer.h"
 #include "oci/layout.h"
 #include "oci/manifest.h"
-#include "registry/image.h"
-#include "registry/location.h"
+#include "image/image.h"
+#include "image/location.h"
 #include "scan/cat.h"
 #include "scan/inventory.h"
 #include "scan/layercache.h"
@@ -202,7 +202,7 @@ static int keep_stream(struct fileset *fs, const char *path, int64_t size, bool 
 		int rc = 0;
 
 		if (!g)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		while (!goscan_done(g) && (r = rd(ctx, chunk, sizeof(chunk))) > 0)
 			goscan_feed(g, (unsigned char *)chunk, (size_t)r);
 		buf_init(&info, CAT_GOINFO_MAX + 64);
@@ -334,7 +334,7 @@ static int walk_dir(struct fileset *fs, const char *root, const char *rel, int d
 	int r = 0;
 
 	if (!dpath)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	d = opendir(dpath);
 	if (!d) {
 		r = depth == 0 ? err_errno(e, ERR_INPUT, "%s", dpath) : 0;
@@ -414,7 +414,7 @@ static int pick_manifest(struct image_src *src, struct oci_layout *l, struct oci
 		if (oci_manifest_parse(m, b.data, b.len, cur.media_type, e) < 0)
 			goto out;
 		*digest = strdup(cur.digest);
-		r = *digest ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
+		r = *digest ? 0 : err_oom(e);
 		goto out;
 	}
 	err_set(e, ERR_INPUT, "index nesting too deep");
@@ -590,7 +590,7 @@ static int read_layers(const struct oci_manifest *m, struct image_src *src, stru
 
 	pthread_mutex_init(&js.mu, NULL);
 	if (!recs || !js.v) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < m->n_layers; i++) {
@@ -683,12 +683,12 @@ static int scan_image(const struct location *loc, const struct inv_opts *o, stru
 		goto out;
 	inv->layers = calloc(m.n_layers + 1, sizeof(char *));
 	if (!inv->layers) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < m.n_layers; i++) {
 		if (!(inv->layers[i] = strdup(m.layers[i].digest))) {
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			goto out;
 		}
 		inv->n_layers++;
@@ -727,7 +727,7 @@ static int scan_image(const struct location *loc, const struct inv_opts *o, stru
 		int fr;
 
 		if (!need) {
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			goto out;
 		}
 		for (size_t i = 0; i < m.n_layers; i++)

@@ -44,7 +44,7 @@ struct kfile *fileset_add(struct fileset *fs, const char *path, int layer, struc
 		struct kfile *nf = realloc(fs->f, na * sizeof(*nf));
 
 		if (!nf) {
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			return NULL;
 		}
 		fs->f = nf, fs->alloc = na;
@@ -53,7 +53,7 @@ struct kfile *fileset_add(struct fileset *fs, const char *path, int layer, struc
 	memset(k, 0, sizeof(*k));
 	k->path = strdup(path);
 	if (!k->path) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		return NULL;
 	}
 	buf_init(&k->data, kept_file_cap(path));
@@ -90,7 +90,7 @@ int layer_rec_add_path(struct layer_rec *r, const char *path, bool dir, struct e
 		uint64_t *nh = realloc(r->hashes, na * sizeof(*nh));
 
 		if (!nh)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		r->hashes = nh, r->alloc_hashes = na;
 	}
 	r->hashes[r->n_hashes++] = hash_n(path, strlen(path), dir);
@@ -281,7 +281,7 @@ int lcache_get(const struct lcache *c, const char *digest, int layer, struct lay
 			goto miss;
 		if (nh) {
 			if (!(r->hashes = malloc((size_t)nh * 8))) {
-				rc = err_set(e, ERR_INTERNAL, "out of memory");
+				rc = err_oom(e);
 				goto out;
 			}
 			memcpy(r->hashes, take(&rd, (size_t)nh * 8), (size_t)nh * 8);

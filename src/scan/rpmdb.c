@@ -126,7 +126,7 @@ int rpmdb_sqlite_read(const void *db, size_t n, rpm_cb cb, void *ctx, long *skip
 		return err_set(e, ERR_INPUT, "not an SQLite database");
 	copy = sqlite3_malloc64(n);
 	if (!copy)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	memcpy(copy, db, n);
 	/* rpm keeps the database in WAL mode; an in-memory copy must say "rollback journal" */
 	copy[18] = copy[19] = 1;

@@ -1,6 +1,7 @@
 /* Version comparators. Each follows its package manager's own rules; the
  * vector suites in tests/unit/test_scan_version.c hold them to that. */
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -608,6 +609,17 @@ int vercmp_semver(const char *a, const char *b)
 	return semver_pre_cmp(x.pre, x.pre_len, y.pre, y.pre_len);
 }
 
+/* Appends at most len bytes of s to the string in out, truncating at cap. */
+static void append(char *out, size_t cap, const char *s, size_t len)
+{
+	size_t have = strnlen(out, cap - 1), n = len == SIZE_MAX ? strlen(s) : strnlen(s, len);
+
+	if (n > cap - 1 - have)
+		n = cap - 1 - have;
+	memcpy(out + have, s, n);
+	out[have + n] = 0;
+}
+
 /* Go: module versions are semver with "v"; toolchain versions are
  * "go1.21rc2", "go1.20" (= 1.20.0). Turned into semver first. */
 static void go_norm(const char *s, char *out, size_t cap)
@@ -638,16 +650,16 @@ static void go_norm(const char *s, char *out, size_t cap)
 		while (isalpha((unsigned char)*d))
 			d++;
 		for (; dots < 2; dots++)
-			strncat(out, ".0", cap - strlen(out) - 1);
-		strncat(out, "-", cap - strlen(out) - 1);
-		strncat(out, p, (size_t)(d - p) < cap - strlen(out) - 1 ? (size_t)(d - p) : cap - strlen(out) - 1);
+			append(out, cap, ".0", SIZE_MAX);
+		append(out, cap, "-", SIZE_MAX);
+		append(out, cap, p, (size_t)(d - p));
 		if (*d) {
-			strncat(out, ".", cap - strlen(out) - 1);
-			strncat(out, d, cap - strlen(out) - 1);
+			append(out, cap, ".", SIZE_MAX);
+			append(out, cap, d, SIZE_MAX);
 		}
 		return;
 	}
-	strncat(out, p, cap - strlen(out) - 1);
+	append(out, cap, p, SIZE_MAX);
 }
 
 int vercmp_go(const char *a, const char *b)

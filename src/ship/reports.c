@@ -41,7 +41,7 @@ int ship_reports_write(const struct results *r, const char *dir, struct err *e)
 		char *path __attribute__((cleanup(freep))) = fs_join(dir, files[i].name);
 
 		if (!path)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		if (files[i].fn(r, &b, e) < 0)
 			return err_prefix(e, "%s", files[i].name);
 		if (fs_write_atomic(path, b.data, b.len, 0644, e) < 0)
@@ -78,7 +78,7 @@ static int azure(const struct results *r, const char *dir, const struct ship_out
 	size_t issues = 0, failing = 0;
 
 	if (!summary || !junit)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	for (size_t i = 0; i < SHIP_OUTPUTS; i++)
 		if (ci_azure_setvar(out, so->o[i].name, so->o[i].value, true, e))
 			return -1;
@@ -129,7 +129,7 @@ int ship_ci(const struct results *r, const char *reportdir, const struct ci_env 
 		char *path __attribute__((cleanup(freep))) = fs_join(reportdir, "bosun.properties");
 
 		if (!path)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		if (ci_jenkins_properties(so.o, SHIP_OUTPUTS, &b, e) ||
 		    fs_write_atomic(path, b.data, b.len, 0644, e))
 			return err_prefix(e, "jenkins outputs");

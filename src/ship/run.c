@@ -12,8 +12,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "oci/manifest.h"
-#include "registry/image.h"
-#include "registry/location.h"
+#include "image/image.h"
+#include "image/location.h"
 #include "report/report.h"
 #include "scan/db.h"
 #include "scan/findings.h"
@@ -22,6 +22,8 @@
 #include "sign/keys.h"
 #include "sign/store.h"
 #include "ship/ship.h"
+#include "core/version.h"
+#include "core/ojson.h"
 
 static void stage_set(struct results *r, enum res_stage s, enum res_status st, double t0, const char *fmt,
 		      ...) __attribute__((format(printf, 5, 6)));
@@ -191,13 +193,12 @@ static bool repo_seen_before(const struct ship_opts *o, size_t i)
 static int vuln_predicate(const struct report_in *in, const char *started, const char *finished,
 			  struct buf *out, struct err *e)
 {
-	struct buf js __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	struct buf js = BUF_INIT;
 	cJSON *root = NULL, *res;
-	char *txt = NULL;
 	int rc = -1;
 
 	if (report_json(in, &js, e) < 0)
-		return -1;
+		goto out;
 	res = cJSON_ParseWithLength(js.data, js.len);
 	root = cJSON_CreateObject();
 	if (!res || !root) {
@@ -214,7 +215,7 @@ static int vuln_predicate(const struct report_in *in, const char *started, const
 		cJSON_AddStringToObject(inv, "builder.id", "");
 		sc = cJSON_AddObjectToObject(root, "scanner");
 		cJSON_AddStringToObject(sc, "uri", "bosun");
-		cJSON_AddStringToObject(sc, "version", BOSUN_VERSION);
+		cJSON_AddStringToObject(sc, "version", bosun_version);
 		db = cJSON_AddObjectToObject(sc, "db");
 		cJSON_AddStringToObject(db, "uri", "");
 		cJSON_AddStringToObject(db, "version", in->db_version ? in->db_version : "");
@@ -223,16 +224,10 @@ static int vuln_predicate(const struct report_in *in, const char *started, const
 		cJSON_AddStringToObject(md, "scanStartedOn", started);
 		cJSON_AddStringToObject(md, "scanFinishedOn", finished);
 	}
-	txt = cJSON_PrintUnformatted(root);
-	if (!txt || buf_adds(out, txt, e) < 0) {
-		if (!txt)
-			err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rc = 0;
+	rc = oj_print_buf(root, out, e);
 out:
-	free(txt);
 	cJSON_Delete(root);
+	buf_free(&js);
 	return rc;
 }
 
@@ -242,11 +237,10 @@ static int provenance(const struct ship_opts *o, const struct results *r, const 
 		      const char *finished, struct buf *out, struct err *e)
 {
 	cJSON *root = cJSON_CreateObject(), *bd, *ep, *args, *deps, *rd, *b, *md;
-	char *txt = NULL;
-	int rc = -1;
+	int rc;
 
 	if (!root)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	bd = cJSON_AddObjectToObject(root, "buildDefinition");
 	cJSON_AddStringToObject(bd, "buildType", "https://bosun.dev/ship/v1");
 	ep = cJSON_AddObjectToObject(bd, "externalParameters");
@@ -279,7 +273,12 @@ static int provenance(const struct ship_opts *o, const struct results *r, const 
 	}
 	rd = cJSON_AddObjectToObject(root, "runDetails");
 	b = cJSON_AddObjectToObject(rd, "builder");
-	cJSON_AddStringToObject(b, "id", "https://bosun.dev/ship@" BOSUN_VERSION);
+	{
+		char id[128];
+
+		snprintf(id, sizeof(id), "https://bosun.dev/ship@%s", bosun_version);
+		cJSON_AddStringToObject(b, "id", id);
+	}
 	md = cJSON_AddObjectToObject(rd, "metadata");
 	{
 		/* the CI run, when there is one */
@@ -294,14 +293,7 @@ static int provenance(const struct ship_opts *o, const struct results *r, const 
 	}
 	cJSON_AddStringToObject(md, "startedOn", started);
 	cJSON_AddStringToObject(md, "finishedOn", finished);
-	txt = cJSON_PrintUnformatted(root);
-	if (!txt) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rc = buf_adds(out, txt, e);
-out:
-	free(txt);
+	rc = oj_print_buf(root, out, e);
 	cJSON_Delete(root);
 	return rc;
 }
@@ -313,7 +305,7 @@ static int write_report(enum report_fmt f, const struct report_in *in, const cha
 	char *p __attribute__((cleanup(freep))) = fs_join(dir, name);
 
 	if (!p)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (report_write(f, in, &b, e) < 0 || fs_write_atomic(p, b.data, b.len, 0644, e) < 0)
 		return err_prefix(e, "%s", name);
 	return 0;
@@ -361,6 +353,173 @@ int ship_preflight(const struct ship_opts *o, struct err *e)
 	return 0;
 }
 
+/* Push to --output and, when the gate allows, to every -t reference. */
+static int push_stage(const struct ship_opts *o, struct results *r, const struct location *src, struct err *e)
+{
+	double tscan;
+	int rc;
+
+	if (o->on_stage)
+		o->on_stage(RS_PUSH, o->cb_arg);
+	tscan = time_now();
+	if (o->output) {
+		struct location dst;
+		struct copy_opts co = { o->reg, o->reg, NULL };
+		struct copy_result cr;
+
+		if (location_parse(&dst, o->output, e) < 0)
+			return -1;
+		rc = image_copy(src, &dst, &co, &cr, e);
+		location_free(&dst);
+		if (rc < 0) {
+			stage_set(r, RS_PUSH, RST_ERROR, tscan, "--output %s: %s", o->output, e->msg);
+			return err_prefix(e, "--output %s", o->output);
+		}
+	}
+	if (o->no_push || (!r->policy_passed && !o->push_on_fail)) {
+		stage_set(r, RS_PUSH, RST_SKIPPED, 0, "%s",
+			  o->no_push ? "--no-push" : "the policy gate failed: nothing pushed");
+	} else {
+		for (size_t i = 0; i < o->n_tags; i++) {
+			struct location dst;
+			struct copy_opts co = { o->reg, o->reg, NULL };
+			struct copy_result cr;
+			char title[600];
+
+			if (location_parse(&dst, o->tags[i], e) < 0)
+				return -1;
+			snprintf(title, sizeof(title), "push %s", o->tags[i]);
+			co.dst_reg.progress = progress_new(title);
+			rc = image_copy(src, &dst, &co, &cr, e);
+			progress_free(co.dst_reg.progress);
+			location_free(&dst);
+			if (rc < 0) {
+				stage_set(r, RS_PUSH, RST_ERROR, tscan, "%s: %s", o->tags[i], e->msg);
+				return err_prefix(e, "push %s", o->tags[i]);
+			}
+		}
+		r->pushed = true;
+		stage_set(r, RS_PUSH, RST_PASSED, tscan, "%zu tag%s%s", o->n_tags, o->n_tags == 1 ? "" : "s",
+			  r->policy_passed ? "" : " (--push-on-fail: the gate failed)");
+	}
+	return 0;
+}
+
+/* Sign what was pushed and passed the gate, once per repository. */
+static int sign_stage(const struct ship_opts *o, struct results *r, struct sign_key *key, struct err *e)
+{
+	double tscan;
+
+	if (o->on_stage)
+		o->on_stage(RS_SIGN, o->cb_arg);
+	tscan = time_now();
+	if (!o->key) {
+		stage_set(r, RS_SIGN, RST_SKIPPED, 0, "no --key");
+	} else if (!r->pushed) {
+		stage_set(r, RS_SIGN, RST_SKIPPED, 0, "not pushed");
+	} else if (!r->policy_passed) {
+		stage_set(r, RS_SIGN, RST_SKIPPED, 0, "the policy gate failed: pushed with --push-on-fail, never signed");
+	} else {
+		if (sign_key_load_private(key, o->key, e) < 0) {
+			stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s", e->msg);
+			return -1;
+		}
+		results_set(&r->sign_key, o->key, e);
+		results_set(&r->sign_key_id, key->fingerprint, e);
+		for (size_t i = 0; i < o->n_tags; i++) {
+			struct location dst;
+			struct reg_client *cl = NULL;
+			struct sign_result sr = { 0 };
+			char *signed_ref;
+
+			if (repo_seen_before(o, i)) {
+				signed_ref = xasprintf_e(e, "%s@%s", o->tags[i], r->digest);
+				if (signed_ref)
+					results_list_add(&r->signed_refs, &r->n_signed, signed_ref, e);
+				free(signed_ref);
+				continue;
+			}
+			if (location_parse(&dst, o->tags[i], e) < 0)
+				return -1;
+			if (reg_open(&cl, &dst.ref, &o->reg, true, e) < 0 ||
+			    sign_image(cl, &dst.ref, key, NULL, NULL, 0, &sr, e) < 0) {
+				stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s: %s", o->tags[i], e->msg);
+				err_prefix(e, "sign %s", o->tags[i]);
+				reg_close(cl);
+				location_free(&dst);
+				sign_result_free(&sr);
+				return -1;
+			}
+			signed_ref = xasprintf_e(e, "%s@%s", o->tags[i], sr.digest);
+			if (signed_ref)
+				results_list_add(&r->signed_refs, &r->n_signed, signed_ref, e);
+			free(signed_ref);
+			reg_close(cl);
+			location_free(&dst);
+			sign_result_free(&sr);
+		}
+		stage_set(r, RS_SIGN, RST_PASSED, tscan, "%s key %.23s…", sign_alg_name(key->alg), key->fingerprint);
+	}
+	return 0;
+}
+
+/* SBOM, vulnerability scan and SLSA provenance attestations on what was signed. */
+static int attest_stage(const struct ship_opts *o, struct results *r, const struct report_in *in,
+			const struct sign_key *key, const char *started, const char *finished, struct err *e)
+{
+	double tscan;
+
+	if (o->on_stage)
+		o->on_stage(RS_ATTEST, o->cb_arg);
+	tscan = time_now();
+	if (!o->attest) {
+		stage_set(r, RS_ATTEST, RST_SKIPPED, 0, "no --attest");
+	} else if (!r->n_signed) {
+		stage_set(r, RS_ATTEST, RST_SKIPPED, 0, "nothing signed");
+	} else {
+		static const char *const types[] = { "cyclonedx", "vuln", "slsaprovenance" };
+		struct buf pred[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
+		int ok = report_cyclonedx(in, &pred[0], e) == 0 &&
+			 vuln_predicate(in, started, finished, &pred[1], e) == 0 &&
+			 provenance(o, r, started, finished, &pred[2], e) == 0;
+
+		for (size_t t = 0; ok && t < 3; t++) {
+			const char *pt = intoto_predicate_type(types[t]);
+
+			for (size_t i = 0; ok && i < o->n_tags; i++) {
+				struct location dst;
+				struct reg_client *cl = NULL;
+				struct sign_result sr = { 0 };
+
+				if (repo_seen_before(o, i))
+					continue;
+				if (location_parse(&dst, o->tags[i], e) < 0) {
+					ok = 0;
+					break;
+				}
+				if (reg_open(&cl, &dst.ref, &o->reg, true, e) < 0 ||
+				    attest_image(cl, &dst.ref, key, pt, pred[t].data, pred[t].len, &sr, e) < 0) {
+					err_prefix(e, "attest %s %s", types[t], o->tags[i]);
+					ok = 0;
+				}
+				reg_close(cl);
+				location_free(&dst);
+				sign_result_free(&sr);
+			}
+			if (ok)
+				results_list_add(&r->attestations, &r->n_attestations, pt, e);
+		}
+		for (size_t t = 0; t < 3; t++)
+			buf_free(&pred[t]);
+		if (!ok) {
+			stage_set(r, RS_ATTEST, RST_ERROR, tscan, "%s", e->msg);
+			return -1;
+		}
+		stage_set(r, RS_ATTEST, RST_PASSED, tscan, "SBOM (CycloneDX), vulnerability scan, SLSA provenance");
+	}
+	return 0;
+}
+
 int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 {
 	struct build_result br = { 0 };
@@ -375,7 +534,8 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 	bool built = false;
 
 	time_rfc3339((int64_t)time(NULL), started);
-	results_set(&r->tool, "bosun " BOSUN_VERSION, e);
+	snprintf(spec, sizeof(spec), "bosun %s", bosun_version);
+	results_set(&r->tool, spec, e);
 	results_set(&r->created, started, e);
 	results_set(&r->platform, o->build.platform ? o->build.platform : "linux/amd64", e);
 	results_set(&r->fail_on, o->pol.fail_on >= 0 ? sev_lower((enum severity)o->pol.fail_on) : "none", e);
@@ -453,167 +613,20 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 		log_warn("%s", sres.warnings);
 	time_rfc3339((int64_t)time(NULL), finished);
 	{
-		struct report_in in = { &inv, &sres, o->pol.fail_on, dbv, BOSUN_VERSION, false, time_now() - t0 };
+		struct report_in in = { &inv, &sres, o->pol.fail_on, dbv, bosun_version, false, time_now() - t0 };
 
 		if (write_report(RF_SARIF, &in, o->report_dir, "scan.sarif", e) < 0 ||
 		    write_report(RF_CYCLONEDX, &in, o->report_dir, "sbom.cdx.json", e) < 0)
 			goto out;
 	}
 
-	/* ---- push */
-	if (o->on_stage)
-		o->on_stage(RS_PUSH, o->cb_arg);
-	tscan = time_now();
-	if (location_parse(&src, spec, e) < 0)
+	if (location_parse(&src, spec, e) < 0 || push_stage(o, r, &src, e) < 0 || sign_stage(o, r, &key, e) < 0)
 		goto out;
-	if (o->output) {
-		struct location dst;
-		struct copy_opts co = { o->reg, o->reg, NULL };
-		struct copy_result cr;
+	{
+		struct report_in in = { &inv, &sres, o->pol.fail_on, dbv, bosun_version, false, 0 };
 
-		if (location_parse(&dst, o->output, e) < 0)
+		if (attest_stage(o, r, &in, &key, started, finished, e) < 0)
 			goto out;
-		rc = image_copy(&src, &dst, &co, &cr, e);
-		location_free(&dst);
-		if (rc < 0) {
-			rc = -1;
-			stage_set(r, RS_PUSH, RST_ERROR, tscan, "--output %s: %s", o->output, e->msg);
-			err_prefix(e, "--output %s", o->output);
-			goto out;
-		}
-		rc = -1;
-	}
-	if (o->no_push || (!r->policy_passed && !o->push_on_fail)) {
-		stage_set(r, RS_PUSH, RST_SKIPPED, 0, "%s",
-			  o->no_push ? "--no-push" : "the policy gate failed: nothing pushed");
-	} else {
-		for (size_t i = 0; i < o->n_tags; i++) {
-			struct location dst;
-			struct copy_opts co = { o->reg, o->reg, NULL };
-			struct copy_result cr;
-			char title[600];
-
-			if (location_parse(&dst, o->tags[i], e) < 0)
-				goto out;
-			snprintf(title, sizeof(title), "push %s", o->tags[i]);
-			co.dst_reg.progress = progress_new(title);
-			rc = image_copy(&src, &dst, &co, &cr, e);
-			progress_free(co.dst_reg.progress);
-			location_free(&dst);
-			if (rc < 0) {
-				rc = -1;
-				stage_set(r, RS_PUSH, RST_ERROR, tscan, "%s: %s", o->tags[i], e->msg);
-				err_prefix(e, "push %s", o->tags[i]);
-				goto out;
-			}
-			rc = -1;
-		}
-		r->pushed = true;
-		stage_set(r, RS_PUSH, RST_PASSED, tscan, "%zu tag%s%s", o->n_tags, o->n_tags == 1 ? "" : "s",
-			  r->policy_passed ? "" : " (--push-on-fail: the gate failed)");
-	}
-
-	/* ---- sign: only what passed the gate */
-	if (o->on_stage)
-		o->on_stage(RS_SIGN, o->cb_arg);
-	tscan = time_now();
-	if (!o->key) {
-		stage_set(r, RS_SIGN, RST_SKIPPED, 0, "no --key");
-	} else if (!r->pushed) {
-		stage_set(r, RS_SIGN, RST_SKIPPED, 0, "not pushed");
-	} else if (!r->policy_passed) {
-		stage_set(r, RS_SIGN, RST_SKIPPED, 0, "the policy gate failed: pushed with --push-on-fail, never signed");
-	} else {
-		if (sign_key_load_private(&key, o->key, e) < 0) {
-			stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s", e->msg);
-			goto out;
-		}
-		results_set(&r->sign_key, o->key, e);
-		results_set(&r->sign_key_id, key.fingerprint, e);
-		for (size_t i = 0; i < o->n_tags; i++) {
-			struct location dst;
-			struct reg_client *cl = NULL;
-			struct sign_result sr = { 0 };
-			char *signed_ref;
-
-			if (repo_seen_before(o, i)) {
-				signed_ref = xasprintf_e(e, "%s@%s", o->tags[i], r->digest);
-				if (signed_ref)
-					results_list_add(&r->signed_refs, &r->n_signed, signed_ref, e);
-				free(signed_ref);
-				continue;
-			}
-			if (location_parse(&dst, o->tags[i], e) < 0)
-				goto out;
-			if (reg_open(&cl, &dst.ref, &o->reg, true, e) < 0 ||
-			    sign_image(cl, &dst.ref, &key, NULL, NULL, 0, &sr, e) < 0) {
-				stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s: %s", o->tags[i], e->msg);
-				err_prefix(e, "sign %s", o->tags[i]);
-				reg_close(cl);
-				location_free(&dst);
-				sign_result_free(&sr);
-				goto out;
-			}
-			signed_ref = xasprintf_e(e, "%s@%s", o->tags[i], sr.digest);
-			if (signed_ref)
-				results_list_add(&r->signed_refs, &r->n_signed, signed_ref, e);
-			free(signed_ref);
-			reg_close(cl);
-			location_free(&dst);
-			sign_result_free(&sr);
-		}
-		stage_set(r, RS_SIGN, RST_PASSED, tscan, "%s key %.23s…", sign_alg_name(key.alg), key.fingerprint);
-	}
-
-	/* ---- attest: SBOM, vulnerability scan, SLSA provenance */
-	if (o->on_stage)
-		o->on_stage(RS_ATTEST, o->cb_arg);
-	tscan = time_now();
-	if (!o->attest) {
-		stage_set(r, RS_ATTEST, RST_SKIPPED, 0, "no --attest");
-	} else if (!r->n_signed) {
-		stage_set(r, RS_ATTEST, RST_SKIPPED, 0, "nothing signed");
-	} else {
-		struct report_in in = { &inv, &sres, o->pol.fail_on, dbv, BOSUN_VERSION, false, 0 };
-		static const char *const types[] = { "cyclonedx", "vuln", "slsaprovenance" };
-		struct buf pred[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
-		int ok = report_cyclonedx(&in, &pred[0], e) == 0 &&
-			 vuln_predicate(&in, started, finished, &pred[1], e) == 0 &&
-			 provenance(o, r, started, finished, &pred[2], e) == 0;
-
-		for (size_t t = 0; ok && t < 3; t++) {
-			const char *pt = intoto_predicate_type(types[t]);
-
-			for (size_t i = 0; ok && i < o->n_tags; i++) {
-				struct location dst;
-				struct reg_client *cl = NULL;
-				struct sign_result sr = { 0 };
-
-				if (repo_seen_before(o, i))
-					continue;
-				if (location_parse(&dst, o->tags[i], e) < 0) {
-					ok = 0;
-					break;
-				}
-				if (reg_open(&cl, &dst.ref, &o->reg, true, e) < 0 ||
-				    attest_image(cl, &dst.ref, &key, pt, pred[t].data, pred[t].len, &sr, e) < 0) {
-					err_prefix(e, "attest %s %s", types[t], o->tags[i]);
-					ok = 0;
-				}
-				reg_close(cl);
-				location_free(&dst);
-				sign_result_free(&sr);
-			}
-			if (ok)
-				results_list_add(&r->attestations, &r->n_attestations, pt, e);
-		}
-		for (size_t t = 0; t < 3; t++)
-			buf_free(&pred[t]);
-		if (!ok) {
-			stage_set(r, RS_ATTEST, RST_ERROR, tscan, "%s", e->msg);
-			goto out;
-		}
-		stage_set(r, RS_ATTEST, RST_PASSED, tscan, "SBOM (CycloneDX), vulnerability scan, SLSA provenance");
 	}
 	rc = 0;
 	goto out;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "core/ojson.h"
 #include "oci/digest.h"
 #include "sign/cosign.h"
 
@@ -11,14 +12,9 @@
 static int add_json_str(struct buf *b, const char *s, struct err *e)
 {
 	cJSON *j = cJSON_CreateString(s);
-	char *t = j ? cJSON_PrintUnformatted(j) : NULL;
-	int r;
+	int r = oj_print_buf(j, b, e);
 
 	cJSON_Delete(j);
-	if (!t)
-		return err_set(e, ERR_INTERNAL, "out of memory");
-	r = buf_adds(b, t, e);
-	free(t);
 	return r;
 }
 
@@ -88,7 +84,7 @@ int cosign_payload_parse(struct cosign_payload *p, const char *s, size_t n, stru
 		goto out;
 	opt = cJSON_GetObjectItemCaseSensitive(root, "optional");
 	if (cJSON_IsObject(opt) && !(p->optional_json = cJSON_PrintUnformatted(opt))) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	rc = 0;
@@ -130,7 +126,7 @@ static char *b64_alloc(const void *p, size_t n, struct err *e)
 	char *s = malloc(base64_enc_len(n) + 1);
 
 	if (!s)
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 	else
 		base64_encode(p, n, s);
 	return s;
@@ -156,7 +152,7 @@ static int b64_dup(const char *s, unsigned char **out, size_t *len, struct err *
 
 	*out = malloc(sl * 3 / 4 + 3);
 	if (!*out)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	r = base64_decode(s, sl, *out, false);
 	if (r < 0) {
 		free(*out);
@@ -199,7 +195,7 @@ int dsse_envelope_parse(struct dsse_envelope *d, const char *s, size_t n, struct
 	}
 	d->sigs = calloc(d->n_sigs, sizeof(*d->sigs));
 	if (!d->sigs) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	cJSON_ArrayForEach(it, sigs)
@@ -267,11 +263,11 @@ int intoto_statement_build(const char *name, const char *digest, const char *pre
 			   struct err *e)
 {
 	cJSON *st = cJSON_CreateObject(), *subj, *s, *dg, *pred;
-	char *txt = NULL;
+	char *text = NULL;
 	int rc = -1;
 
 	if (!st)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (oci_digest_check(digest, "image digest", e) < 0 || strncmp(digest, "sha256:", 7) != 0) {
 		err_set(e, ERR_INPUT, "in-toto subjects need a sha256 digest");
 		goto out;
@@ -286,9 +282,8 @@ int intoto_statement_build(const char *name, const char *digest, const char *pre
 	cJSON_AddStringToObject(st, "predicateType", predicate_type);
 	if (strcmp(predicate_type, PREDICATE_CUSTOM) == 0) {
 		char ts[32];
-		_cleanup_free_ char *text = xstrndup_e(predicate, n, e);
 
-		if (!text)
+		if (!(text = xstrndup_e(predicate, n, e)))
 			goto out;
 		if (strlen(text) != n) {
 			err_set(e, ERR_INPUT, "predicate contains NUL bytes");
@@ -307,14 +302,9 @@ int intoto_statement_build(const char *name, const char *digest, const char *pre
 		}
 	}
 	cJSON_AddItemToObject(st, "predicate", pred);
-	txt = cJSON_PrintUnformatted(st);
-	if (!txt) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rc = buf_adds(out, txt, e);
+	rc = oj_print_buf(st, out, e);
 out:
-	free(txt);
+	free(text);
 	cJSON_Delete(st);
 	return rc;
 }
@@ -349,7 +339,7 @@ int intoto_statement_parse(struct intoto_statement *st, const char *s, size_t n,
 	st->subject_names = calloc(st->n_subjects + 1, sizeof(char *));
 	st->subject_sha256 = calloc(st->n_subjects + 1, sizeof(char *));
 	if (!st->subject_names || !st->subject_sha256) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	cJSON_ArrayForEach(it, subj)

@@ -123,7 +123,7 @@ static int b64_field(const cJSON *o, const char *name, unsigned char **out, size
 		return err_set(e, ERR_INPUT, "\"%s\" is too long", name);
 	*out = malloc(sl * 3 / 4 + 3);
 	if (!*out)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	r = base64_decode(j->valuestring, sl, *out, false);
 	if (r < 0) {
 		free(*out);
@@ -211,7 +211,7 @@ int cosign_decrypt(const char *json, size_t n, const char *pass, size_t passlen,
 		goto out;
 	pt = malloc(ctlen);
 	if (!pt) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	if (secretbox_open(pt, ct, ctlen, nonce, key, e) < 0) {
@@ -257,7 +257,7 @@ int cosign_encrypt(const unsigned char *plain, size_t n, const char *pass, size_
 		return -1;
 	ct = malloc(n + SECRETBOX_TAG);
 	if (!ct) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	if (secretbox_seal(ct, plain, n, nonce, key, e) < 0)
@@ -266,7 +266,7 @@ int cosign_encrypt(const unsigned char *plain, size_t n, const char *pass, size_
 	s_nonce = b64(nonce, sizeof(nonce));
 	s_ct = b64(ct, n + SECRETBOX_TAG);
 	if (!s_salt || !s_nonce || !s_ct) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	/* Field order as Go's encoding/json writes the struct. */
@@ -295,7 +295,7 @@ static int pem_block(const char *pem, size_t n, char **name, unsigned char **dat
 	int ok;
 
 	if (!bio)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	ok = PEM_read_bio(bio, name, &header, data, len);
 	BIO_free(bio);
 	OPENSSL_free(header);
@@ -477,7 +477,7 @@ static int pem_wrap(const char *name, const unsigned char *p, size_t n, struct b
 	int rc = -1;
 
 	if (!bio)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (PEM_write_bio(bio, name, "", p, (long)n) <= 0) {
 		err_openssl(e, ERR_INTERNAL, "write PEM");
 	} else {
@@ -537,7 +537,7 @@ int sign_key_sign(const struct sign_key *k, const void *data, size_t n, unsigned
 	if (!k->priv)
 		return err_set(e, ERR_USAGE, "signing needs a private key");
 	if (!ctx)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (EVP_DigestSignInit(ctx, NULL, key_md(k), NULL, k->pkey) != 1 ||
 	    EVP_DigestSign(ctx, NULL, &len, data, n) != 1) {
 		err_openssl(e, ERR_INTERNAL, "sign");
@@ -545,7 +545,7 @@ int sign_key_sign(const struct sign_key *k, const void *data, size_t n, unsigned
 	}
 	*sig = malloc(len);
 	if (!*sig) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	if (EVP_DigestSign(ctx, *sig, &len, data, n) != 1) {
@@ -568,7 +568,7 @@ int sign_key_verify(const struct sign_key *k, const void *data, size_t n, const 
 	int r;
 
 	if (!ctx)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	r = EVP_DigestVerifyInit(ctx, NULL, key_md(k), NULL, k->pkey);
 	if (r == 1)
 		r = EVP_DigestVerify(ctx, sig, siglen, data, n);

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "core/ojson.h"
 #include "oci/desc.h"
 #include "oci/manifest.h"
 #include "sign/cosign.h"
@@ -93,7 +94,7 @@ int sig_set_fetch(struct reg_client *c, const char *tag, struct sig_set *s, bool
 	}
 	s->layers = calloc(m.n_layers, sizeof(*s->layers));
 	if (!s->layers) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (i = 0; i < m.n_layers; i++) {
@@ -171,7 +172,7 @@ static bool has_layer(const struct oci_manifest *m, const char *digest, const ch
 static int append_once(struct reg_client *c, const char *tag, const char *mt, const void *blob, size_t n,
 		       const char *annotations_json, bool *added, struct err *e)
 {
-	struct buf cfg __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	struct buf cfg = BUF_INIT;
 	struct oci_manifest m;
 	struct oci_desc *nl, *layers;
 	char digest[72], cdigest[72];
@@ -200,7 +201,7 @@ static int append_once(struct reg_client *c, const char *tag, const char *mt, co
 	}
 	layers = realloc(m.layers, (m.n_layers + 1) * sizeof(*layers));
 	if (!layers) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	m.layers = layers;
@@ -228,6 +229,7 @@ static int append_once(struct reg_client *c, const char *tag, const char *mt, co
 	rc = 0;
 out:
 	free(body);
+	buf_free(&cfg);
 	oci_manifest_free(&m);
 	return rc;
 }
@@ -318,22 +320,18 @@ void sign_result_free(struct sign_result *r)
 static int layer_annotations(const char *sig_b64, const char *pred_type, struct buf *out, struct err *e)
 {
 	cJSON *a = cJSON_CreateObject();
-	char ts[32], *t;
+	char ts[32];
 	int rc;
 
 	if (!a)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	cJSON_AddStringToObject(a, ANN_COSIGN_SIG, sig_b64);
 	if (pred_type)
 		cJSON_AddStringToObject(a, ANN_PREDICATE_TYPE, pred_type);
 	time_rfc3339((int64_t)time(NULL), ts);
 	cJSON_AddStringToObject(a, ANN_CREATED, ts);
-	t = cJSON_PrintUnformatted(a);
+	rc = oj_print_buf(a, out, e);
 	cJSON_Delete(a);
-	if (!t)
-		return err_set(e, ERR_INTERNAL, "out of memory");
-	rc = buf_adds(out, t, e);
-	free(t);
 	return rc;
 }
 
@@ -348,7 +346,7 @@ static int store_begin(struct reg_client *c, const struct oci_ref *ref, const ch
 	*name = oci_ref_name(ref);
 	r->tag = cosign_tag(r->digest, kind, e);
 	if (!*name || !r->tag)
-		return *name ? -1 : err_set(e, ERR_INTERNAL, "out of memory");
+		return *name ? -1 : err_oom(e);
 	return 0;
 }
 
@@ -372,7 +370,7 @@ int sign_image(struct reg_client *c, const struct oci_ref *ref, const struct sig
 	b64 = malloc(base64_enc_len(siglen) + 1);
 	if (!b64) {
 		free(sig);
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	}
 	base64_encode(sig, siglen, b64);
 	free(sig);

@@ -118,7 +118,7 @@ static int str_list(const cJSON *arr, const char *what, const char *base, char *
 		return err_set(e, ERR_INPUT, "%s has more than 64 entries", what);
 	*out = calloc(cnt + 1, sizeof(char *));
 	if (!*out)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	cJSON_ArrayForEach(it, arr)
 	{
 		if (!cJSON_IsString(it) || !*it->valuestring)
@@ -128,15 +128,15 @@ static int str_list(const cJSON *arr, const char *what, const char *base, char *
 		else
 			(*out)[*n] = strdup(it->valuestring);
 		if (!(*out)[(*n)++])
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 	}
 	return 0;
 }
 
 int sign_policy_load(struct sign_policy *p, const char *path, struct err *e)
 {
-	struct buf b __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-	_cleanup_free_ char *dir = NULL;
+	struct buf b = BUF_INIT;
+	char *dir = NULL;
 	const cJSON *keys, *any, *all, *atts, *vuln, *sev, *age, *it;
 	cJSON *root = NULL;
 	char *slash;
@@ -144,10 +144,12 @@ int sign_policy_load(struct sign_policy *p, const char *path, struct err *e)
 
 	memset(p, 0, sizeof(*p));
 	p->max_severity = SEV_UNSET;
-	if (fs_read_file(path, &b, POLICY_MAX, e) < 0)
-		return err_prefix(e, "policy %s", path);
+	if (fs_read_file(path, &b, POLICY_MAX, e) < 0) {
+		err_prefix(e, "policy %s", path);
+		goto out;
+	}
 	if (!(dir = xstrdup_e(path, e)))
-		return -1;
+		goto out;
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
@@ -219,6 +221,8 @@ bad:
 	err_prefix(e, "policy %s", path);
 out:
 	cJSON_Delete(root);
+	buf_free(&b);
+	free(dir);
 	if (rc < 0)
 		sign_policy_free(p);
 	return rc;
@@ -305,7 +309,7 @@ static int verify_signatures(struct reg_client *c, const char *digest, const cha
 		}
 		sig = malloc(strlen(b64));
 		if (!sig) {
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			goto out;
 		}
 		siglen = base64_decode(b64, strlen(b64), sig, false);
@@ -412,7 +416,7 @@ static int verify_attestations(struct reg_client *c, const char *digest, struct 
 		return err_prefix(e, "attestations");
 	f = calloc(n_uris + 1, sizeof(*f));
 	if (!f) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (u = 0; u < n_uris; u++)
@@ -555,7 +559,7 @@ int sign_verify_image(struct reg_client *c, const struct oci_ref *ref, struct ve
 	int n_ok = 0;
 
 	if (!name)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	if (req->n_keys == 0)
 		return err_set(e, ERR_USAGE, "no public key to verify with");
 	if (sign_resolve(c, ref, digest, e) < 0)

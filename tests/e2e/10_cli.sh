@@ -22,6 +22,41 @@ expect_out "unknown command named" 'unknown command "frobnicate"'
 expect_exit 2 "unknown option" "$BOSUN" copy --frob a b
 expect_out "unknown option is named" '^bosun copy: bad option "--frob"'
 [ "$(printf '%s\n' "$OUT" | wc -l)" -eq 1 ] && ok "unknown option is one line" || fail "unknown option is one line" "$OUT"
+# Every build, scan/policy, signing, report and registry option the help of
+# scan and build promises is accepted by ship with a valid value, and every
+# option ship's own help lists too (issue 13: 'ship --skip-db-update' was
+# unknown). Each is given before --help: an unknown one exits 2 first.
+: >"$W/empty"
+opt_value() { # OPTION: a valid value for it, or nothing when it takes none
+    case "$1" in
+    --push|--no-push|--push-on-fail|--attest|--ignore-unfixed|--skip-db-update|--no-ci-publish|--no-cache|--help|-v|-q|--verbose|--quiet) ;;
+    --network) echo none ;; --compression) echo zstd ;;
+    --label|--build-arg) echo K=V ;; --secret) echo id=a,src=b ;;
+    --creds|--src-creds|--dest-creds) echo u:p ;; --cacert) echo "$W/empty" ;;
+    --parallel|--retries|--base-max-age) echo 2 ;; --db-max-age) echo 1d ;;
+    --severity) echo HIGH,CRITICAL ;; --fail-on) echo none ;; --unknown-as) echo LOW ;;
+    --platform) echo linux/amd64 ;; --tag|-t) echo localhost:1/a:1 ;;
+    *) echo x ;;
+    esac
+}
+help_opts() { # COMMAND SECTION-REGEX: the long options listed in that section of the help
+    "$BOSUN" "$1" --help | awk -v re="$2" '/^[A-Z][A-Za-z ,]*( \(.*)?:$/ { on = ($0 ~ re) } on' |
+        grep -oE '^  (-[a-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'
+}
+missing=""
+for o in $(help_opts scan '^(Scan and policy|Registry)') $(help_opts build '^Build options') \
+         $(help_opts ship '.'); do
+    v="$(opt_value "$o")"
+    # shellcheck disable=SC2086
+    "$BOSUN" ship "$o" ${v:+"$v"} --help >/dev/null 2>"$W/opt.err" || missing="$missing $o($(head -c 120 "$W/opt.err"))"
+done
+[ -z "$missing" ] && ok "ship accepts every scan, policy, build, signing, report and registry option" ||
+    fail "ship accepts every promised option" "$missing"
+[ "$(help_opts scan '^(Scan and policy|Registry)' | wc -l)" -ge 15 ] && ok "the option sections were found in the help" ||
+    fail "option sections in the help" "$(help_opts scan '^(Scan and policy|Registry)')"
+for o in --skip-db-update --db-max-age --vex --unknown-as --cacert --compression; do
+    help_opts ship '.' | grep -qx -- "$o" && ok "ship --help lists $o" || fail "ship --help lists $o"
+done
 # every command: a missing value and an unknown option give one line, exit 2
 for c in copy inspect build scan "db build" "db update" keygen sign attest verify ship "base check" version; do
     # shellcheck disable=SC2086

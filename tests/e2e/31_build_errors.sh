@@ -65,6 +65,34 @@ expect_out "RUN output reaches the build log" '^before-fail$'
 expect_exit 1 "nothing was pushed after the failure" skopeo inspect --tls-verify=false docker://"$REG/failed:1"
 check "the manifest is really absent" sh -c "! curl -sf $REG_URL/v2/failed/manifests/1 >/dev/null"
 
+# --- a RUN that never started is not a failing command (issue 13) -----------
+# The sandbox's children send their error through a close-on-exec pipe: the
+# command's own exit code is 1, what the image lacks is 3, a sandbox that
+# cannot be set up is 5, each with its reason.
+df "FROM scratch" "RUN true"
+expect_exit 3 "FROM scratch + RUN: no shell in the image exits 3" "$BOSUN" build "$C"
+expect_out "the missing shell is named as Docker names it" 'Dockerfile:2:1: run: exec: /bin/sh: no such file or directory'
+df "FROM $B" 'RUN ["/no/such/tool", "x"]'
+expect_exit 3 "exec form with a missing command exits 3" "$BOSUN" build "$C"
+expect_out "the missing command is named" 'exec: /no/such/tool: no such file or directory'
+df "FROM $B" 'RUN ["/etc/passwd"]'
+expect_exit 3 "a command that is not executable exits 3" "$BOSUN" build "$C"
+expect_out "permission denied is the reason" 'exec: /etc/passwd: permission denied'
+df "FROM $B" "RUN exit 125"
+expect_exit 1 "a command's own exit 125 is still the command's failure (1)" "$BOSUN" build "$C"
+expect_out "exit 125 is reported as the command's code" 'exited with code 125'
+df "FROM $B" "RUN exit 127"
+expect_exit 1 "a shell's own exit 127 is the command's failure (1)" "$BOSUN" build "$C"
+if command -v setpriv >/dev/null; then
+    # No CAP_SYS_ADMIN (a container's default): the namespaces cannot be made.
+    df "FROM $B" "RUN true"
+    expect_exit 5 "a sandbox that cannot be set up exits 5" \
+        setpriv --bounding-set -sys_admin --inh-caps -sys_admin "$BOSUN" build "$C"
+    expect_out "the set-up failure names its reason" 'run: sandbox: unshare namespaces: Operation not permitted'
+else
+    skip "sandbox set-up failure" "setpriv not installed (util-linux)"
+fi
+
 # --- crafted base layers -------------------------------------------------
 OUTSIDE="$T/host-outside"
 mkdir -p "$OUTSIDE"

@@ -274,5 +274,12 @@ check "db build with --nvd" "$BOSUN" db build --osv "$T/osv2" --nvd "$T/nvd.json
 expect_out "one record enriched" '1 enriched'
 expect_exit 1 "enriched CRITICAL fails --fail-on CRITICAL" "$BOSUN" scan --db "$T/nvd.db" --fail-on CRITICAL --format json -o "$T/nvd-out.json" "dir:$T/root"
 grep -qE '"cvss_score":[[:space:]]*9.8' "$T/nvd-out.json" && ok "score 9.8 from the NVD vector" || fail "nvd score"
+# --fail-on none means never fail, as for ship (issue 13: it used to map to
+# the lowest severity, so every rated finding failed the scan).
+expect_exit 0 "--fail-on none does not fail on a CRITICAL finding" "$BOSUN" scan --db "$T/nvd.db" --fail-on none --format json -o "$T/none.json" "dir:$T/root"
+grep -q 'CVE-2099-0001' "$T/none.json" && ok "--fail-on none still reports the CRITICAL finding" || fail "--fail-on none report"
+expect_exit 0 "--fail-on NONE with --unknown-as CRITICAL still never fails" "$BOSUN" scan --db "$T/go.db" --fail-on NONE --unknown-as CRITICAL -o "$T/none2.txt" "dir:$T/root"
+expect_exit 2 "--severity with an unknown name is a usage error" "$BOSUN" scan --db "$T/go.db" --severity HIGH,SEVERE "dir:$T/root"
+expect_out "the list is named" 'bad severity list "HIGH,SEVERE"'
 
 finish

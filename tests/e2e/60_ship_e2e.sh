@@ -161,6 +161,16 @@ PD=$(jq_ rep-pof/results.json 'd["image"]["digest"]')
 [ "$(http_code app/pushed-anyway "sha256-${PD#sha256:}.sig")" = 404 ] && ok "--push-on-fail did not sign" || fail "--push-on-fail did not sign"
 expect_exit 1 "bosun verify refuses the unsigned push" "$BOSUN" verify --key k.pub "$REG/app/pushed-anyway:1"
 
+# ---- the scan options mean what they mean for scan (issue 13)
+expect_exit 0 "--fail-on none: the bad image passes the gate" "$BOSUN" ship --no-push --output "oci:$W/none:1" \
+    --db vuln.db --fail-on none --skip-db-update --report-dir rep-none bad
+[ "$(jq_ rep-none/results.json 'd["policy"]["passed"]')" = True ] && ok "--fail-on none: policy passed in results.json" ||
+    fail "--fail-on none: policy passed" "$(head -c 400 rep-none/results.json)"
+grep -q 'CVE-' rep-none/results.json && ok "--fail-on none: the findings are still reported" || fail "--fail-on none: findings reported"
+expect_exit 0 "--unknown-as, --severity, --ignore-unfixed and --db-max-age accepted" "$BOSUN" ship --no-push \
+    --output "oci:$W/none:2" --db vuln.db --db-max-age 0 --severity CRITICAL,HIGH --unknown-as LOW --fail-on critical \
+    --ignore-unfixed --report-dir rep-none2 clean
+
 # ---- --no-push keeps the image in --output
 expect_exit 0 "--no-push --output" "$BOSUN" ship --no-push --output "oci:$W/out:1" --db vuln.db --report-dir rep-np clean
 check "the layout holds the image" "$BOSUN" inspect "oci:$W/out:1"

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "core/util.h"
-#include "registry/location.h"
+#include "image/location.h"
 #include "test.h"
 
 TEST(locations)

@@ -1,13 +1,21 @@
-/* Internal to src/oci: typed access to cJSON objects with errors that name
- * the field. JSON null counts as absent (Docker writes "Entrypoint": null). */
-#ifndef BOSUN_OCI_OJSON_H
-#define BOSUN_OCI_OJSON_H
+/* Typed access to cJSON objects with errors that name the field. JSON null counts as absent (Docker
+ * writes "Entrypoint": null). */
+#ifndef BOSUN_CORE_OJSON_H
+#define BOSUN_CORE_OJSON_H
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "core/err.h"
+
+/* Cleanup attribute for a cJSON tree (NULL = none). */
+static inline void cjson_deletep(cJSON **j)
+{
+	cJSON_Delete(*j);
+	*j = NULL;
+}
+#define _cleanup_cjson_ __attribute__((cleanup(cjson_deletep)))
 
 /* Parse len bytes (no NUL needed); ERR_INPUT when over cap, not JSON, or not an object. */
 cJSON *oj_parse_object(const char *json, size_t len, size_t cap, const char *what, struct err *e);
@@ -28,6 +36,8 @@ int oj_add_raw_object(cJSON *o, const char *key, const char *text, struct err *e
 void oj_strv_free(char **v);
 /* cJSON_PrintUnformatted with OOM reported. */
 char *oj_print(const cJSON *j, struct err *e);
-int oj_oom(struct err *e);
+/* The compact text of j appended to out (j may be NULL: out of memory). */
+struct buf;
+int oj_print_buf(const cJSON *j, struct buf *out, struct err *e);
 
 #endif

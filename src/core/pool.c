@@ -1,7 +1,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "base/pool.h"
+#include "core/pool.h"
 
 struct pool {
 	pthread_mutex_t mu;
@@ -28,7 +28,7 @@ static void *worker(void *arg)
 
 int base_pool_run(size_t n, int jobs, void (*fn)(void *ctx, size_t i), void *ctx, struct err *e)
 {
-	struct pool p = { PTHREAD_MUTEX_INITIALIZER, 0, n, fn, ctx };
+	struct pool p = {PTHREAD_MUTEX_INITIALIZER, 0, n, fn, ctx};
 	pthread_t *t;
 	int started = 0;
 
@@ -40,7 +40,7 @@ int base_pool_run(size_t n, int jobs, void (*fn)(void *ctx, size_t i), void *ctx
 		return 0;
 	t = calloc((size_t)jobs, sizeof(*t));
 	if (!t)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	for (int i = 0; i < jobs; i++)
 		if (pthread_create(&t[started], NULL, worker, &p) == 0)
 			started++;

@@ -1,4 +1,4 @@
-#include "registry/location.h"
+#include "image/location.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +76,10 @@ int location_parse(struct location *l, const char *s, struct err *e)
 	if (str_starts(s, "docker://"))
 		s += strlen("docker://");
 	else if (strstr(s, "://")) {
-		err_set(e, ERR_USAGE, "unknown transport in \"%s\" (use docker://, oci:, docker-archive: or dir:)", s);
+		err_set(
+		    e, ERR_USAGE,
+		    "unknown transport in \"%s\" (use docker://, oci:, docker-archive: or dir:)",
+		    s);
 		goto fail;
 	}
 	if (oci_ref_parse(&l->ref, s, e) < 0)

@@ -1,19 +1,16 @@
-#include "oci/ojson.h"
+#include "core/ojson.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/util.h"
-
-int oj_oom(struct err *e)
-{
-	return err_set(e, ERR_INTERNAL, "out of memory");
-}
 
 cJSON *oj_parse_object(const char *json, size_t len, size_t cap, const char *what, struct err *e)
 {
 	if (len > cap) {
-		err_set(e, ERR_INPUT, "%s is %zu bytes, more than the %zu byte limit", what, len, cap);
+		err_set(e, ERR_INPUT, "%s is %zu bytes, more than the %zu byte limit", what, len,
+			cap);
 		return NULL;
 	}
 	if (!json || len == 0) {
@@ -87,7 +84,7 @@ int oj_strv(const cJSON *o, const char *key, char ***out, size_t *n, struct err 
 	size_t cnt = (size_t)cJSON_GetArraySize(v);
 	char **vec = calloc(cnt + 1, sizeof *vec);
 	if (!vec)
-		return oj_oom(e);
+		return err_oom(e);
 	size_t i = 0;
 	const cJSON *it;
 	cJSON_ArrayForEach(it, v)
@@ -111,7 +108,7 @@ char *oj_print(const cJSON *j, struct err *e)
 {
 	char *s = cJSON_PrintUnformatted(j);
 	if (!s)
-		oj_oom(e);
+		err_oom(e);
 	return s;
 }
 
@@ -139,8 +136,8 @@ int oj_annotations(const cJSON *o, const char *key, char **out, struct err *e)
 	cJSON_ArrayForEach(it, v)
 	{
 		if (!cJSON_IsString(it))
-			return err_set(e, ERR_INPUT, "\"%s\": value of \"%.100s\" must be a string", key,
-				       it->string ? it->string : "");
+			return err_set(e, ERR_INPUT, "\"%s\": value of \"%.100s\" must be a string",
+				       key, it->string ? it->string : "");
 	}
 	*out = oj_print(v, e);
 	return *out ? 0 : -1;
@@ -155,7 +152,19 @@ int oj_add_raw_object(cJSON *o, const char *key, const char *text, struct err *e
 		return err_set(e, ERR_INTERNAL, "stored \"%s\" is not valid JSON", key);
 	if (!cJSON_AddItemToObject(o, key, v)) {
 		cJSON_Delete(v);
-		return oj_oom(e);
+		return err_oom(e);
 	}
 	return 0;
+}
+
+int oj_print_buf(const cJSON *j, struct buf *out, struct err *e)
+{
+	char *t = j ? cJSON_PrintUnformatted(j) : NULL;
+	int r;
+
+	if (!t)
+		return err_oom(e);
+	r = buf_adds(out, t, e);
+	free(t);
+	return r;
 }

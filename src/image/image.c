@@ -1,4 +1,4 @@
-#include "registry/image.h"
+#include "image/image.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -23,7 +23,7 @@ struct image_src {
 	const struct location *loc;
 	struct reg_client *reg;
 	struct oci_layout *layout; /* oci: source, or docker-archive staging */
-	char *tmpdir;              /* docker-archive staging, removed on close */
+	char *tmpdir;		   /* docker-archive staging, removed on close */
 	struct oci_desc top;
 	bool have_top;
 	struct buf top_bytes; /* registry: the body fetched to learn the top digest */
@@ -52,7 +52,7 @@ int image_src_open(struct image_src **out, const struct location *loc, const str
 
 	*out = NULL;
 	if (!s)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	s->loc = loc;
 	buf_init(&s->top_bytes, BUF_CAP_MANIFEST);
 	switch (loc->kind) {
@@ -73,7 +73,8 @@ int image_src_open(struct image_src **out, const struct location *loc, const str
 		s->have_top = true;
 		break;
 	case LOC_DIR:
-		err_set(e, ERR_USAGE, "%s: a dir: location holds no image (only 'bosun scan' reads it)",
+		err_set(e, ERR_USAGE,
+			"%s: a dir: location holds no image (only 'bosun scan' reads it)",
 			loc->text);
 		goto fail;
 	}
@@ -92,8 +93,8 @@ int image_src_top(struct image_src *s, struct oci_desc *top, struct err *e)
 			char *mt = NULL, *dg = NULL;
 
 			buf_reset(&s->top_bytes);
-			if (reg_get_manifest(s->reg, oci_ref_manifest_key(&s->loc->ref), &s->top_bytes,
-					     &mt, &dg, e) < 0)
+			if (reg_get_manifest(s->reg, oci_ref_manifest_key(&s->loc->ref),
+					     &s->top_bytes, &mt, &dg, e) < 0)
 				return -1;
 			if (!dg) {
 				char d[72];
@@ -102,7 +103,8 @@ int image_src_top(struct image_src *s, struct oci_desc *top, struct err *e)
 				dg = strdup(d);
 			}
 			if (!mt) {
-				const char *m = oci_detect_media_type(s->top_bytes.data, s->top_bytes.len);
+				const char *m =
+				    oci_detect_media_type(s->top_bytes.data, s->top_bytes.len);
 
 				mt = m ? strdup(m) : NULL;
 			}
@@ -122,7 +124,8 @@ int image_src_top(struct image_src *s, struct oci_desc *top, struct err *e)
 	return oci_desc_copy(top, &s->top, e);
 }
 
-int image_src_manifest(struct image_src *s, const struct oci_desc *d, struct buf *out, struct err *e)
+int image_src_manifest(struct image_src *s, const struct oci_desc *d, struct buf *out,
+		       struct err *e)
 {
 	out->max = BUF_CAP_MANIFEST;
 	if (s->reg) {
@@ -193,7 +196,7 @@ static int add_blob(struct plan *p, const struct oci_desc *d, struct err *e)
 		return err_set(e, ERR_INPUT, "image references more than %d blobs", MAX_ITEMS);
 	nb = realloc(p->blobs, (p->n_blobs + 1) * sizeof(*nb));
 	if (!nb)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	p->blobs = nb;
 	memset(&nb[p->n_blobs], 0, sizeof(*nb));
 	if (oci_desc_copy(&nb[p->n_blobs], d, e) < 0)
@@ -221,7 +224,7 @@ static int add_manifest(struct plan *p, const struct oci_desc *d, struct buf *bo
 	if (nlen)
 		p->body_len = nlen;
 	if (!nm || !nbod || !nlen)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	memset(&nm[n - 1], 0, sizeof(*nm));
 	if (oci_desc_copy(&nm[n - 1], d, e) < 0)
 		return -1;
@@ -240,7 +243,8 @@ static int walk(struct image_src *s, struct plan *p, const struct oci_desc *d, i
 
 	oci_digest_short(d->digest, sd);
 	if (depth > MAX_DEPTH)
-		return err_set(e, ERR_INPUT, "index nesting deeper than %d at %s (a loop?)", MAX_DEPTH, sd);
+		return err_set(e, ERR_INPUT, "index nesting deeper than %d at %s (a loop?)",
+			       MAX_DEPTH, sd);
 	if (has_manifest(p, d->digest))
 		return 0;
 	if (image_src_manifest(s, d, &body, e) < 0)
@@ -315,7 +319,7 @@ static bool stage_has(void *ctx, const struct oci_desc *d)
  * source has. */
 static int stage(struct image_src *s, struct plan *p, struct oci_layout *l, struct err *e)
 {
-	struct stage_ctx ctx = { l };
+	struct stage_ctx ctx = {l};
 	char dg[72];
 	size_t i;
 
@@ -329,7 +333,8 @@ static int stage(struct image_src *s, struct plan *p, struct oci_layout *l, stru
 				       p->manifests[i].digest);
 	}
 	if (s->reg)
-		return reg_fetch_blobs(s->reg, p->blobs, p->n_blobs, stage_path, stage_has, &ctx, e);
+		return reg_fetch_blobs(s->reg, p->blobs, p->n_blobs, stage_path, stage_has, &ctx,
+				       e);
 	for (i = 0; i < p->n_blobs; i++)
 		if (!oci_layout_has_blob(l, p->blobs[i].digest))
 			return err_set(e, ERR_INPUT, "%s: blob %s is missing", s->loc->text,
@@ -363,7 +368,7 @@ static int publish_oci(struct plan *p, struct oci_layout *from, const struct loc
 			}
 			path = oci_layout_blob_path(from, dg);
 			if (!path) {
-				err_set(e, ERR_INTERNAL, "out of memory");
+				err_oom(e);
 				goto out;
 			}
 			rc = oci_layout_put_blob_file(l, dg, path, e);
@@ -401,7 +406,8 @@ static char *base_mount_repo(const struct plan *p, const struct oci_ref *dst)
 		struct err ignored = ERR_INIT;
 
 		if (cJSON_IsString(bn) && oci_ref_parse(&r, bn->valuestring, &ignored) == 0) {
-			if (strcmp(r.registry, dst->registry) == 0 && strcmp(r.repository, dst->repository) != 0)
+			if (strcmp(r.registry, dst->registry) == 0 &&
+			    strcmp(r.repository, dst->repository) != 0)
 				repo = strdup(r.repository);
 			oci_ref_free(&r);
 		}
@@ -431,13 +437,13 @@ static int publish_registry(struct plan *p, struct oci_layout *from, const struc
 		mount = base_repo;
 	paths = calloc(p->n_blobs + 1, sizeof(*paths));
 	if (!paths) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (i = 0; i < p->n_blobs; i++) {
 		paths[i] = oci_layout_blob_path(from, p->blobs[i].digest);
 		if (!paths[i]) {
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			goto out;
 		}
 	}
@@ -451,16 +457,16 @@ static int publish_registry(struct plan *p, struct oci_layout *from, const struc
 		key = is_top && dst->ref.tag ? dst->ref.tag : p->manifests[i].digest;
 		if (is_top)
 			continue;
-		if (reg_put_manifest(c, key, p->bodies[i], p->body_len[i], p->manifests[i].media_type,
-				     e) < 0)
+		if (reg_put_manifest(c, key, p->bodies[i], p->body_len[i],
+				     p->manifests[i].media_type, e) < 0)
 			goto out;
 	}
 	for (i = 0; i < p->n_manifests; i++) {
 		if (strcmp(p->manifests[i].digest, p->top.digest) != 0)
 			continue;
 		key = dst->ref.tag ? dst->ref.tag : p->manifests[i].digest;
-		if (reg_put_manifest(c, key, p->bodies[i], p->body_len[i], p->manifests[i].media_type,
-				     e) < 0)
+		if (reg_put_manifest(c, key, p->bodies[i], p->body_len[i],
+				     p->manifests[i].media_type, e) < 0)
 			goto out;
 		break;
 	}
@@ -485,7 +491,7 @@ static char *archive_tag(const struct image_src *s, const struct location *dst, 
 		char *name = oci_ref_name(&s->loc->ref), *r;
 
 		if (!name) {
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			return NULL;
 		}
 		r = xasprintf_e(e, "%s:%s", name, s->loc->ref.tag);
@@ -562,14 +568,16 @@ int image_copy(const struct location *src, const struct location *dst, const str
 		tag = archive_tag(s, dst, e);
 		if (!tag && e->code)
 			goto out;
-		if (docker_archive_write(dst->path, staging ? staging : s->layout, &p.top, tag, e) < 0)
+		if (docker_archive_write(dst->path, staging ? staging : s->layout, &p.top, tag, e) <
+		    0)
 			goto out;
 		break;
 	case LOC_DIR:
 		break;
 	}
 	snprintf(r->digest, sizeof(r->digest), "%s", p.top.digest);
-	snprintf(r->media_type, sizeof(r->media_type), "%s", p.top.media_type ? p.top.media_type : "");
+	snprintf(r->media_type, sizeof(r->media_type), "%s",
+		 p.top.media_type ? p.top.media_type : "");
 	r->size = p.top.size;
 	r->n_manifests = p.n_manifests;
 	r->n_blobs = p.n_blobs;

@@ -1,7 +1,7 @@
 /* A small pool of worker threads for independent jobs (one registry
  * client per job, as the client is not thread-safe). */
-#ifndef BOSUN_BASE_POOL_H
-#define BOSUN_BASE_POOL_H
+#ifndef BOSUN_CORE_POOL_H
+#define BOSUN_CORE_POOL_H
 
 #include <stddef.h>
 #include "core/err.h"
