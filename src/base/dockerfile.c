@@ -6,7 +6,7 @@
 
 #include "base/base.h"
 #include "base/pool.h"
-#include "build/dockerfile.h"
+#include "builder/dockerfile.h"
 #include "core/util.h"
 #include "oci/digest.h"
 #include "oci/ref.h"

@@ -15,9 +15,9 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
-#include "build/build.h"
-#include "build/dockerfile.h"
-#include "build/sandbox.h"
+#include "builder/build.h"
+#include "builder/dockerfile.h"
+#include "builder/sandbox.h"
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/log.h"

@@ -4,7 +4,7 @@
 #include <strings.h>
 #include <cjson/cJSON.h>
 
-#include "build/dockerfile.h"
+#include "builder/dockerfile.h"
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/util.h"
