@@ -1,0 +1,397 @@
+/* COPY and ADD: sources (context, stage, image, heredoc, URL, local tar),
+ * the destination, the cache key pass and the copy pass. */
+#include <limits.h>
+#include <archive.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cjson/cJSON.h>
+
+#include "builder/internal.h"
+#include "core/fs.h"
+#include "core/sha256.h"
+#include "core/util.h"
+#include "oci/digest.h"
+#include "oci/layer.h"
+
+static size_t curl_write_cb(char *p, size_t sz, size_t n, void *ctx)
+{
+	return fwrite(p, sz, n, ctx);
+}
+
+static int download(const char *url, const char *dst, const char *checksum, struct err *e)
+{
+	CURL *h = curl_easy_init();
+	FILE *f = fopen(dst, "wbx");
+	char eb[CURL_ERROR_SIZE] = "";
+	long code = 0;
+	int ret = -1;
+
+	if (!h || !f) {
+		err_errno(e, ERR_INTERNAL, "download %s", url);
+		goto out;
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, eb);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	CURLcode cc = curl_easy_perform(h);
+	if (cc != CURLE_OK) {
+		err_curl(e, cc, eb, "download %s", url);
+		goto out;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	if (code >= 400) {
+		err_set(e, ERR_NETWORK, "download %s: HTTP %ld", url, code);
+		goto out;
+	}
+	fclose(f);
+	f = NULL;
+	if (checksum && oci_digest_verify_file(checksum, dst, NULL, e) < 0) {
+		err_prefix(e, "ADD %s --checksum", url);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (f)
+		fclose(f);
+	if (h)
+		curl_easy_cleanup(h);
+	return ret;
+}
+
+static bool is_archive(const char *path)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	bool ok = false;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, path, 65536) == ARCHIVE_OK && archive_read_next_header(a, &ae) == ARCHIVE_OK)
+		ok = true;
+	archive_read_free(a);
+	return ok;
+}
+
+int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool add, struct err *e)
+{
+	char **w = NULL;
+	size_t n = 0;
+	struct copy_ctx c;
+	struct stage *from = NULL;
+	char *from_root = NULL, *dst_raw = NULL;
+	int ret = -1;
+	char created_by[8192];
+
+	memset(&c, 0, sizeof(c));
+	c.b = b;
+	c.s = s;
+	c.uid = c.gid = c.chmod_mode = -1;
+	if (in->json) {
+		w = calloc(in->n_args + 1, sizeof(char *));
+		if (!w)
+			return err_set(e, ERR_INTERNAL, "out of memory");
+		for (size_t i = 0; i < in->n_args; i++) {
+			char **t;
+			size_t tn;
+			if (df_lex(in->args[i], b->df.escape, lookup_stage, b, false, &t, &tn, e) < 0)
+				goto fail;
+			w[n++] = t[0];
+			free(t);
+		}
+	} else if (df_lex(in->rest, b->df.escape, lookup_stage, b, true, &w, &n, e) < 0) {
+		goto fail;
+	}
+	if (n < 2) {
+		err_set(e, ERR_INPUT, "requires at least two arguments (SRC... DEST)");
+		goto fail;
+	}
+	const char *ff = df_flag(in, "from");
+	const char *chown = df_flag(in, "chown");
+	const char *chmod_s = df_flag(in, "chmod");
+	const char *checksum = df_flag(in, "checksum");
+	for (size_t i = 0; i < in->n_flags; i++) {
+		static const char *const okf[] = { "from", "chown", "chmod", "link", "checksum", "keep-git-dir",
+						   "parents", "exclude" };
+		bool ok = false;
+		for (size_t j = 0; j < ARRAY_SIZE(okf); j++)
+			ok = ok || strncmp(in->flags[i], okf[j], strlen(okf[j])) == 0;
+		if (!ok) {
+			err_set(e, ERR_INPUT, "unknown flag --%s", in->flags[i]);
+			goto fail;
+		}
+	}
+	if (chmod_s) {
+		char *end;
+		c.chmod_mode = strtol(chmod_s, &end, 8);
+		if (!*chmod_s || *end || c.chmod_mode < 0 || c.chmod_mode > 07777) {
+			err_set(e, ERR_INPUT, "--chmod=%s: expected an octal mode", chmod_s);
+			goto fail;
+		}
+	}
+	if (chown && *chown) {
+		char *cv = df_expand_plain(chown, b->df.escape, lookup_stage, b, e);
+		int r = cv ? resolve_user(b, s, cv, &c.uid, &c.gid, e) : -1;
+		if (r == 0 && !strchr(cv, ':'))
+			c.gid = c.gid < 0 ? c.uid : c.gid;
+		free(cv);
+		if (r < 0)
+			goto fail;
+	}
+	if (ff && *ff) {
+		from = find_stage(b, ff, (size_t)s->index);
+		if (!from && strspn(ff, "0123456789") == strlen(ff)) {
+			err_set(e, ERR_INPUT, "--from=%s: no such stage", ff);
+			goto fail;
+		}
+		if (!from && find_stage(b, ff, b->n_st)) {
+			err_set(e, ERR_INPUT, "--from=%s: stage is defined later", ff);
+			goto fail;
+		}
+		if (from) {
+			if (sync_rootfs(b, from, e) < 0)
+				goto fail;
+			c.src_root = from->rootfs;
+		} else {
+			/* An image: pull it into its own scratch stage state. */
+			struct stage tmp;
+			struct oci_desc top = { 0 };
+			memset(&tmp, 0, sizeof(tmp));
+			if (pull_base(b, ff, &top, e) < 0)
+				goto fail;
+			int r = load_image(b, &tmp, &top, e);
+			oci_desc_free(&top);
+			tmp.rootfs = r == 0 ? new_tmp(b, "from", e) : NULL;
+			if (tmp.rootfs)
+				r = sync_rootfs(b, &tmp, e);
+			else
+				r = -1;
+			from_root = tmp.rootfs;
+			cJSON_Delete(tmp.config);
+			for (size_t i = 0; i < tmp.n_layers; i++)
+				oci_desc_free(&tmp.layers[i]);
+			free(tmp.layers);
+			if (r < 0)
+				goto fail;
+			c.src_root = from_root;
+		}
+	} else {
+		c.src_root = b->ctx_real;
+		c.from_context = true;
+	}
+	/* Destination: relative to WORKDIR; a trailing '/' or several sources make it a directory. */
+	dst_raw = w[n - 1];
+	char dst[PATH_MAX], tmp[PATH_MAX * 2];
+	const char *wd = workdir_of(s);
+	snprintf(tmp, sizeof(tmp), "%s/%s", dst_raw[0] == '/' ? "" : wd, dst_raw);
+	if (!clean_rel(tmp, dst, sizeof(dst))) {
+		err_set(e, ERR_INPUT, "bad destination \"%s\"", dst_raw);
+		goto fail;
+	}
+	size_t dl = strlen(dst_raw);
+	bool dst_dir = (dl && (dst_raw[dl - 1] == '/' || strcmp(dst_raw, ".") == 0 ||
+				(dl >= 2 && strcmp(dst_raw + dl - 2, "/.") == 0))) || n > 2;
+
+	if (sha256_init(&c.h, e) < 0)
+		goto fail;
+	/* Pass 1: hash what would be copied (the cache key), pass 2: copy on a miss. */
+	snprintf(created_by, sizeof(created_by), "%s", in->original);
+	/* Without a cache nobody needs the content hash: skip that read. */
+	for (int pass = b->cache_dir ? 0 : 1; pass < 2; pass++) {
+		c.hash_only = pass == 0;
+		if (pass == 1) {
+			char hex[65];
+			sha256_final_hex(&c.h, hex);
+			chain_step(s, in->original, hex);
+			b->step++;
+			if (cache_get(b, s, created_by)) {
+				b->hits++;
+				log_step(b, in, "cache hit");
+				ret = 0;
+				goto out;
+			}
+			log_step(b, in, b->cache_dir ? "cache miss" : NULL);
+			if (sync_rootfs(b, s, e) < 0)
+				goto fail;
+			c.layer = new_tmp(b, "layer", e);
+			if (!c.layer)
+				goto fail;
+		}
+		for (size_t i = 0; i + 1 < n; i++) {
+			const char *src = w[i];
+			/* Heredoc source. */
+			const struct df_heredoc *hd = NULL;
+			for (size_t h = 0; h < in->n_heredocs; h++)
+				if (str_starts(src, "<<") && strstr(src, in->heredocs[h].name))
+					hd = &in->heredocs[h];
+			if (hd) {
+				char *body = hd->expand ? df_expand_plain(hd->content, b->df.escape, lookup_stage, b, e)
+							: xstrdup_e(hd->content, e);
+				if (!body)
+					goto fail;
+				char d2[PATH_MAX];
+				snprintf(d2, sizeof(d2), "%s%s%s", dst, dst_dir ? "/" : "", dst_dir ? hd->name : "");
+				hash_str(&c, d2);
+				hash_str(&c, body);
+				if (!c.hash_only) {
+					char lp[PATH_MAX * 2];
+					snprintf(lp, sizeof(lp), "%s/%s", c.layer, d2);
+					int r = make_parents(&c, d2, e) < 0 ||
+						fs_write_atomic(lp, body, strlen(body), 0644, e) < 0;
+					struct stat st = { .st_mode = S_IFREG | 0644 };
+					st.st_mtim.tv_sec = b->created;
+					if (!r)
+						copy_meta(&c, d2, &st, false);
+					free(body);
+					if (r)
+						goto fail;
+				} else {
+					free(body);
+				}
+				continue;
+			}
+			if (add && (str_starts(src, "http://") || str_starts(src, "https://"))) {
+				const char *bn = strrchr(src, '/');
+				bn = bn && bn[1] ? bn + 1 : "index.html";
+				char d2[PATH_MAX];
+				snprintf(d2, sizeof(d2), "%s%s%s", dst, dst_dir ? "/" : "", dst_dir ? bn : "");
+				hash_str(&c, src);
+				hash_str(&c, checksum ? checksum : "");
+				if (!c.hash_only) {
+					char lp[PATH_MAX * 2];
+					if (make_parents(&c, d2, e) < 0)
+						goto fail;
+					snprintf(lp, sizeof(lp), "%s/%s", c.layer, d2);
+					if (download(src, lp, checksum, e) < 0)
+						goto fail;
+					struct stat st = { .st_mode = S_IFREG | 0600 };
+					st.st_mtim.tv_sec = b->created;
+					copy_meta(&c, d2, &st, false);
+				}
+				continue;
+			}
+			char rel[PATH_MAX];
+			if (!clean_rel(src, rel, sizeof(rel))) {
+				err_set(e, ERR_INPUT, "\"%s\": path outside the build context", src);
+				goto fail;
+			}
+			char **matches = NULL;
+			size_t nm = 0;
+			if (has_glob(rel)) {
+				if (glob_in(c.src_root, rel, &matches, &nm, e) < 0)
+					goto fail;
+				if (nm == 0) {
+					err_set(e, ERR_INPUT, "\"%s\": no source files were specified", src);
+					goto fail;
+				}
+				if (nm > 1)
+					dst_dir = true;
+			} else {
+				matches = calloc(2, sizeof(char *));
+				if (!matches || !(matches[0] = strdup(rel))) {
+					free(matches);
+					err_set(e, ERR_INTERNAL, "out of memory");
+					goto fail;
+				}
+				nm = 1;
+			}
+			for (size_t m = 0; m < nm; m++) {
+				char *real = resolve_in(c.src_root, matches[m], e);
+				struct stat st;
+				if (!real) {
+					err_prefix(e, "%s", from || from_root ? "source" : "build context");
+					df_strv_free(matches, nm);
+					goto fail;
+				}
+				const char *cr = "";
+				if (c.from_context) {
+					size_t cl = strlen(b->ctx_real);
+					cr = strncmp(real, b->ctx_real, cl) == 0 ? real + cl : "";
+					while (*cr == '/')
+						cr++;
+					if (*cr && ignore_match(b->ig, cr) && has_glob(rel) == false) {
+						struct stat ds;
+						if (stat(real, &ds) == 0 && !S_ISDIR(ds.st_mode)) {
+							err_set(e, ERR_INPUT, "\"%s\": excluded by .dockerignore", src);
+							free(real);
+							df_strv_free(matches, nm);
+							goto fail;
+						}
+					}
+				}
+				int r;
+				if (stat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
+					/* A directory: its contents go into dst. */
+					r = copy_tree(&c, real, dst, c.from_context ? cr : NULL, e);
+				} else if (add && !from && !from_root && is_archive(real)) {
+					hash_str(&c, dst);
+					r = c.hash_only ? hash_file(&c, real, e) : 0;
+					if (!c.hash_only) {
+						char lp[PATH_MAX * 2];
+						snprintf(lp, sizeof(lp), "%s/%s", c.layer, dst);
+						struct unpack_opts uo = { .set_owner = !b->rootless };
+						r = make_parents(&c, dst[0] ? dst : ".", e);
+						if (r == 0 && fs_mkdir_p(lp, 0755, e) < 0)
+							r = -1;
+						if (r == 0)
+							r = oci_unpack_layer(real, lp, &uo, e);
+					}
+				} else {
+					const char *bn = strrchr(matches[m], '/');
+					bn = bn ? bn + 1 : matches[m];
+					char d2[PATH_MAX];
+					bool into = dst_dir;
+					if (!into && !c.hash_only) {
+						char *rd = resolve_in(s->rootfs, dst, e);
+						struct stat ds;
+						err_clear(e);
+						into = rd && stat(rd, &ds) == 0 && S_ISDIR(ds.st_mode);
+						free(rd);
+					}
+					snprintf(d2, sizeof(d2), "%s%s%s", dst, into ? "/" : "", into ? bn : "");
+					r = copy_tree(&c, real, d2, c.from_context ? cr : NULL, e);
+				}
+				free(real);
+				if (r < 0) {
+					df_strv_free(matches, nm);
+					goto fail;
+				}
+			}
+			df_strv_free(matches, nm);
+		}
+	}
+	/* The destination directory itself exists even when the sources were empty. */
+	if (dst_dir) {
+		char lp[PATH_MAX * 2];
+		snprintf(lp, sizeof(lp), "%s/%s/x", c.layer, dst);
+		char d2[PATH_MAX];
+		snprintf(d2, sizeof(d2), "%s/x", dst);
+		if (make_parents(&c, d2, e) < 0)
+			goto fail;
+	}
+	if (write_layer(b, s, c.layer, false, created_by, e) < 0)
+		goto fail;
+	ret = 0;
+	goto out;
+fail:
+	at(b, in, e);
+out:
+	sha256_free(&c.h);
+	if (c.layer) {
+		struct err e2 = ERR_INIT;
+		fs_rm_rf(c.layer, &e2);
+		free(c.layer);
+	}
+	if (from_root) {
+		struct err e2 = ERR_INIT;
+		fs_rm_rf(from_root, &e2);
+		free(from_root);
+	}
+	df_strv_free(w, n);
+	return ret;
+}
