@@ -102,193 +102,68 @@ int write_layer(struct build *b, struct stage *s, const char *dir, bool overlay,
 	return 0;
 }
 
+/* The instruction table. RUN, COPY and ADD locate their own errors; a
+ * config-only instruction is one empty-layer step. */
+static int instr_run(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e)
+{
+	return do_run(b, s, in, e);
+}
+
+static int instr_copy(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e)
+{
+	return do_copy(b, s, in, false, e);
+}
+
+static int instr_add(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e)
+{
+	return do_copy(b, s, in, true, e);
+}
+
+static const struct instr_def {
+	const char *cmd; /* lower case, as the parser gives it */
+	int (*fn)(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+	bool config_only;
+} instrs[] = {
+	{ "run", instr_run, false },
+	{ "copy", instr_copy, false },
+	{ "add", instr_add, false },
+	{ "env", instr_env, true },
+	{ "label", instr_label, true },
+	{ "arg", instr_arg, true },
+	{ "workdir", instr_workdir, true },
+	{ "user", instr_user, true },
+	{ "expose", instr_expose, true },
+	{ "volume", instr_volume, true },
+	{ "cmd", instr_cmd, true },
+	{ "entrypoint", instr_entrypoint, true },
+	{ "shell", instr_shell, true },
+	{ "stopsignal", instr_stopsignal, true },
+	{ "maintainer", instr_maintainer, true },
+	{ "onbuild", instr_onbuild, true },
+	{ "healthcheck", instr_healthcheck, true },
+};
+
 int exec_instr(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e)
 {
-	const char *c = in->cmd;
-	cJSON *cfg = cfg_obj(s);
-	char **k = NULL, **v = NULL;
-	size_t n = 0;
-	int ret = -1;
+	const struct instr_def *d = NULL;
+	char cb[8192];
 
 	b->cur = s;
-	if (strcmp(c, "run") == 0)
-		return do_run(b, s, in, e);
-	if (strcmp(c, "copy") == 0 || strcmp(c, "add") == 0)
-		return do_copy(b, s, in, c[0] == 'a', e);
-	if (strcmp(c, "from") == 0)
+	if (strcmp(in->cmd, "from") == 0)
 		return err_set(e, ERR_INPUT, "%s:%d:%d: FROM is not allowed here", b->df.path, in->line, in->col);
-	if (strcmp(c, "env") == 0 || strcmp(c, "label") == 0) {
-		bool env = c[0] == 'e';
-		if (df_kv(in->rest, b->df.escape, lookup_stage, b, true, false, &k, &v, &n, e) < 0)
-			goto fail;
-		for (size_t i = 0; i < n; i++) {
-			if (env) {
-				env_set(s, k[i], v[i]);
-			} else {
-				cJSON *l = cJSON_GetObjectItemCaseSensitive(cfg, "Labels");
-				if (!cJSON_IsObject(l)) {
-					cJSON_DeleteItemFromObjectCaseSensitive(cfg, "Labels");
-					l = cJSON_AddObjectToObject(cfg, "Labels");
-				}
-				set_str(l, k[i], v[i]);
-			}
-		}
-	} else if (strcmp(c, "arg") == 0) {
-		if (df_kv(in->rest, b->df.escape, lookup_stage, b, false, true, &k, &v, &n, e) < 0)
-			goto fail;
-		for (size_t i = 0; i < n; i++)
-			if (kv_set(&s->args, k[i], arg_value(b, k[i], v[i], false), e) < 0)
-				goto fail;
-	} else if (strcmp(c, "workdir") == 0) {
-		char **w;
-		size_t wn;
-		if (df_lex(in->rest, b->df.escape, lookup_stage, b, false, &w, &wn, e) < 0)
-			goto fail;
-		char tmp[PATH_MAX * 2], cl[PATH_MAX];
-		snprintf(tmp, sizeof(tmp), "%s/%s", w[0][0] == '/' ? "" : workdir_of(s), w[0]);
-		df_strv_free(w, wn);
-		clean_rel(tmp, cl, sizeof(cl));
-		snprintf(tmp, sizeof(tmp), "/%s", cl);
-		set_str(cfg, "WorkingDir", tmp);
-	} else if (strcmp(c, "user") == 0) {
-		char **w;
-		size_t wn;
-		if (df_lex(in->rest, b->df.escape, lookup_stage, b, false, &w, &wn, e) < 0)
-			goto fail;
-		set_str(cfg, "User", w[0]);
-		df_strv_free(w, wn);
-	} else if (strcmp(c, "expose") == 0 || strcmp(c, "volume") == 0) {
-		bool expose = c[0] == 'e';
-		const char *key = expose ? "ExposedPorts" : "Volumes";
-		char **w = NULL;
-		size_t wn = 0;
-		if (in->json) {
-			w = calloc(in->n_args + 1, sizeof(char *));
-			for (size_t i = 0; w && i < in->n_args; i++)
-				w[wn++] = strdup(in->args[i]);
-		} else if (df_lex(in->rest, b->df.escape, lookup_stage, b, true, &w, &wn, e) < 0) {
-			goto fail;
-		}
-		cJSON *o = cJSON_GetObjectItemCaseSensitive(cfg, key);
-		if (!cJSON_IsObject(o)) {
-			cJSON_DeleteItemFromObjectCaseSensitive(cfg, key);
-			o = cJSON_AddObjectToObject(cfg, key);
-		}
-		for (size_t i = 0; i < wn; i++) {
-			char p[300];
-			if (expose) {
-				char *end;
-				long port = strtol(w[i], &end, 10);
-				if (port <= 0 || port > 65535 || (*end && strcmp(end, "/tcp") && strcmp(end, "/udp") &&
-								   strcmp(end, "/sctp"))) {
-					err_set(e, ERR_INPUT, "invalid port \"%s\"", w[i]);
-					df_strv_free(w, wn);
-					goto fail;
-				}
-				snprintf(p, sizeof(p), "%s%s", w[i], strchr(w[i], '/') ? "" : "/tcp");
-			} else {
-				snprintf(p, sizeof(p), "%s", w[i]);
-			}
-			cJSON_DeleteItemFromObjectCaseSensitive(o, p);
-			cJSON_AddObjectToObject(o, p);
-		}
-		df_strv_free(w, wn);
-	} else if (strcmp(c, "cmd") == 0 || strcmp(c, "entrypoint") == 0) {
-		const char *key = c[0] == 'c' ? "Cmd" : "Entrypoint";
-		cJSON_DeleteItemFromObjectCaseSensitive(cfg, key);
-		cJSON_AddItemToObject(cfg, key, cmd_json(b, s, in));
-		if (c[0] == 'e' && !in->json) {
-			/* Shell-form ENTRYPOINT ignores CMD, as in Docker. */
-			cJSON_DeleteItemFromObjectCaseSensitive(cfg, "Cmd");
-		}
-	} else if (strcmp(c, "shell") == 0) {
-		cJSON_DeleteItemFromObjectCaseSensitive(cfg, "Shell");
-		cJSON_AddItemToObject(cfg, "Shell", strv_json(in->args, in->n_args));
-	} else if (strcmp(c, "stopsignal") == 0) {
-		char **w;
-		size_t wn;
-		if (df_lex(in->rest, b->df.escape, lookup_stage, b, false, &w, &wn, e) < 0)
-			goto fail;
-		set_str(cfg, "StopSignal", w[0]);
-		df_strv_free(w, wn);
-	} else if (strcmp(c, "maintainer") == 0) {
-		set_str(s->config, "author", in->rest);
-	} else if (strcmp(c, "onbuild") == 0) {
-		if (onbuild) {
-			err_set(e, ERR_INPUT, "ONBUILD may not trigger ONBUILD");
-			goto fail;
-		}
-		if (str_starts(in->rest, "FROM") || str_starts(in->rest, "ONBUILD") || str_starts(in->rest, "from")) {
-			err_set(e, ERR_INPUT, "%.7s is not allowed as an ONBUILD trigger", in->rest);
-			goto fail;
-		}
-		cJSON *o = cJSON_GetObjectItemCaseSensitive(cfg, "OnBuild");
-		if (!cJSON_IsArray(o)) {
-			cJSON_DeleteItemFromObjectCaseSensitive(cfg, "OnBuild");
-			o = cJSON_AddArrayToObject(cfg, "OnBuild");
-		}
-		cJSON_AddItemToArray(o, cJSON_CreateString(in->rest));
-	} else if (strcmp(c, "healthcheck") == 0) {
-		cJSON *hc = cJSON_CreateObject();
-		if (strncasecmp(in->rest, "NONE", 4) == 0 && !in->rest[4]) {
-			cJSON *t = cJSON_AddArrayToObject(hc, "Test");
-			cJSON_AddItemToArray(t, cJSON_CreateString("NONE"));
-		} else if (strncasecmp(in->rest, "CMD", 3) == 0 && (in->rest[3] == ' ' || in->rest[3] == '\t')) {
-			const char *r = in->rest + 4;
-			while (*r == ' ' || *r == '\t')
-				r++;
-			cJSON *t = cJSON_AddArrayToObject(hc, "Test");
-			cJSON *j = r[0] == '[' ? cJSON_Parse(r) : NULL;
-			cJSON *it;
-			if (cJSON_IsArray(j)) {
-				cJSON_AddItemToArray(t, cJSON_CreateString("CMD"));
-				cJSON_ArrayForEach(it, j) if (cJSON_IsString(it))
-					cJSON_AddItemToArray(t, cJSON_CreateString(it->valuestring));
-			} else {
-				cJSON_AddItemToArray(t, cJSON_CreateString("CMD-SHELL"));
-				cJSON_AddItemToArray(t, cJSON_CreateString(r));
-			}
-			cJSON_Delete(j);
-			static const char *const durs[][2] = { { "interval", "Interval" },
-								 { "timeout", "Timeout" },
-								 { "start-period", "StartPeriod" },
-								 { "start-interval", "StartInterval" } };
-			for (size_t i = 0; i < ARRAY_SIZE(durs); i++) {
-				const char *f = df_flag(in, durs[i][0]);
-				double ns;
-				if (!f)
-					continue;
-				if (parse_duration(f, &ns) < 0) {
-					cJSON_Delete(hc);
-					err_set(e, ERR_INPUT, "--%s=%s: bad duration", durs[i][0], f);
-					goto fail;
-				}
-				cJSON_AddNumberToObject(hc, durs[i][1], ns);
-			}
-			const char *rt = df_flag(in, "retries");
-			if (rt)
-				cJSON_AddNumberToObject(hc, "Retries", atoi(rt));
-		} else {
-			cJSON_Delete(hc);
-			err_set(e, ERR_INPUT, "expected HEALTHCHECK NONE or HEALTHCHECK [OPTIONS] CMD command");
-			goto fail;
-		}
-		cJSON_DeleteItemFromObjectCaseSensitive(cfg, "Healthcheck");
-		cJSON_AddItemToObject(cfg, "Healthcheck", hc);
-	} else {
+	for (size_t i = 0; i < ARRAY_SIZE(instrs) && !d; i++)
+		if (strcmp(in->cmd, instrs[i].cmd) == 0)
+			d = &instrs[i];
+	if (!d) {
 		err_set(e, ERR_INPUT, "unsupported instruction");
-		goto fail;
+		return at(b, in, e);
 	}
-	char cb[8192];
+	if (!d->config_only)
+		return d->fn(b, s, in, onbuild, e);
+	if (d->fn(b, s, in, onbuild, e) < 0)
+		return at(b, in, e);
 	snprintf(cb, sizeof(cb), "%s", in->original);
-	ret = meta_step(b, s, in, cb);
-	goto out;
-fail:
-	at(b, in, e);
-out:
-	df_strv_free(k, n);
-	df_strv_free(v, n);
-	return ret;
+	return meta_step(b, s, in, cb);
 }
 
 static int finish_image(struct build *b, struct stage *s, struct build_result *r, struct err *e)
@@ -385,58 +260,50 @@ static void stage_free(struct stage *s)
 	kv_free(&s->args);
 }
 
-int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
+/* The context, the Dockerfile and .dockerignore. */
+static int open_context(struct build *b, struct err *e)
 {
-	struct build b;
-	int n_swept;
-	char *dfpath = NULL;
-	int ret = -1;
-
-	memset(&b, 0, sizeof(b));
-	b.workdir_lock = -1;
-	memset(r, 0, sizeof(*r));
-	b.o = o;
-	b.rootless = geteuid() != 0;
-	b.created = o->source_date_epoch >= 0 ? o->source_date_epoch : (int64_t)time(NULL);
-	b.ctx_real = realpath(o->context, NULL);
-	if (!b.ctx_real) {
-		err_errno(e, ERR_INPUT, "build context %s", o->context);
-		goto out;
-	}
+	const struct build_opts *o = b->o;
 	struct stat cst;
-	if (stat(b.ctx_real, &cst) < 0 || !S_ISDIR(cst.st_mode)) {
-		err_set(e, ERR_INPUT, "build context %s: not a directory", o->context);
-		goto out;
-	}
-	dfpath = o->dockerfile ? xstrdup_e(o->dockerfile, e) : fs_join(o->context, "Dockerfile");
-	if (!dfpath || df_parse_file(&b.df, dfpath, e) < 0)
-		goto out;
-	/* .dockerignore */
-	char *igp = fs_join(b.ctx_real, ".dockerignore");
+
+	b->ctx_real = realpath(o->context, NULL);
+	if (!b->ctx_real)
+		return err_errno(e, ERR_INPUT, "build context %s", o->context);
+	if (stat(b->ctx_real, &cst) < 0 || !S_ISDIR(cst.st_mode))
+		return err_set(e, ERR_INPUT, "build context %s: not a directory", o->context);
+	char *dfpath = o->dockerfile ? xstrdup_e(o->dockerfile, e) : fs_join(o->context, "Dockerfile");
+	int r = !dfpath || df_parse_file(&b->df, dfpath, e) < 0;
+	free(dfpath);
+	if (r)
+		return -1;
+	char *igp = fs_join(b->ctx_real, ".dockerignore");
 	if (igp && fs_exists(igp)) {
 		struct buf ib = BUF_INIT;
-		int rr = fs_read_file(igp, &ib, 1u << 20, e) < 0 || ignore_parse(&b.ig, ib.data, e) < 0;
+		r = fs_read_file(igp, &ib, 1u << 20, e) < 0 || ignore_parse(&b->ig, ib.data, e) < 0;
 		buf_free(&ib);
-		if (rr) {
-			free(igp);
-			goto out;
-		}
 	}
 	free(igp);
-	/* Platform and the predefined ARGs. */
-	if (o->platform ? oci_platform_parse(&b.plat, o->platform, e) < 0 : oci_platform_default(&b.plat, e) < 0)
-		goto out;
+	return r ? -1 : 0;
+}
+
+/* The platform, the predefined ARGs and --build-arg. */
+static int set_args(struct build *b, struct err *e)
+{
+	const struct build_opts *o = b->o;
 	struct oci_platform host = { 0 };
+
+	if (o->platform ? oci_platform_parse(&b->plat, o->platform, e) < 0 : oci_platform_default(&b->plat, e) < 0)
+		return -1;
 	if (oci_platform_default(&host, e) < 0)
-		goto out;
-	char *tp = oci_platform_string(&b.plat), *bp = oci_platform_string(&host);
-	kv_set(&b.global, "TARGETPLATFORM", tp, e);
-	kv_set(&b.global, "TARGETOS", b.plat.os, e);
-	kv_set(&b.global, "TARGETARCH", b.plat.architecture, e);
-	kv_set(&b.global, "TARGETVARIANT", b.plat.variant ? b.plat.variant : "", e);
-	kv_set(&b.global, "BUILDPLATFORM", bp, e);
-	kv_set(&b.global, "BUILDOS", host.os, e);
-	kv_set(&b.global, "BUILDARCH", host.architecture, e);
+		return -1;
+	char *tp = oci_platform_string(&b->plat), *bp = oci_platform_string(&host);
+	kv_set(&b->global, "TARGETPLATFORM", tp, e);
+	kv_set(&b->global, "TARGETOS", b->plat.os, e);
+	kv_set(&b->global, "TARGETARCH", b->plat.architecture, e);
+	kv_set(&b->global, "TARGETVARIANT", b->plat.variant ? b->plat.variant : "", e);
+	kv_set(&b->global, "BUILDPLATFORM", bp, e);
+	kv_set(&b->global, "BUILDOS", host.os, e);
+	kv_set(&b->global, "BUILDARCH", host.architecture, e);
 	free(tp);
 	free(bp);
 	oci_platform_free(&host);
@@ -447,76 +314,128 @@ int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
 		const char *val = eq ? eq + 1 : getenv(key);
 		if (!eq && !val)
 			continue; /* --build-arg K with K unset: ignored, as Docker does */
-		if (kv_set(&b.bargs, key, val, e) < 0)
-			goto out;
+		if (kv_set(&b->bargs, key, val, e) < 0)
+			return -1;
 	}
-	b.bargs_used = calloc(b.bargs.n + 1, sizeof(bool));
-	if (!b.bargs_used) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	/* Work space; first what killed builds left behind. */
-	n_swept = fs_tmpdir_sweep("bosun-build");
+	b->bargs_used = calloc(b->bargs.n + 1, sizeof(bool));
+	if (!b->bargs_used)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	return 0;
+}
+
+/* The work directory (first what killed builds left behind), the output
+ * layout, and the cache: its directory, its layout, --cache-repo. */
+static int open_workspace(struct build *b, struct err *e)
+{
+	const struct build_opts *o = b->o;
+	int n_swept = fs_tmpdir_sweep("bosun-build");
+
 	if (n_swept > 0)
 		log_info("removed %d work director%s left by interrupted builds", n_swept, n_swept == 1 ? "y" : "ies");
-	b.workdir = fs_mkdtemp("bosun-build", e);
-	if (!b.workdir || (b.workdir_lock = fs_tmpdir_lock(b.workdir, e)) < 0)
-		goto out;
-	char *outdir = fs_join(b.workdir, "layout");
-	if (!outdir || oci_layout_open(&b.out, outdir, true, e) < 0) {
+	b->workdir = fs_mkdtemp("bosun-build", e);
+	if (!b->workdir || (b->workdir_lock = fs_tmpdir_lock(b->workdir, e)) < 0)
+		return -1;
+	char *outdir = fs_join(b->workdir, "layout");
+	if (!outdir || oci_layout_open(&b->out, outdir, true, e) < 0) {
 		free(outdir);
-		goto out;
+		return -1;
 	}
-	b.cache_dir = o->cache_dir;
+	b->cache_dir = o->cache_dir;
 	if (o->cache_repo) {
 		struct oci_ref cr;
-		if (!b.cache_dir) {
-			b.cache_dir_own = fs_join(b.workdir, "cache");
-			b.cache_dir = b.cache_dir_own;
+		if (!b->cache_dir) {
+			b->cache_dir_own = fs_join(b->workdir, "cache");
+			b->cache_dir = b->cache_dir_own;
 		}
 		if (oci_ref_parse(&cr, o->cache_repo, e) < 0) {
 			free(outdir);
-			err_prefix(e, "--cache-repo");
-			goto out;
+			return err_prefix(e, "--cache-repo");
 		}
-		int rr = reg_open(&b.creg, &cr, &o->reg, true, e);
+		int rr = reg_open(&b->creg, &cr, &o->reg, true, e);
 		oci_ref_free(&cr);
 		if (rr < 0) {
 			free(outdir);
-			goto out;
+			return -1;
 		}
 	}
-	if (b.cache_dir) {
-		b.lay_dir = fs_join(b.cache_dir, "layout");
-		if (!b.lay_dir || fs_mkdir_p(b.cache_dir, 0755, e) < 0 ||
-		    oci_layout_open(&b.lay, b.lay_dir, true, e) < 0) {
-			free(outdir);
-			goto out;
-		}
-		free(outdir);
-	} else {
-		b.lay = b.out;
-		b.lay_dir = outdir;
+	if (!b->cache_dir) {
+		b->lay = b->out;
+		b->lay_dir = outdir;
+		return 0;
 	}
-	int target = plan_stages(&b, e);
-	if (target < 0)
-		goto out;
+	free(outdir);
+	b->lay_dir = fs_join(b->cache_dir, "layout");
+	if (!b->lay_dir || fs_mkdir_p(b->cache_dir, 0755, e) < 0 || oci_layout_open(&b->lay, b->lay_dir, true, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* The stages up to the target, skipping those it does not need. */
+static int run_stages(struct build *b, int target, struct err *e)
+{
 	for (int si = 0; si <= target; si++) {
-		struct stage *s = &b.st[si];
+		struct stage *s = &b->st[si];
 		if (!s->needed) {
 			log_info("stage %d%s%s: not needed for the target, skipped", si, s->name ? " " : "",
 				 s->name ? s->name : "");
 			continue;
 		}
-		b.cur = s;
-		log_info("stage %d%s%s: %s", si, s->name ? " " : "", s->name ? s->name : "", b.df.ins[s->first].original);
-		if (do_from(&b, s, &b.df.ins[s->first], e) < 0)
-			goto out;
+		b->cur = s;
+		log_info("stage %d%s%s: %s", si, s->name ? " " : "", s->name ? s->name : "", b->df.ins[s->first].original);
+		if (do_from(b, s, &b->df.ins[s->first], e) < 0)
+			return -1;
 		for (size_t j = s->first + 1; j <= s->last; j++)
-			if (exec_instr(&b, s, &b.df.ins[j], false, e) < 0)
-				goto out;
+			if (exec_instr(b, s, &b->df.ins[j], false, e) < 0)
+				return -1;
 		s->built = true;
 	}
+	return 0;
+}
+
+static void build_free(struct build *b)
+{
+	df_free(&b->df);
+	for (size_t i = 0; i < b->n_st; i++)
+		stage_free(&b->st[i]);
+	free(b->st);
+	kv_free(&b->global);
+	kv_free(&b->bargs);
+	free(b->bargs_used);
+	oci_platform_free(&b->plat);
+	if (b->lay != b->out)
+		oci_layout_close(b->lay);
+	oci_layout_close(b->out);
+	free(b->lay_dir);
+	free(b->ctx_real);
+	reg_close(b->creg);
+	ignore_free(b->ig);
+	if (b->workdir) {
+		struct err e2 = ERR_INIT;
+		fs_rm_rf(b->workdir, &e2);
+		free(b->workdir);
+	}
+	if (b->workdir_lock >= 0)
+		close(b->workdir_lock);
+	free(b->cache_dir_own);
+	free(b->memo.v);
+}
+
+int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
+{
+	struct build b;
+	int target, ret = -1;
+
+	memset(&b, 0, sizeof(b));
+	b.workdir_lock = -1;
+	memset(r, 0, sizeof(*r));
+	b.o = o;
+	b.rootless = geteuid() != 0;
+	b.created = o->source_date_epoch >= 0 ? o->source_date_epoch : (int64_t)time(NULL);
+	if (open_context(&b, e) < 0 || set_args(&b, e) < 0 || open_workspace(&b, e) < 0)
+		goto out;
+	target = plan_stages(&b, e);
+	if (target < 0 || run_stages(&b, target, e) < 0)
+		goto out;
 	for (size_t i = 0; i < b.bargs.n; i++)
 		if (!b.bargs_used[i])
 			log_warn("build argument %s was not consumed by any ARG", b.bargs.k[i]);
@@ -532,31 +451,7 @@ int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
 	r->hits = b.hits;
 	ret = 0;
 out:
-	free(dfpath);
-	df_free(&b.df);
-	for (size_t i = 0; i < b.n_st; i++)
-		stage_free(&b.st[i]);
-	free(b.st);
-	kv_free(&b.global);
-	kv_free(&b.bargs);
-	free(b.bargs_used);
-	oci_platform_free(&b.plat);
-	if (b.lay != b.out)
-		oci_layout_close(b.lay);
-	oci_layout_close(b.out);
-	free(b.lay_dir);
-	free(b.ctx_real);
-	reg_close(b.creg);
-	ignore_free(b.ig);
-	if (b.workdir) {
-		struct err e2 = ERR_INIT;
-		fs_rm_rf(b.workdir, &e2);
-		free(b.workdir);
-	}
-	if (b.workdir_lock >= 0)
-		close(b.workdir_lock);
-	free(b.cache_dir_own);
-	free(b.memo.v);
+	build_free(&b);
 	return ret;
 }
 

@@ -78,13 +78,317 @@ static bool is_archive(const char *path)
 	return ok;
 }
 
+/* One COPY or ADD: the expanded words (sources..., destination) and what
+ * they mean. */
+struct copy_job {
+	const struct df_instr *in;
+	bool add;
+	char **w;
+	size_t n;
+	const char *checksum;  /* ADD --checksum */
+	char dst[PATH_MAX];    /* the destination, cleaned, relative to / */
+	bool dst_dir;          /* a directory: trailing '/', several sources or matches */
+	char *from_root;       /* --from=IMAGE: its root file system, removed after */
+};
+
+/* The words: each exec-form argument expanded on its own, else the shell form. */
+static int copy_words(struct build *b, const struct df_instr *in, char ***wp, size_t *np, struct err *e)
+{
+	if (!in->json)
+		return df_lex(in->rest, b->df.escape, lookup_stage, b, true, wp, np, e);
+	*wp = calloc(in->n_args + 1, sizeof(char *));
+	if (!*wp)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	for (size_t i = 0; i < in->n_args; i++) {
+		char **t;
+		size_t tn;
+		if (df_lex(in->args[i], b->df.escape, lookup_stage, b, false, &t, &tn, e) < 0)
+			return -1;
+		(*wp)[(*np)++] = t[0];
+		free(t);
+	}
+	return 0;
+}
+
+/* Known flags, --chmod and --chown. */
+static int copy_flags(struct build *b, struct stage *s, const struct df_instr *in, struct copy_ctx *c, struct err *e)
+{
+	const char *chown = df_flag(in, "chown");
+	const char *chmod_s = df_flag(in, "chmod");
+
+	for (size_t i = 0; i < in->n_flags; i++) {
+		static const char *const okf[] = { "from", "chown", "chmod", "link", "checksum", "keep-git-dir",
+						   "parents", "exclude" };
+		bool ok = false;
+		for (size_t j = 0; j < ARRAY_SIZE(okf); j++)
+			ok = ok || strncmp(in->flags[i], okf[j], strlen(okf[j])) == 0;
+		if (!ok)
+			return err_set(e, ERR_INPUT, "unknown flag --%s", in->flags[i]);
+	}
+	if (chmod_s) {
+		char *end;
+		c->chmod_mode = strtol(chmod_s, &end, 8);
+		if (!*chmod_s || *end || c->chmod_mode < 0 || c->chmod_mode > 07777)
+			return err_set(e, ERR_INPUT, "--chmod=%s: expected an octal mode", chmod_s);
+	}
+	if (chown && *chown) {
+		char *cv = df_expand_plain(chown, b->df.escape, lookup_stage, b, e);
+		int r = cv ? resolve_user(b, s, cv, &c->uid, &c->gid, e) : -1;
+		if (r == 0 && !strchr(cv, ':'))
+			c->gid = c->gid < 0 ? c->uid : c->gid;
+		free(cv);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Where sources come from: --from=STAGE, --from=IMAGE (pulled into a root
+ * file system of its own, j->from_root) or the build context. */
+static int copy_from(struct build *b, struct stage *s, const char *ff, struct copy_ctx *c, struct copy_job *j,
+		     struct err *e)
+{
+	if (!ff || !*ff) {
+		c->src_root = b->ctx_real;
+		c->from_context = true;
+		return 0;
+	}
+	struct stage *from = find_stage(b, ff, (size_t)s->index);
+	if (!from && strspn(ff, "0123456789") == strlen(ff))
+		return err_set(e, ERR_INPUT, "--from=%s: no such stage", ff);
+	if (!from && find_stage(b, ff, b->n_st))
+		return err_set(e, ERR_INPUT, "--from=%s: stage is defined later", ff);
+	if (from) {
+		if (sync_rootfs(b, from, e) < 0)
+			return -1;
+		c->src_root = from->rootfs;
+		return 0;
+	}
+	/* An image: pull it into its own scratch stage state. */
+	struct stage tmp;
+	struct oci_desc top = { 0 };
+	memset(&tmp, 0, sizeof(tmp));
+	if (pull_base(b, ff, &top, e) < 0)
+		return -1;
+	int r = load_image(b, &tmp, &top, e);
+	oci_desc_free(&top);
+	tmp.rootfs = r == 0 ? new_tmp(b, "from", e) : NULL;
+	if (tmp.rootfs)
+		r = sync_rootfs(b, &tmp, e);
+	else
+		r = -1;
+	j->from_root = tmp.rootfs;
+	cJSON_Delete(tmp.config);
+	for (size_t i = 0; i < tmp.n_layers; i++)
+		oci_desc_free(&tmp.layers[i]);
+	free(tmp.layers);
+	if (r < 0)
+		return -1;
+	c->src_root = j->from_root;
+	return 0;
+}
+
+/* Destination: relative to WORKDIR; a trailing '/' or several sources make it a directory. */
+static int copy_dest(struct stage *s, struct copy_job *j, struct err *e)
+{
+	const char *dst_raw = j->w[j->n - 1];
+	char tmp[PATH_MAX * 2];
+	const char *wd = workdir_of(s);
+
+	snprintf(tmp, sizeof(tmp), "%s/%s", dst_raw[0] == '/' ? "" : wd, dst_raw);
+	if (!clean_rel(tmp, j->dst, sizeof(j->dst)))
+		return err_set(e, ERR_INPUT, "bad destination \"%s\"", dst_raw);
+	size_t dl = strlen(dst_raw);
+	j->dst_dir = (dl && (dst_raw[dl - 1] == '/' || strcmp(dst_raw, ".") == 0 ||
+			     (dl >= 2 && strcmp(dst_raw + dl - 2, "/.") == 0))) ||
+		     j->n > 2;
+	return 0;
+}
+
+/* A heredoc source: its body (expanded unless quoted) becomes a file. */
+static int copy_heredoc(struct copy_ctx *c, struct copy_job *j, const struct df_heredoc *hd, struct err *e)
+{
+	struct build *b = c->b;
+	char *body = hd->expand ? df_expand_plain(hd->content, b->df.escape, lookup_stage, b, e)
+				: xstrdup_e(hd->content, e);
+	if (!body)
+		return -1;
+	char d2[PATH_MAX];
+	snprintf(d2, sizeof(d2), "%s%s%s", j->dst, j->dst_dir ? "/" : "", j->dst_dir ? hd->name : "");
+	hash_str(c, d2);
+	hash_str(c, body);
+	if (c->hash_only) {
+		free(body);
+		return 0;
+	}
+	char lp[PATH_MAX * 2];
+	snprintf(lp, sizeof(lp), "%s/%s", c->layer, d2);
+	int r = make_parents(c, d2, e) < 0 || fs_write_atomic(lp, body, strlen(body), 0644, e) < 0;
+	struct stat st = { .st_mode = S_IFREG | 0644 };
+	st.st_mtim.tv_sec = b->created;
+	if (!r)
+		copy_meta(c, d2, &st, false);
+	free(body);
+	return r ? -1 : 0;
+}
+
+/* ADD URL: the cache key is the URL and the checksum, not the content. */
+static int copy_url(struct copy_ctx *c, struct copy_job *j, const char *src, struct err *e)
+{
+	const char *bn = strrchr(src, '/');
+	bn = bn && bn[1] ? bn + 1 : "index.html";
+	char d2[PATH_MAX];
+	snprintf(d2, sizeof(d2), "%s%s%s", j->dst, j->dst_dir ? "/" : "", j->dst_dir ? bn : "");
+	hash_str(c, src);
+	hash_str(c, j->checksum ? j->checksum : "");
+	if (c->hash_only)
+		return 0;
+	char lp[PATH_MAX * 2];
+	if (make_parents(c, d2, e) < 0)
+		return -1;
+	snprintf(lp, sizeof(lp), "%s/%s", c->layer, d2);
+	if (download(src, lp, j->checksum, e) < 0)
+		return -1;
+	struct stat st = { .st_mode = S_IFREG | 0600 };
+	st.st_mtim.tv_sec = c->b->created;
+	copy_meta(c, d2, &st, false);
+	return 0;
+}
+
+/* ADD of a local tar archive: unpacked into the destination. */
+static int copy_archive(struct copy_ctx *c, const char *real, const char *dst, struct err *e)
+{
+	int r;
+
+	hash_str(c, dst);
+	r = c->hash_only ? hash_file(c, real, e) : 0;
+	if (!c->hash_only) {
+		char lp[PATH_MAX * 2];
+		snprintf(lp, sizeof(lp), "%s/%s", c->layer, dst);
+		struct unpack_opts uo = { .set_owner = !c->b->rootless };
+		r = make_parents(c, dst[0] ? dst : ".", e);
+		if (r == 0 && fs_mkdir_p(lp, 0755, e) < 0)
+			r = -1;
+		if (r == 0)
+			r = oci_unpack_layer(real, lp, &uo, e);
+	}
+	return r;
+}
+
+/* One match of a local source (rel as written, cleaned): a directory's
+ * contents go into dst, an ADD archive is unpacked, anything else is
+ * copied to dst or into it. */
+static int copy_match(struct copy_ctx *c, struct copy_job *j, const char *src, const char *rel, const char *match,
+		      struct err *e)
+{
+	struct build *b = c->b;
+	const char *dst = j->dst;
+	char *real = resolve_in(c->src_root, match, e);
+	struct stat st;
+
+	if (!real)
+		return err_prefix(e, "%s", !c->from_context ? "source" : "build context");
+	const char *cr = "";
+	if (c->from_context) {
+		size_t cl = strlen(b->ctx_real);
+		cr = strncmp(real, b->ctx_real, cl) == 0 ? real + cl : "";
+		while (*cr == '/')
+			cr++;
+		if (*cr && ignore_match(b->ig, cr) && has_glob(rel) == false) {
+			struct stat ds;
+			if (stat(real, &ds) == 0 && !S_ISDIR(ds.st_mode)) {
+				err_set(e, ERR_INPUT, "\"%s\": excluded by .dockerignore", src);
+				free(real);
+				return -1;
+			}
+		}
+	}
+	int r;
+	if (stat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* A directory: its contents go into dst. */
+		r = copy_tree(c, real, dst, c->from_context ? cr : NULL, e);
+	} else if (j->add && c->from_context && is_archive(real)) {
+		r = copy_archive(c, real, dst, e);
+	} else {
+		const char *bn = strrchr(match, '/');
+		bn = bn ? bn + 1 : match;
+		char d2[PATH_MAX];
+		bool into = j->dst_dir;
+		if (!into && !c->hash_only) {
+			char *rd = resolve_in(c->s->rootfs, dst, e);
+			struct stat ds;
+			err_clear(e);
+			into = rd && stat(rd, &ds) == 0 && S_ISDIR(ds.st_mode);
+			free(rd);
+		}
+		snprintf(d2, sizeof(d2), "%s%s%s", dst, into ? "/" : "", into ? bn : "");
+		r = copy_tree(c, real, d2, c->from_context ? cr : NULL, e);
+	}
+	free(real);
+	return r < 0 ? -1 : 0;
+}
+
+/* A local source: a path inside the source root, or a glob of them. */
+static int copy_local(struct copy_ctx *c, struct copy_job *j, const char *src, struct err *e)
+{
+	char rel[PATH_MAX];
+	char **matches = NULL;
+	size_t nm = 0;
+	int r = 0;
+
+	if (!clean_rel(src, rel, sizeof(rel)))
+		return err_set(e, ERR_INPUT, "\"%s\": path outside the build context", src);
+	if (has_glob(rel)) {
+		if (glob_in(c->src_root, rel, &matches, &nm, e) < 0)
+			return -1;
+		if (nm == 0) {
+			df_strv_free(matches, nm);
+			return err_set(e, ERR_INPUT, "\"%s\": no source files were specified", src);
+		}
+		if (nm > 1)
+			j->dst_dir = true;
+	} else {
+		matches = calloc(2, sizeof(char *));
+		if (!matches || !(matches[0] = strdup(rel))) {
+			free(matches);
+			return err_set(e, ERR_INTERNAL, "out of memory");
+		}
+		nm = 1;
+	}
+	for (size_t m = 0; m < nm && r == 0; m++)
+		r = copy_match(c, j, src, rel, matches[m], e);
+	df_strv_free(matches, nm);
+	return r;
+}
+
+/* Every source, in the hashing pass or the copying pass. */
+static int copy_sources(struct copy_ctx *c, struct copy_job *j, struct err *e)
+{
+	const struct df_instr *in = j->in;
+
+	for (size_t i = 0; i + 1 < j->n; i++) {
+		const char *src = j->w[i];
+		const struct df_heredoc *hd = NULL;
+		int r;
+		for (size_t h = 0; h < in->n_heredocs; h++)
+			if (str_starts(src, "<<") && strstr(src, in->heredocs[h].name))
+				hd = &in->heredocs[h];
+		if (hd)
+			r = copy_heredoc(c, j, hd, e);
+		else if (j->add && (str_starts(src, "http://") || str_starts(src, "https://")))
+			r = copy_url(c, j, src, e);
+		else
+			r = copy_local(c, j, src, e);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool add, struct err *e)
 {
-	char **w = NULL;
-	size_t n = 0;
+	struct copy_job j = { .in = in, .add = add, .checksum = df_flag(in, "checksum") };
 	struct copy_ctx c;
-	struct stage *from = NULL;
-	char *from_root = NULL, *dst_raw = NULL;
 	int ret = -1;
 	char created_by[8192];
 
@@ -92,111 +396,15 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 	c.b = b;
 	c.s = s;
 	c.uid = c.gid = c.chmod_mode = -1;
-	if (in->json) {
-		w = calloc(in->n_args + 1, sizeof(char *));
-		if (!w)
-			return err_set(e, ERR_INTERNAL, "out of memory");
-		for (size_t i = 0; i < in->n_args; i++) {
-			char **t;
-			size_t tn;
-			if (df_lex(in->args[i], b->df.escape, lookup_stage, b, false, &t, &tn, e) < 0)
-				goto fail;
-			w[n++] = t[0];
-			free(t);
-		}
-	} else if (df_lex(in->rest, b->df.escape, lookup_stage, b, true, &w, &n, e) < 0) {
+	if (copy_words(b, in, &j.w, &j.n, e) < 0)
 		goto fail;
-	}
-	if (n < 2) {
+	if (j.n < 2) {
 		err_set(e, ERR_INPUT, "requires at least two arguments (SRC... DEST)");
 		goto fail;
 	}
-	const char *ff = df_flag(in, "from");
-	const char *chown = df_flag(in, "chown");
-	const char *chmod_s = df_flag(in, "chmod");
-	const char *checksum = df_flag(in, "checksum");
-	for (size_t i = 0; i < in->n_flags; i++) {
-		static const char *const okf[] = { "from", "chown", "chmod", "link", "checksum", "keep-git-dir",
-						   "parents", "exclude" };
-		bool ok = false;
-		for (size_t j = 0; j < ARRAY_SIZE(okf); j++)
-			ok = ok || strncmp(in->flags[i], okf[j], strlen(okf[j])) == 0;
-		if (!ok) {
-			err_set(e, ERR_INPUT, "unknown flag --%s", in->flags[i]);
-			goto fail;
-		}
-	}
-	if (chmod_s) {
-		char *end;
-		c.chmod_mode = strtol(chmod_s, &end, 8);
-		if (!*chmod_s || *end || c.chmod_mode < 0 || c.chmod_mode > 07777) {
-			err_set(e, ERR_INPUT, "--chmod=%s: expected an octal mode", chmod_s);
-			goto fail;
-		}
-	}
-	if (chown && *chown) {
-		char *cv = df_expand_plain(chown, b->df.escape, lookup_stage, b, e);
-		int r = cv ? resolve_user(b, s, cv, &c.uid, &c.gid, e) : -1;
-		if (r == 0 && !strchr(cv, ':'))
-			c.gid = c.gid < 0 ? c.uid : c.gid;
-		free(cv);
-		if (r < 0)
-			goto fail;
-	}
-	if (ff && *ff) {
-		from = find_stage(b, ff, (size_t)s->index);
-		if (!from && strspn(ff, "0123456789") == strlen(ff)) {
-			err_set(e, ERR_INPUT, "--from=%s: no such stage", ff);
-			goto fail;
-		}
-		if (!from && find_stage(b, ff, b->n_st)) {
-			err_set(e, ERR_INPUT, "--from=%s: stage is defined later", ff);
-			goto fail;
-		}
-		if (from) {
-			if (sync_rootfs(b, from, e) < 0)
-				goto fail;
-			c.src_root = from->rootfs;
-		} else {
-			/* An image: pull it into its own scratch stage state. */
-			struct stage tmp;
-			struct oci_desc top = { 0 };
-			memset(&tmp, 0, sizeof(tmp));
-			if (pull_base(b, ff, &top, e) < 0)
-				goto fail;
-			int r = load_image(b, &tmp, &top, e);
-			oci_desc_free(&top);
-			tmp.rootfs = r == 0 ? new_tmp(b, "from", e) : NULL;
-			if (tmp.rootfs)
-				r = sync_rootfs(b, &tmp, e);
-			else
-				r = -1;
-			from_root = tmp.rootfs;
-			cJSON_Delete(tmp.config);
-			for (size_t i = 0; i < tmp.n_layers; i++)
-				oci_desc_free(&tmp.layers[i]);
-			free(tmp.layers);
-			if (r < 0)
-				goto fail;
-			c.src_root = from_root;
-		}
-	} else {
-		c.src_root = b->ctx_real;
-		c.from_context = true;
-	}
-	/* Destination: relative to WORKDIR; a trailing '/' or several sources make it a directory. */
-	dst_raw = w[n - 1];
-	char dst[PATH_MAX], tmp[PATH_MAX * 2];
-	const char *wd = workdir_of(s);
-	snprintf(tmp, sizeof(tmp), "%s/%s", dst_raw[0] == '/' ? "" : wd, dst_raw);
-	if (!clean_rel(tmp, dst, sizeof(dst))) {
-		err_set(e, ERR_INPUT, "bad destination \"%s\"", dst_raw);
+	if (copy_flags(b, s, in, &c, e) < 0 || copy_from(b, s, df_flag(in, "from"), &c, &j, e) < 0 ||
+	    copy_dest(s, &j, e) < 0)
 		goto fail;
-	}
-	size_t dl = strlen(dst_raw);
-	bool dst_dir = (dl && (dst_raw[dl - 1] == '/' || strcmp(dst_raw, ".") == 0 ||
-				(dl >= 2 && strcmp(dst_raw + dl - 2, "/.") == 0))) || n > 2;
-
 	if (sha256_init(&c.h, e) < 0)
 		goto fail;
 	/* Pass 1: hash what would be copied (the cache key), pass 2: copy on a miss. */
@@ -222,155 +430,13 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 			if (!c.layer)
 				goto fail;
 		}
-		for (size_t i = 0; i + 1 < n; i++) {
-			const char *src = w[i];
-			/* Heredoc source. */
-			const struct df_heredoc *hd = NULL;
-			for (size_t h = 0; h < in->n_heredocs; h++)
-				if (str_starts(src, "<<") && strstr(src, in->heredocs[h].name))
-					hd = &in->heredocs[h];
-			if (hd) {
-				char *body = hd->expand ? df_expand_plain(hd->content, b->df.escape, lookup_stage, b, e)
-							: xstrdup_e(hd->content, e);
-				if (!body)
-					goto fail;
-				char d2[PATH_MAX];
-				snprintf(d2, sizeof(d2), "%s%s%s", dst, dst_dir ? "/" : "", dst_dir ? hd->name : "");
-				hash_str(&c, d2);
-				hash_str(&c, body);
-				if (!c.hash_only) {
-					char lp[PATH_MAX * 2];
-					snprintf(lp, sizeof(lp), "%s/%s", c.layer, d2);
-					int r = make_parents(&c, d2, e) < 0 ||
-						fs_write_atomic(lp, body, strlen(body), 0644, e) < 0;
-					struct stat st = { .st_mode = S_IFREG | 0644 };
-					st.st_mtim.tv_sec = b->created;
-					if (!r)
-						copy_meta(&c, d2, &st, false);
-					free(body);
-					if (r)
-						goto fail;
-				} else {
-					free(body);
-				}
-				continue;
-			}
-			if (add && (str_starts(src, "http://") || str_starts(src, "https://"))) {
-				const char *bn = strrchr(src, '/');
-				bn = bn && bn[1] ? bn + 1 : "index.html";
-				char d2[PATH_MAX];
-				snprintf(d2, sizeof(d2), "%s%s%s", dst, dst_dir ? "/" : "", dst_dir ? bn : "");
-				hash_str(&c, src);
-				hash_str(&c, checksum ? checksum : "");
-				if (!c.hash_only) {
-					char lp[PATH_MAX * 2];
-					if (make_parents(&c, d2, e) < 0)
-						goto fail;
-					snprintf(lp, sizeof(lp), "%s/%s", c.layer, d2);
-					if (download(src, lp, checksum, e) < 0)
-						goto fail;
-					struct stat st = { .st_mode = S_IFREG | 0600 };
-					st.st_mtim.tv_sec = b->created;
-					copy_meta(&c, d2, &st, false);
-				}
-				continue;
-			}
-			char rel[PATH_MAX];
-			if (!clean_rel(src, rel, sizeof(rel))) {
-				err_set(e, ERR_INPUT, "\"%s\": path outside the build context", src);
-				goto fail;
-			}
-			char **matches = NULL;
-			size_t nm = 0;
-			if (has_glob(rel)) {
-				if (glob_in(c.src_root, rel, &matches, &nm, e) < 0)
-					goto fail;
-				if (nm == 0) {
-					err_set(e, ERR_INPUT, "\"%s\": no source files were specified", src);
-					goto fail;
-				}
-				if (nm > 1)
-					dst_dir = true;
-			} else {
-				matches = calloc(2, sizeof(char *));
-				if (!matches || !(matches[0] = strdup(rel))) {
-					free(matches);
-					err_set(e, ERR_INTERNAL, "out of memory");
-					goto fail;
-				}
-				nm = 1;
-			}
-			for (size_t m = 0; m < nm; m++) {
-				char *real = resolve_in(c.src_root, matches[m], e);
-				struct stat st;
-				if (!real) {
-					err_prefix(e, "%s", from || from_root ? "source" : "build context");
-					df_strv_free(matches, nm);
-					goto fail;
-				}
-				const char *cr = "";
-				if (c.from_context) {
-					size_t cl = strlen(b->ctx_real);
-					cr = strncmp(real, b->ctx_real, cl) == 0 ? real + cl : "";
-					while (*cr == '/')
-						cr++;
-					if (*cr && ignore_match(b->ig, cr) && has_glob(rel) == false) {
-						struct stat ds;
-						if (stat(real, &ds) == 0 && !S_ISDIR(ds.st_mode)) {
-							err_set(e, ERR_INPUT, "\"%s\": excluded by .dockerignore", src);
-							free(real);
-							df_strv_free(matches, nm);
-							goto fail;
-						}
-					}
-				}
-				int r;
-				if (stat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
-					/* A directory: its contents go into dst. */
-					r = copy_tree(&c, real, dst, c.from_context ? cr : NULL, e);
-				} else if (add && !from && !from_root && is_archive(real)) {
-					hash_str(&c, dst);
-					r = c.hash_only ? hash_file(&c, real, e) : 0;
-					if (!c.hash_only) {
-						char lp[PATH_MAX * 2];
-						snprintf(lp, sizeof(lp), "%s/%s", c.layer, dst);
-						struct unpack_opts uo = { .set_owner = !b->rootless };
-						r = make_parents(&c, dst[0] ? dst : ".", e);
-						if (r == 0 && fs_mkdir_p(lp, 0755, e) < 0)
-							r = -1;
-						if (r == 0)
-							r = oci_unpack_layer(real, lp, &uo, e);
-					}
-				} else {
-					const char *bn = strrchr(matches[m], '/');
-					bn = bn ? bn + 1 : matches[m];
-					char d2[PATH_MAX];
-					bool into = dst_dir;
-					if (!into && !c.hash_only) {
-						char *rd = resolve_in(s->rootfs, dst, e);
-						struct stat ds;
-						err_clear(e);
-						into = rd && stat(rd, &ds) == 0 && S_ISDIR(ds.st_mode);
-						free(rd);
-					}
-					snprintf(d2, sizeof(d2), "%s%s%s", dst, into ? "/" : "", into ? bn : "");
-					r = copy_tree(&c, real, d2, c.from_context ? cr : NULL, e);
-				}
-				free(real);
-				if (r < 0) {
-					df_strv_free(matches, nm);
-					goto fail;
-				}
-			}
-			df_strv_free(matches, nm);
-		}
+		if (copy_sources(&c, &j, e) < 0)
+			goto fail;
 	}
 	/* The destination directory itself exists even when the sources were empty. */
-	if (dst_dir) {
-		char lp[PATH_MAX * 2];
-		snprintf(lp, sizeof(lp), "%s/%s/x", c.layer, dst);
+	if (j.dst_dir) {
 		char d2[PATH_MAX];
-		snprintf(d2, sizeof(d2), "%s/x", dst);
+		snprintf(d2, sizeof(d2), "%s/x", j.dst);
 		if (make_parents(&c, d2, e) < 0)
 			goto fail;
 	}
@@ -387,11 +453,11 @@ out:
 		fs_rm_rf(c.layer, &e2);
 		free(c.layer);
 	}
-	if (from_root) {
+	if (j.from_root) {
 		struct err e2 = ERR_INIT;
-		fs_rm_rf(from_root, &e2);
-		free(from_root);
+		fs_rm_rf(j.from_root, &e2);
+		free(j.from_root);
 	}
-	df_strv_free(w, n);
+	df_strv_free(j.w, j.n);
 	return ret;
 }

@@ -95,7 +95,8 @@ struct copy_ctx {
 	bool hash_only;
 };
 
-/* vars.c: variables and scopes, config JSON */
+/* vars.c: variables and scopes, config JSON. lookup_stage and lookup_global
+ * are the lexer's lookups (ctx is the struct build). */
 void kv_free(struct kv *kv);
 int kv_set(struct kv *kv, const char *k, const char *v, struct err *e);
 cJSON *cfg_obj(struct stage *s);
@@ -114,7 +115,8 @@ char **shell_of(struct stage *s, size_t *n);
 struct stage *find_stage(struct build *b, const char *name, size_t before);
 int plan_stages(struct build *b, struct err *e);
 
-/* cache.c: the step cache */
+/* cache.c: the step cache. chain_step moves s->chain on by one step; cache_get
+ * applies a hit to s; cache_put records the step (lr NULL: no layer). */
 void chain_step(struct stage *s, const char *text, const char *extra);
 bool cache_get(struct build *b, struct stage *s, const char *created_by);
 void cache_put(struct build *b, struct stage *s, const struct layer_result *lr);
@@ -149,12 +151,26 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 /* run.c: RUN */
 int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct err *e);
 
-/* config.c: config-only instructions */
+/* config.c: config-only instructions (one handler each; 0, or -1 with e set
+ * and not yet located: exec_instr adds the file and line) */
 int meta_step(struct build *b, struct stage *s, const struct df_instr *in, const char *created_by);
-cJSON *cmd_json(struct build *b, struct stage *s, const struct df_instr *in);
-int parse_duration(const char *s, double *ns);
+int instr_env(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_label(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_arg(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_workdir(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_user(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_expose(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_volume(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_cmd(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_entrypoint(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_shell(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_stopsignal(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_maintainer(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_onbuild(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+int instr_healthcheck(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
 
-/* build.c: the core */
+/* build.c: the core. at() locates e at the instruction ("FILE:LINE:COL: cmd: ...")
+ * and returns -1. exec_instr runs one instruction of stage s. */
 int at(struct build *b, const struct df_instr *in, struct err *e);
 void log_step(struct build *b, const struct df_instr *in, const char *state);
 void add_history(struct build *b, struct stage *s, const char *created_by, bool empty);

@@ -90,6 +90,138 @@ static int parse_mount(struct build *b, const char *spec, struct sb_mount *m, st
 	return err_set(e, ERR_INPUT, "unknown mount type \"%s\"", type);
 }
 
+/* The flags of RUN: --mount (into mounts), --network, --security. */
+static int run_flags(struct build *b, const struct df_instr *in, struct sb_mount *mounts, size_t max, size_t *nm,
+		     bool *net_none, struct err *e)
+{
+	for (size_t i = 0; i < in->n_flags; i++) {
+		const char *f = in->flags[i];
+		if (str_starts(f, "mount=")) {
+			if (*nm == max)
+				return err_set(e, ERR_INPUT, "too many --mount flags");
+			int r = parse_mount(b, f + 6, &mounts[*nm], e);
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				(*nm)++;
+		} else if (str_starts(f, "network=")) {
+			if (strcmp(f + 8, "none") == 0)
+				*net_none = true;
+			else if (strcmp(f + 8, "host") == 0 || strcmp(f + 8, "default") == 0)
+				*net_none = b->o->network && strcmp(b->o->network, "none") == 0;
+			else
+				return err_set(e, ERR_INPUT, "--network=%s: expected none, host or default", f + 8);
+		} else if (!str_starts(f, "security=")) {
+			return err_set(e, ERR_INPUT, "unknown flag --%s", f);
+		}
+	}
+	return 0;
+}
+
+/* The command line: the exec form as written, else the shell form through
+ * SHELL (RUN <<EOF: the body is the script). *argvp and *nap always name
+ * what was allocated, also on failure. */
+static int run_argv(struct stage *s, const struct df_instr *in, char ***argvp, size_t *nap, struct err *e)
+{
+	struct buf cmdtext = BUF_INIT;
+	char **argv;
+	size_t na = 0;
+
+	if (in->json) {
+		argv = calloc(in->n_args + 1, sizeof(char *));
+		for (size_t i = 0; argv && i < in->n_args; i++)
+			argv[na++] = strdup(in->args[i]);
+		*argvp = argv;
+		*nap = na;
+		if (!argv || na == 0)
+			return err_set(e, ERR_INPUT, "empty command");
+		return 0;
+	}
+	argv = shell_of(s, &na);
+	*argvp = argv;
+	*nap = na;
+	char **t = realloc(argv, (na + 2) * sizeof(char *));
+	if (!t)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	argv = t;
+	*argvp = argv;
+	char hdname[300];
+	if (in->n_heredocs == 1 && snprintf(hdname, sizeof(hdname), "<<%s", in->heredocs[0].name) > 0 &&
+	    (strcmp(in->rest, hdname) == 0 || (strncmp(in->rest, "<<-", 3) == 0 &&
+					       strcmp(in->rest + 3, in->heredocs[0].name) == 0))) {
+		/* RUN <<EOF: the body is the script. */
+		if (buf_adds(&cmdtext, in->heredocs[0].content, e) < 0)
+			goto fail;
+	} else {
+		if (buf_adds(&cmdtext, in->rest, e) < 0)
+			goto fail;
+		for (size_t h = 0; h < in->n_heredocs; h++)
+			if (buf_addf(&cmdtext, e, "\n%s%s", in->heredocs[h].content, in->heredocs[h].name) < 0)
+				goto fail;
+	}
+	argv[na++] = buf_detach(&cmdtext, NULL);
+	argv[na] = NULL;
+	*nap = na;
+	return 0;
+fail:
+	buf_free(&cmdtext);
+	return -1;
+}
+
+/* Cache key: the command, its environment, the user, the working directory
+ * and the network. */
+static int run_chain(struct stage *s, const struct df_instr *in, char **argv, size_t na, char **envp,
+		     const char *user, bool net_none, struct err *e)
+{
+	struct buf key = BUF_INIT;
+	int ret = -1;
+
+	for (size_t i = 0; i < na; i++)
+		if (buf_adds(&key, argv[i], e) < 0 || buf_add(&key, "\0", 1, e) < 0)
+			goto out;
+	for (size_t i = 0; envp[i]; i++)
+		if (buf_adds(&key, envp[i], e) < 0 || buf_add(&key, "\0", 1, e) < 0)
+			goto out;
+	if (buf_addf(&key, e, "user=%s wd=%s net=%d", user, workdir_of(s), net_none) < 0)
+		goto out;
+	chain_step(s, in->original, key.data);
+	ret = 0;
+out:
+	buf_free(&key);
+	return ret;
+}
+
+/* The history line: "RUN ARGV..." (exec form) or "RUN SHELL COMMAND". */
+static void run_created_by(const struct df_instr *in, char **argv, size_t na, char *out, size_t outsz,
+			   struct err *e)
+{
+	if (in->json) {
+		struct buf cb = BUF_INIT;
+		buf_adds(&cb, "RUN ", e);
+		for (size_t i = 0; i < na; i++)
+			buf_addf(&cb, e, "%s%s", i ? " " : "", argv[i]);
+		snprintf(out, outsz, "%s", cb.data);
+		buf_free(&cb);
+	} else {
+		snprintf(out, outsz, "RUN %s %s", argv[0], in->original + 4);
+	}
+}
+
+/* The overlay's upper, work and merged directories in a new work directory. */
+static int run_overlay(struct build *b, char **ovl, char **upper, char **work, char **merged, struct err *e)
+{
+	*ovl = new_tmp(b, "run", e);
+	if (!*ovl)
+		return -1;
+	*upper = xasprintf_e(e, "%s/upper", *ovl);
+	*work = xasprintf_e(e, "%s/work", *ovl);
+	*merged = xasprintf_e(e, "%s/merged", *ovl);
+	if (!*upper || !*work || !*merged || mkdir(*upper, 0755) < 0 || mkdir(*work, 0700) < 0 ||
+	    mkdir(*merged, 0755) < 0)
+		return err_errno(e, ERR_INTERNAL, "overlay directories");
+	return 0;
+}
+
 int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct err *e)
 {
 	struct sb_mount mounts[16];
@@ -99,94 +231,24 @@ int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct e
 	char *upper = NULL, *work = NULL, *merged = NULL, *ovl = NULL;
 	bool net_none = b->o->network && strcmp(b->o->network, "none") == 0;
 	int ret = -1, status = 0;
-	struct buf key = BUF_INIT, cmdtext = BUF_INIT;
 
 	memset(mounts, 0, sizeof(mounts));
-	for (size_t i = 0; i < in->n_flags; i++) {
-		const char *f = in->flags[i];
-		if (str_starts(f, "mount=")) {
-			if (nm == ARRAY_SIZE(mounts)) {
-				err_set(e, ERR_INPUT, "too many --mount flags");
-				goto fail;
-			}
-			int r = parse_mount(b, f + 6, &mounts[nm], e);
-			if (r < 0)
-				goto fail;
-			if (r == 0)
-				nm++;
-		} else if (str_starts(f, "network=")) {
-			if (strcmp(f + 8, "none") == 0)
-				net_none = true;
-			else if (strcmp(f + 8, "host") == 0 || strcmp(f + 8, "default") == 0)
-				net_none = b->o->network && strcmp(b->o->network, "none") == 0;
-			else {
-				err_set(e, ERR_INPUT, "--network=%s: expected none, host or default", f + 8);
-				goto fail;
-			}
-		} else if (!str_starts(f, "security=")) {
-			err_set(e, ERR_INPUT, "unknown flag --%s", f);
-			goto fail;
-		}
-	}
-	/* Command line. */
-	if (in->json) {
-		argv = calloc(in->n_args + 1, sizeof(char *));
-		for (size_t i = 0; argv && i < in->n_args; i++)
-			argv[na++] = strdup(in->args[i]);
-		if (!argv || na == 0) {
-			err_set(e, ERR_INPUT, "empty command");
-			goto fail;
-		}
-	} else {
-		argv = shell_of(s, &na);
-		char **t = realloc(argv, (na + 2) * sizeof(char *));
-		if (!t)
-			goto oom;
-		argv = t;
-		char hdname[300];
-		if (in->n_heredocs == 1 && snprintf(hdname, sizeof(hdname), "<<%s", in->heredocs[0].name) > 0 &&
-		    (strcmp(in->rest, hdname) == 0 || (strncmp(in->rest, "<<-", 3) == 0 &&
-						       strcmp(in->rest + 3, in->heredocs[0].name) == 0))) {
-			/* RUN <<EOF: the body is the script. */
-			if (buf_adds(&cmdtext, in->heredocs[0].content, e) < 0)
-				goto fail;
-		} else {
-			if (buf_adds(&cmdtext, in->rest, e) < 0)
-				goto fail;
-			for (size_t h = 0; h < in->n_heredocs; h++)
-				if (buf_addf(&cmdtext, e, "\n%s%s", in->heredocs[h].content, in->heredocs[h].name) < 0)
-					goto fail;
-		}
-		argv[na++] = buf_detach(&cmdtext, NULL);
-		argv[na] = NULL;
-	}
+	if (run_flags(b, in, mounts, ARRAY_SIZE(mounts), &nm, &net_none, e) < 0)
+		goto fail;
+	if (run_argv(s, in, &argv, &na, e) < 0)
+		goto fail;
 	envp = config_env(s, true, true);
-	if (!envp)
-		goto oom;
-	/* Cache key: the command, its environment and the mounts' targets. */
-	for (size_t i = 0; i < na; i++)
-		if (buf_adds(&key, argv[i], e) < 0 || buf_add(&key, "\0", 1, e) < 0)
-			goto fail;
-	for (size_t i = 0; envp[i]; i++)
-		if (buf_adds(&key, envp[i], e) < 0 || buf_add(&key, "\0", 1, e) < 0)
-			goto fail;
+	if (!envp) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto fail;
+	}
 	cJSON *u = cJSON_GetObjectItemCaseSensitive(cfg_obj(s), "User");
 	const char *user = cJSON_IsString(u) ? u->valuestring : "";
-	if (buf_addf(&key, e, "user=%s wd=%s net=%d", user, workdir_of(s), net_none) < 0)
+	if (run_chain(s, in, argv, na, envp, user, net_none, e) < 0)
 		goto fail;
-	chain_step(s, in->original, key.data);
 	b->step++;
 	char created_by[8192];
-	if (in->json) {
-		struct buf cb = BUF_INIT;
-		buf_adds(&cb, "RUN ", e);
-		for (size_t i = 0; i < na; i++)
-			buf_addf(&cb, e, "%s%s", i ? " " : "", argv[i]);
-		snprintf(created_by, sizeof(created_by), "%s", cb.data);
-		buf_free(&cb);
-	} else {
-		snprintf(created_by, sizeof(created_by), "RUN %s %s", argv[0], in->original + 4);
-	}
+	run_created_by(in, argv, na, created_by, sizeof(created_by), e);
 	if (cache_get(b, s, created_by)) {
 		b->hits++;
 		log_step(b, in, "cache hit");
@@ -199,16 +261,8 @@ int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct e
 		goto fail;
 	if (sync_rootfs(b, s, e) < 0)
 		goto fail;
-	ovl = new_tmp(b, "run", e);
-	if (!ovl)
+	if (run_overlay(b, &ovl, &upper, &work, &merged, e) < 0)
 		goto fail;
-	upper = xasprintf_e(e, "%s/upper", ovl);
-	work = xasprintf_e(e, "%s/work", ovl);
-	merged = xasprintf_e(e, "%s/merged", ovl);
-	if (!upper || !work || !merged || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0 || mkdir(merged, 0755) < 0) {
-		err_errno(e, ERR_INTERNAL, "overlay directories");
-		goto fail;
-	}
 	struct sandbox_opts so = { .lower = s->rootfs,
 				   .upper = upper,
 				   .work = work,
@@ -235,8 +289,6 @@ int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct e
 		goto fail;
 	ret = 0;
 	goto out;
-oom:
-	err_set(e, ERR_INTERNAL, "out of memory");
 fail:
 	at(b, in, e);
 out:
@@ -257,7 +309,5 @@ out:
 			free(argv[i]);
 	free(argv);
 	strv_free0(envp);
-	buf_free(&key);
-	buf_free(&cmdtext);
 	return ret;
 }
