@@ -1,8 +1,8 @@
 /* COPY and ADD: sources (context, stage, image, heredoc, URL, local tar),
  * the destination, the cache key pass and the copy pass. */
 #include <limits.h>
+#include <stdint.h>
 #include <archive.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,53 +15,23 @@
 #include "core/util.h"
 #include "oci/digest.h"
 #include "oci/layer.h"
+#include "registry/fetch.h"
 
-static size_t curl_write_cb(char *p, size_t sz, size_t n, void *ctx)
-{
-	return fwrite(p, sz, n, ctx);
-}
-
+/* ADD URL: the registry layer's downloader (retries on 5xx, 429 and network
+ * errors; no larger than one layer may expand to), then --checksum. */
 static int download(const char *url, const char *dst, const char *checksum, struct err *e)
 {
-	CURL *h = curl_easy_init();
-	FILE *f = fopen(dst, "wbx");
-	char eb[CURL_ERROR_SIZE] = "";
-	long code = 0;
-	int ret = -1;
+	unsigned long long cap = oci_max_layer_size();
+	struct fetch_opts fo = { .max_size = cap > INT64_MAX ? 0 : (int64_t)cap };
+	struct fetch_result fr;
+	int r = fetch_to_file(url, dst, &fo, &fr, e);
 
-	if (!h || !f) {
-		err_errno(e, ERR_INTERNAL, "download %s", url);
-		goto out;
-	}
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, eb);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	CURLcode cc = curl_easy_perform(h);
-	if (cc != CURLE_OK) {
-		err_curl(e, cc, eb, "download %s", url);
-		goto out;
-	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	if (code >= 400) {
-		err_set(e, ERR_NETWORK, "download %s: HTTP %ld", url, code);
-		goto out;
-	}
-	fclose(f);
-	f = NULL;
-	if (checksum && oci_digest_verify_file(checksum, dst, NULL, e) < 0) {
-		err_prefix(e, "ADD %s --checksum", url);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (f)
-		fclose(f);
-	if (h)
-		curl_easy_cleanup(h);
-	return ret;
+	fetch_result_free(&fr);
+	if (r < 0)
+		return err_prefix(e, "download");
+	if (checksum && oci_digest_verify_file(checksum, dst, NULL, e) < 0)
+		return err_prefix(e, "ADD %s --checksum", url);
+	return 0;
 }
 
 static bool is_archive(const char *path)
