@@ -5,8 +5,8 @@
 #include <strings.h>
 
 #include "base/base.h"
+#include "builder/dockerfile.h"
 #include "core/pool.h"
-#include "build/dockerfile.h"
 #include "core/util.h"
 #include "oci/digest.h"
 #include "oci/ref.h"

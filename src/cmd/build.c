@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/build.h"
+#include "builder/build.h"
 #include "cmd/cmd.h"
 #include "cmd/opts.h"
 #include "core/fs.h"

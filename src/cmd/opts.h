@@ -8,7 +8,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
-#include "build/build.h"
+#include "builder/build.h"
 #include "cmd/cmd.h"
 #include "core/err.h"
 #include "scan/findings.h"

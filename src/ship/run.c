@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "build/build.h"
+#include "builder/build.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/util.h"

@@ -8,7 +8,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "report/ci.h"
-#include "build/build.h"
+#include "builder/build.h"
 #include "report/results.h"
 #include "scan/findings.h"
 

@@ -1,6 +1,6 @@
 /* Dockerfiles: the parser, then the shell-word expansion of every instruction. */
 #include "fuzz.h"
-#include "build/dockerfile.h"
+#include "builder/dockerfile.h"
 
 static const char *lookup(void *ctx, const char *name)
 {

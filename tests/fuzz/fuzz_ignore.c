@@ -1,7 +1,7 @@
 /* .dockerignore: first line(s) are patterns, matched against fixed paths and
  * against each input line taken as a path. */
 #include "fuzz.h"
-#include "build/build.h"
+#include "builder/build.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {

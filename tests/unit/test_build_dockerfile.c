@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/dockerfile.h"
+#include "builder/dockerfile.h"
 #include "test.h"
 
 static const char *lookup(void *ctx, const char *name)

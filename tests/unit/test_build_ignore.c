@@ -1,5 +1,5 @@
 /* .dockerignore matching against Docker's rules. */
-#include "build/build.h"
+#include "builder/build.h"
 #include "test.h"
 
 static const struct {

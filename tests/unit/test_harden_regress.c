@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/dockerfile.h"
+#include "builder/dockerfile.h"
 #include "oci/layer.h"
 #include "oci/ref.h"
 #include <archive.h>

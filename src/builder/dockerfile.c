@@ -4,7 +4,7 @@
 #include <strings.h>
 #include <cjson/cJSON.h>
 
-#include "build/dockerfile.h"
+#include "builder/dockerfile.h"
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/util.h"
@@ -64,11 +64,11 @@ static int strv_push(char ***v, size_t *n, char *s, struct err *e)
 	char **nv;
 
 	if (!s)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	nv = realloc(*v, (*n + 2) * sizeof(char *));
 	if (!nv) {
 		free(s);
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	}
 	nv[(*n)++] = s;
 	nv[*n] = NULL;
@@ -333,7 +333,7 @@ int df_kv(const char *s, char esc, df_lookup_fn lookup, void *ctx, bool legacy, 
 			goto fail;
 		char **nvv = realloc(*vals, (nv + 2) * sizeof(char *));
 		if (!nvv) {
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			goto fail;
 		}
 		*vals = nvv;
@@ -459,7 +459,7 @@ static int find_heredocs(struct df_instr *in, struct err *e)
 			continue;
 		struct df_heredoc *nh = realloc(in->heredocs, (in->n_heredocs + 1) * sizeof(*nh));
 		if (!nh)
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		in->heredocs = nh;
 		nh[in->n_heredocs].name = xstrndup_e(s + st, j - st, e);
 		nh[in->n_heredocs].content = NULL;
@@ -631,7 +631,7 @@ int df_parse(struct dockerfile *df, const char *path, const char *text, size_t l
 		}
 		struct df_instr *ni = realloc(df->ins, (df->n + 1) * sizeof(*ni));
 		if (!ni) {
-			err_set(e, ERR_INTERNAL, "out of memory");
+			err_oom(e);
 			goto out;
 		}
 		df->ins = ni;

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "build/sandbox.h"
+#include "builder/sandbox.h"
 #include "core/util.h"
 #include "oci/layer.h"
 

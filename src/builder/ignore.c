@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/build.h"
+#include "builder/build.h"
 #include "core/buf.h"
 #include "core/util.h"
 
@@ -103,7 +103,7 @@ int ignore_parse(struct ignore **out, const char *text, struct err *e)
 	const char *p = text;
 
 	if (!ig)
-		return err_set(e, ERR_INTERNAL, "out of memory");
+		return err_oom(e);
 	while (*p) {
 		size_t l = strcspn(p, "\n");
 		char line[4096];
@@ -137,7 +137,7 @@ int ignore_parse(struct ignore **out, const char *text, struct err *e)
 		if (!np) {
 			buf_free(&re);
 			ignore_free(ig);
-			return err_set(e, ERR_INTERNAL, "out of memory");
+			return err_oom(e);
 		}
 		ig->p = np;
 		if (regcomp(&np[ig->n].re, re.data, REG_EXTENDED | REG_NOSUB) != 0) {

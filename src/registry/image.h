@@ -1,4 +1,0 @@
-/* Moved to src/image/image.h (image locations are not the registry client).
- * Kept for src/build/build.c and src/scan/inventory.c until they include
- * the new path; remove then. */
-#include "image/image.h"
