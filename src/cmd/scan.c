@@ -32,6 +32,7 @@ static const char help[] =
 	"  --severity LIST         report only these severities (e.g. HIGH,CRITICAL)\n"
 	"  --fail-on SEVERITY      exit 1 when a reported finding is at or above SEVERITY\n"
 	"  --unknown-as SEVERITY   treat findings without a rating as SEVERITY for --fail-on\n"
+	"  --cvss-prefer v4|v3     which CVSS version rates a record that has both (default v4)\n"
 	"  --ignore-unfixed        do not report findings without a fixed version\n"
 	"  --ignore-file FILE      ids to ignore, one a line, optional exp:YYYY-MM-DD (default .bosunignore)\n"
 	"  --vex FILE              OpenVEX document: not_affected / fixed statements suppress (repeatable)\n"
@@ -91,6 +92,7 @@ static int parse_size(const char *s, int64_t *out)
 int cmd_scan(int argc, char **argv, struct err *e)
 {
 	enum { O_DB = 3000, O_SEV, O_FAILON, O_UNK, O_UNFIXED, O_IGN, O_VEX, O_FMT, O_AGE, O_SKIP, O_CACHE, O_NOCACHE, O_BASE, O_CACHEMAX };
+	enum { O_CVSS = 3900 }; /* --cvss-prefer */
 	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
 					    { "db", required_argument, NULL, O_DB },
 					    { "severity", required_argument, NULL, O_SEV },
@@ -107,9 +109,10 @@ int cmd_scan(int argc, char **argv, struct err *e)
 					    { "no-cache", no_argument, NULL, O_NOCACHE },
 					    { "cache-max-size", required_argument, NULL, O_CACHEMAX },
 					    { "base", required_argument, NULL, O_BASE },
+					    { "cvss-prefer", required_argument, NULL, O_CVSS },
 					    { NULL, 0, NULL, 0 } };
 	struct reg_cli rc = { 0 };
-	struct policy pol = { 0, -1, false, SEV_UNKNOWN, NULL, NULL, 0, 0 };
+	struct policy pol = { 0, -1, false, SEV_UNKNOWN, NULL, NULL, 0, 0, CVSS_PREFER_V4 };
 	const char *vex[MAXOUT], *dbpath = NULL, *cache = NULL, *base = NULL;
 	int fmts[MAXOUT];
 	const char *outs[MAXOUT];
@@ -179,6 +182,11 @@ int cmd_scan(int argc, char **argv, struct err *e)
 				return cmd_usage_error(e, "scan", "bad --cache-max-size \"%s\" (e.g. 512M, 2G)", optarg);
 			break;
 		case O_BASE: base = optarg; break;
+		case O_CVSS:
+			if (strcmp(optarg, "v4") != 0 && strcmp(optarg, "v3") != 0)
+				return cmd_usage_error(e, "scan", "bad --cvss-prefer \"%s\" (v4 or v3)", optarg);
+			pol.cvss_prefer = optarg[1] == '3' ? CVSS_PREFER_V3 : CVSS_PREFER_V4;
+			break;
 		default:
 			v = cmd_reg_opt(&rc, c, optarg, "scan", e);
 			if (v < 0)

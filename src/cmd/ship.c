@@ -44,6 +44,7 @@ static const char help[] =
 	"  --fail-on SEVERITY         the gate: critical, high (default), medium, low, none\n"
 	"  --severity LIST            report only these severities\n"
 	"  --unknown-as SEVERITY      treat unrated findings as this for the gate\n"
+	"  --cvss-prefer v4|v3        which CVSS version rates a record that has both (default v4)\n"
 	"  --ignore-unfixed           do not report findings without a fixed version\n"
 	"  --ignore-file FILE         ignore list (default .bosunignore when present)\n"
 	"  --vex FILE                 OpenVEX document (repeatable)\n"
@@ -149,6 +150,7 @@ int cmd_ship(int argc, char **argv, struct err *e)
 		O_CACHE_DIR, O_CACHE_REPO, O_OUTPUT, O_NOPUSH, O_DB, O_AGE, O_FAILON, O_SEV, O_UNK,
 		O_UNFIXED, O_IGN, O_VEX, O_PUSHFAIL, O_KEY, O_ATTEST, O_JUNIT, O_BASEAGE, O_NOCIPUB
 	};
+	enum { O_CVSS = 3900 }; /* --cvss-prefer */
 	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
 					    { "report-dir", required_argument, NULL, O_REPORT_DIR },
 					    { "from-results", required_argument, NULL, O_FROM },
@@ -178,6 +180,7 @@ int cmd_ship(int argc, char **argv, struct err *e)
 					    { "junit", required_argument, NULL, O_JUNIT },
 					    { "base-max-age", required_argument, NULL, O_BASEAGE },
 					    { "no-ci-publish", no_argument, NULL, O_NOCIPUB },
+					    { "cvss-prefer", required_argument, NULL, O_CVSS },
 					    { NULL, 0, NULL, 0 } };
 	const char *tags[MAXV], *bargs[MAXV], *labels[MAXV], *secrets[MAXV], *vex[MAXV];
 	const char *dir = "bosun-reports", *from = NULL, *junit = NULL;
@@ -196,7 +199,7 @@ int cmd_ship(int argc, char **argv, struct err *e)
 	o.build.secrets = (char **)secrets;
 	o.build.source_date_epoch = -1;
 	o.tags = tags;
-	o.pol = (struct policy){ 0, SEV_HIGH, false, SEV_UNKNOWN, NULL, NULL, 0, 0 };
+	o.pol = (struct policy){ 0, SEV_HIGH, false, SEV_UNKNOWN, NULL, NULL, 0, 0, CVSS_PREFER_V4 };
 	o.db_max_age = 7 * 86400;
 	o.base_max_age_days = 30;
 	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "f:t:", lo, NULL)) != -1) {
@@ -294,6 +297,11 @@ int cmd_ship(int argc, char **argv, struct err *e)
 			break;
 		}
 		case O_NOCIPUB: ci_publish = false; break;
+		case O_CVSS:
+			if (strcmp(optarg, "v4") != 0 && strcmp(optarg, "v3") != 0)
+				return cmd_usage_error(e, "ship", "bad --cvss-prefer \"%s\" (v4 or v3)", optarg);
+			o.pol.cvss_prefer = optarg[1] == '3' ? CVSS_PREFER_V3 : CVSS_PREFER_V4;
+			break;
 		default:
 			v = cmd_reg_opt(&rc, c, optarg, "ship", e);
 			if (v < 0)
