@@ -350,6 +350,31 @@ r = [v["ratings"][0] for v in c["vulnerabilities"] if v["id"] == "BOTH-1"]
 print(("ok" if r and r[0].get("method") == "CVSSv4" and r[0].get("score") == 7.3 and r[0].get("vector") == sys.argv[3] else "not ok")
       + " - CycloneDX rating method CVSSv4 (%s)" % r)
 PY
+# ---- ship: the same record through build -> scan -> gate -> reports
+mkdir -p "$T/ctx/node_modules/cvss-t000"
+cp "$T/root/node_modules/cvss-t000/package.json" "$T/ctx/node_modules/cvss-t000/"
+printf 'FROM scratch\nCOPY node_modules /node_modules\n' >"$T/ctx/Dockerfile"
+expect_exit 0 "ship: v4.0 rates BOTH-1 HIGH, the gate at critical passes" "$BOSUN" ship --no-push --output "oci:$T/out" \
+    --db "$T/both.db" --db-max-age 0 --fail-on critical --report-dir "$T/rep4" "$T/ctx"
+expect_exit 1 "ship --cvss-prefer v3: v3.1 rates it CRITICAL, the gate fails" "$BOSUN" ship --no-push --output "oci:$T/out" \
+    --db "$T/both.db" --db-max-age 0 --fail-on critical --cvss-prefer v3 --report-dir "$T/rep3" "$T/ctx"
+check "ship --from-results renders the v4.0 results again" "$BOSUN" ship --from-results "$T/rep4/results.json" --report-dir "$T/rep4b"
+"$PYTHON" - "$T" "$V3" "$V4" <<'PY'
+import html, json, re, sys
+t, v3, v4 = sys.argv[1:4]
+for rep, score, vec, nom in (("rep4", 7.3, v4, "CVSS-B"), ("rep3", 9.8, v3, None), ("rep4b", 7.3, v4, "CVSS-B")):
+    r = {f["id"]: f for f in json.load(open("%s/%s/results.json" % (t, rep)))["findings"]}.get("BOTH-1", {})
+    good = r.get("cvssScore") == score and r.get("cvssVector") == vec and r.get("cvssNomenclature") == nom
+    print(("ok" if good else "not ok") + " - %s/results.json: cvssScore, cvssVector, cvssNomenclature (%s %s %s)"
+          % (rep, r.get("cvssScore"), r.get("cvssVector"), r.get("cvssNomenclature")))
+    page = open("%s/%s/report.html" % (t, rep)).read()
+    m = re.search(r'<span class="cvss mono" title="([^"]*)">([^<]*)</span>', page)
+    want = "%.1f%s" % (score, " " + nom if nom else "")
+    print(("ok" if m and html.unescape(m.group(1)) == vec and m.group(2) == want else "not ok")
+          + " - %s/report.html shows %s with the vector (%s)" % (rep, want, m.groups() if m else None))
+junit = open("%s/rep3/junit.xml" % t).read()
+print(("ok" if "; CVSS 9.8 " + v3 in junit else "not ok") + " - ship's JUnit failure carries score and vector")
+PY
 expect_exit 2 "--cvss-prefer v5 is a usage error" "$BOSUN" scan --db "$T/both.db" --cvss-prefer v5 "dir:$T/root"
 expect_out "one-line message" 'bad --cvss-prefer "v5" \(v4 or v3\)'
 
