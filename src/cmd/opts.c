@@ -28,6 +28,7 @@ enum {
 	O_IGNORE_UNFIXED,
 	O_IGNORE_FILE,
 	O_VEX,
+	O_CVSS_PREFER,
 	/* CLI_SIGN */
 	O_KEY = 2300,
 	/* CLI_REPORT */
@@ -65,6 +66,7 @@ static const struct option scan_lo[] = {{"db", required_argument, NULL, O_DB},
 					{"ignore-unfixed", no_argument, NULL, O_IGNORE_UNFIXED},
 					{"ignore-file", required_argument, NULL, O_IGNORE_FILE},
 					{"vex", required_argument, NULL, O_VEX},
+					{"cvss-prefer", required_argument, NULL, O_CVSS_PREFER},
 					END_OPT};
 static const struct option sign_lo[] = {{"key", required_argument, NULL, O_KEY}, END_OPT};
 static const struct option report_lo[] = {{"report-dir", required_argument, NULL, O_REPORT_DIR},
@@ -80,7 +82,7 @@ void cli_init(struct cli *c)
 	c->build.o.source_date_epoch = -1;
 	c->scan.db_max_age = 7 * 86400;
 	snprintf(c->scan.db_max_age_text, sizeof(c->scan.db_max_age_text), "7d");
-	c->scan.pol = (struct policy){0, -1, false, SEV_UNKNOWN, NULL, NULL, 0, 0};
+	c->scan.pol = (struct policy){0, -1, false, SEV_UNKNOWN, NULL, NULL, 0, 0, CVSS_PREFER_V4};
 }
 
 static int push_v(const char **v, size_t *n, const char *s, const char *cmd, struct err *e)
@@ -178,6 +180,11 @@ static int scan_opt(struct cli_scan *s, int c, const char *arg, const char *cmd,
 			return cmd_usage_error(e, cmd, "unknown severity \"%s\" for --unknown-as",
 					       arg);
 		s->pol.unknown_as = v;
+		return 1;
+	case O_CVSS_PREFER:
+		if (strcmp(arg, "v4") != 0 && strcmp(arg, "v3") != 0)
+			return cmd_usage_error(e, cmd, "bad --cvss-prefer \"%s\" (v4 or v3)", arg);
+		s->pol.cvss_prefer = arg[1] == '3' ? CVSS_PREFER_V3 : CVSS_PREFER_V4;
 		return 1;
 	case O_IGNORE_UNFIXED:
 		s->pol.ignore_unfixed = true;

@@ -118,6 +118,7 @@ int cli_source_date(struct cli *c, struct err *e);
 	"  --fail-on SEVERITY         the gate: exit 1 when a reported finding is at or above\n"   \
 	"                             SEVERITY (critical, high, medium, low); none never fails\n"  \
 	"  --unknown-as SEVERITY      treat findings without a rating as SEVERITY for --fail-on\n" \
+	"  --cvss-prefer v4|v3        which CVSS version rates a record that has both (default v4)\n" \
 	"  --ignore-unfixed           do not report findings without a fixed version\n"            \
 	"  --ignore-file FILE         ids to ignore, one a line, optional exp:YYYY-MM-DD\n"        \
 	"                             (default .bosunignore when present)\n"                       \

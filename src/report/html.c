@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "scan/cvss.h"
 
 int html_escape(struct buf *out, const char *s, struct err *e)
 {
@@ -103,6 +104,7 @@ static const char css[] =
 	".sev-critical{background:var(--crit)}.sev-high{background:var(--high)}"
 	".sev-medium{background:var(--med);color:#1c2430}.sev-low{background:var(--low)}"
 	".sev-unknown{background:var(--unk)}"
+	".cvss{display:block;font-size:11.5px;margin-top:3px;opacity:.85}"
 	".alias{display:block;color:var(--mute);font-size:12px}"
 	".empty{padding:28px;text-align:center;color:var(--ok);font-weight:600}"
 	".sect{font-size:13px;text-transform:uppercase;letter-spacing:.8px;color:var(--mute);margin:22px 0 8px}"
@@ -340,11 +342,18 @@ static int findings(const struct results *r, struct buf *out, struct err *e)
 		const char *sn = res_sev_name(sev < 0 ? RSEV_UNKNOWN : (enum res_sev)sev);
 
 		if (buf_addf(out, e, "<tr class=\"finding%s%s\" data-sev=\"%s\"><td data-label=\"Severity\" "
-				     "data-sort=\"%d\"><span class=\"sev sev-%s\">%s</span></td>"
-				     "<td data-label=\"ID\" class=\"mono\">",
+				     "data-sort=\"%d\"><span class=\"sev sev-%s\">%s</span>",
 			     f->failing && !f->suppressed ? " failing" : "", f->suppressed ? " suppressed" : "",
-			     sn, sev < 0 ? RSEV_UNKNOWN : sev, sn, sn) ||
-		    html_escape(out, f->id, e))
+			     sn, sev < 0 ? RSEV_UNKNOWN : sev, sn, sn))
+			goto fail;
+		/* the CVSS score, its nomenclature (v4.0) and the vector on hover */
+		if (f->cvss_vector && (buf_adds(out, " <span class=\"cvss mono\" title=\"", e) ||
+				       html_escape(out, f->cvss_vector, e) ||
+				       buf_addf(out, e, "\">%.1f%s%s</span>", f->cvss_score,
+						cvss_nomenclature(f->cvss_vector) ? " " : "",
+						cvss_nomenclature(f->cvss_vector) ? cvss_nomenclature(f->cvss_vector) : "")))
+			goto fail;
+		if (buf_adds(out, "</td><td data-label=\"ID\" class=\"mono\">", e) || html_escape(out, f->id, e))
 			goto fail;
 		for (size_t a = 0; a < f->n_aliases && a < 4; a++)
 			if (buf_adds(out, "<span class=\"alias\">", e) || html_escape(out, f->aliases[a], e) ||

@@ -14,6 +14,7 @@
 
 #include "core/fs.h"
 #include "core/util.h"
+#include "scan/cvss.h"
 
 static const char *const stage_names[RS__N] = { "build", "scan", "policy", "push", "sign", "attest" };
 static const char *const status_names[] = { "not-run", "passed", "failed", "error", "skipped" };
@@ -56,7 +57,7 @@ static void free_list(char **l, size_t n)
 static void finding_free(struct res_finding *f)
 {
 	free(f->id), free(f->severity), free(f->package), free(f->installed);
-	free(f->fixed), free(f->layer), free(f->title);
+	free(f->fixed), free(f->layer), free(f->title), free(f->cvss_vector);
 	free_list(f->aliases, f->n_aliases);
 }
 
@@ -133,6 +134,11 @@ int results_add_finding(struct results *r, const struct res_finding *f, struct e
 	n->from_base = f->from_base;
 	n->failing = f->failing;
 	n->suppressed = f->suppressed;
+	if (f->cvss_vector && *f->cvss_vector) {
+		if (!(n->cvss_vector = xstrdup_e(f->cvss_vector, e)))
+			goto fail;
+		n->cvss_score = f->cvss_score;
+	}
 	r->n_f++;
 	return 0;
 fail:
@@ -232,6 +238,12 @@ int results_to_json(const struct results *r, struct buf *out, struct err *e)
 		cJSON_AddStringToObject(j, "title", f->title);
 		cJSON_AddBoolToObject(j, "failing", f->failing);
 		cJSON_AddBoolToObject(j, "suppressed", f->suppressed);
+		if (f->cvss_vector) {
+			cJSON_AddNumberToObject(j, "cvssScore", f->cvss_score);
+			cJSON_AddStringToObject(j, "cvssVector", f->cvss_vector);
+			if (cvss_nomenclature(f->cvss_vector))
+				cJSON_AddStringToObject(j, "cvssNomenclature", cvss_nomenclature(f->cvss_vector));
+		}
 		cJSON_AddItemToArray(arr, j);
 	}
 	o = cJSON_AddObjectToObject(root, "signing");
@@ -336,11 +348,19 @@ static int parse_finding(struct results *r, const cJSON *j, struct err *e)
 	    get_str(j, "fixed", &f.fixed, e) || get_str(j, "layer", &f.layer, e) ||
 	    get_str(j, "title", &f.title, e) || get_list(j, "aliases", &f.aliases, &f.n_aliases, e) ||
 	    get_bool(j, "fromBase", &f.from_base, e) || get_bool(j, "failing", &f.failing, e) ||
-	    get_bool(j, "suppressed", &f.suppressed, e))
+	    get_bool(j, "suppressed", &f.suppressed, e) || get_str(j, "cvssVector", &f.cvss_vector, e) ||
+	    get_num(j, "cvssScore", 0, 10, &f.cvss_score, e))
 		goto out;
 	if (!f.id || !*f.id) {
 		err_set(e, ERR_INPUT, "a finding has no \"id\"");
 		goto out;
+	}
+	if (f.cvss_vector && !cJSON_GetObjectItemCaseSensitive(j, "cvssScore")) {
+		/* a vector without its score: computed, or dropped if it does not score */
+		struct err e2 = ERR_INIT;
+
+		if (cvss_score(f.cvss_vector, &f.cvss_score, &e2) < 0)
+			free(f.cvss_vector), f.cvss_vector = NULL;
 	}
 	if (!f.severity || res_sev_parse(f.severity) < 0) {
 		err_set(e, ERR_INPUT, "finding %s: unknown severity \"%s\"", f.id,
@@ -643,6 +663,11 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 						 f->severity, f->package, f->installed, *f->layer ? f->layer : "?",
 						 f->from_base ? ", from the base image" : "",
 						 *f->fixed ? f->fixed : "none");
+					if (f->cvss_vector) /* "; CVSS-B 7.3 CVSS:4.0/...", "; CVSS 9.8 CVSS:3.1/..." */
+						snprintf(t + strlen(t), sizeof(t) - strlen(t), "; %s %.1f %s",
+							 cvss_nomenclature(f->cvss_vector) ? cvss_nomenclature(f->cvss_vector)
+											   : "CVSS",
+							 f->cvss_score, f->cvss_vector);
 					XW(xmlTextWriterWriteString(w, BAD_CAST xmlw_clean(t, cls, sizeof(cls))));
 					XW(xmlTextWriterEndElement(w));
 				}

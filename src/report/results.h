@@ -51,6 +51,8 @@ struct res_finding {
 	char **aliases;
 	size_t n_aliases;
 	bool from_base, failing, suppressed;
+	char *cvss_vector; /* the CVSS vector that rates it, or NULL */
+	double cvss_score; /* its score; meaningful only with cvss_vector */
 };
 
 struct results {

@@ -129,6 +129,8 @@ int report_json(const struct report_in *in, struct buf *out, struct err *e)
 			cJSON_AddNumberToObject(o, "cvss_score", f->score);
 		if (f->vector)
 			cJSON_AddStringToObject(o, "cvss_vector", f->vector);
+		if (cvss_nomenclature(f->vector))
+			cJSON_AddStringToObject(o, "cvss_nomenclature", cvss_nomenclature(f->vector));
 		cJSON_AddStringToObject(o, "package", f->pkg->name);
 		cJSON_AddStringToObject(o, "installed_version", f->pkg->version);
 		cJSON_AddStringToObject(o, "fixed_version", f->fixed);
@@ -208,6 +210,10 @@ int report_sarif(const struct report_in *in, struct buf *out, struct err *e)
 				snprintf(text, sizeof(text), "%.1f", f->score);
 				cJSON_AddStringToObject(props, "security-severity", text);
 			}
+			if (f->vector)
+				cJSON_AddStringToObject(props, "cvss-vector", f->vector);
+			if (cvss_nomenclature(f->vector))
+				cJSON_AddStringToObject(props, "cvss-nomenclature", cvss_nomenclature(f->vector));
 			cJSON_AddItemToArray(rules, rule);
 		}
 		res = cJSON_CreateObject();
@@ -308,8 +314,12 @@ int report_cyclonedx(const struct report_in *in, struct buf *out, struct err *e)
 			cJSON_AddNumberToObject(rt, "score", f->score);
 		cJSON_AddStringToObject(rt, "severity", cdx_sev[f->severity]);
 		if (f->vector) {
-			cJSON_AddStringToObject(rt, "method", strncmp(f->vector, "CVSS:3.1", 8) == 0 ? "CVSSv31"
-							       : strncmp(f->vector, "CVSS:3", 6) == 0 ? "CVSSv3" : "CVSSv2");
+			const char *method = cvss_version(f->vector) == 4	      ? "CVSSv4"
+					     : strncmp(f->vector, "CVSS:3.1", 8) == 0 ? "CVSSv31"
+					     : strncmp(f->vector, "CVSS:3", 6) == 0   ? "CVSSv3"
+										      : "CVSSv2";
+
+			cJSON_AddStringToObject(rt, "method", method);
 			cJSON_AddStringToObject(rt, "vector", f->vector);
 		}
 		cJSON_AddItemToArray(ratings, rt);
@@ -388,6 +398,10 @@ int report_junit(const struct report_in *in, struct buf *out, struct err *e)
 			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST severity_name(f->severity)));
 			snprintf(t, sizeof(t), "%s %s in %s %s (%s); fixed version: %s", f->id, severity_name(f->severity),
 				 f->pkg->name, f->pkg->version, f->pkg->path, f->fixed[0] ? f->fixed : "none");
+			if (f->vector && f->score >= 0) /* "; CVSS-B 7.3 CVSS:4.0/...", "; CVSS 9.8 CVSS:3.1/..." */
+				snprintf(t + strlen(t), sizeof(t) - strlen(t), "; %s %.1f %s",
+					 cvss_nomenclature(f->vector) ? cvss_nomenclature(f->vector) : "CVSS", f->score,
+					 f->vector);
 			xmlw_clean(t, title, sizeof(title));
 			XW(xmlTextWriterWriteString(w, BAD_CAST title));
 			XW(xmlTextWriterEndElement(w));

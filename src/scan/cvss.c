@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "scan/cvss.h"
+#include "scan/cvss4.h"
 
 /* Value of metric `key` in a "K:V/K:V" vector, or 0 when absent. */
 static char metric(const char *v, const char *key, char out[4])
@@ -132,13 +133,33 @@ int cvss_score(const char *vector, double *score, struct err *e)
 		return score_v3(vector + 9, true, score, e);
 	if (strncmp(vector, "CVSS:3.0/", 9) == 0)
 		return score_v3(vector + 9, false, score, e);
-	/* v4.0 scoring needs FIRST's MacroVector lookup data, which is not
-	 * carried here; such records take a rating from the source or NVD. */
 	if (strncmp(vector, "CVSS:4.0/", 9) == 0)
-		return err_set(e, ERR_INPUT, "CVSS v4.0 vectors are not scored");
+		return cvss4_score(vector, score, NULL, e);
 	if (strncmp(vector, "CVSS:", 5) == 0)
 		return err_set(e, ERR_INPUT, "CVSS vector %.80s: version not supported", vector);
 	return score_v2(vector, score, e);
+}
+
+const char *cvss_nomenclature(const char *vector)
+{
+	enum cvss4_nomenclature n;
+	double s;
+	struct err e = ERR_INIT;
+
+	if (!vector || strncmp(vector, "CVSS:4.0/", 9) != 0 || cvss4_score(vector, &s, &n, &e) < 0)
+		return NULL;
+	return cvss4_nomenclature_name(n);
+}
+
+int cvss_version(const char *vector)
+{
+	if (!vector)
+		return 0;
+	if (strncmp(vector, "CVSS:4.0/", 9) == 0)
+		return 4;
+	if (strncmp(vector, "CVSS:3.0/", 9) == 0 || strncmp(vector, "CVSS:3.1/", 9) == 0)
+		return 3;
+	return strncmp(vector, "CVSS:", 5) == 0 ? 0 : 2;
 }
 
 enum severity cvss_rating(const char *vector, double s)

@@ -34,11 +34,12 @@ static int err_sqlite(struct err *e, sqlite3 *db, int code, const char *what)
 static const char schema_sql[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
 	"CREATE TABLE vulns(id TEXT PRIMARY KEY, summary TEXT, aliases TEXT, severity TEXT, score REAL,"
-	" vector TEXT, sev_source TEXT, modified TEXT);"
+	" vector TEXT, sev_source TEXT, modified TEXT, alt_vector TEXT, alt_score REAL);"
 	"CREATE TABLE aliases(alias TEXT NOT NULL, id TEXT NOT NULL);"
 	"CREATE TABLE affected(id TEXT NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL, ranges TEXT,"
 	" versions TEXT, severity TEXT);"
-	"CREATE TABLE nvd(cve TEXT PRIMARY KEY, severity TEXT, score REAL, vector TEXT);"
+	"CREATE TABLE nvd(cve TEXT PRIMARY KEY, severity TEXT, score REAL, vector TEXT, alt_vector TEXT,"
+	" alt_score REAL);"
 	"CREATE INDEX affected_id ON affected(id); CREATE INDEX aliases_id ON aliases(id);";
 
 struct builder {
@@ -85,36 +86,55 @@ static const char *jstr(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int cvss_rank(const char *v)
+/* The CVSS vectors of a record (or an NVD entry) that score, one per
+ * version: v3.1 and v3.0 count as one version, the last one given wins.
+ * Which one decides: v4.0, else v3, else v2 (the newest version the
+ * source gives); when there are both v4.0 and v3, the v3 vector is kept
+ * as the alternative that `--cvss-prefer v3` chooses at scan time. */
+struct cvss_pick {
+	const char *vec[5]; /* by cvss_version() */
+	double score[5];
+};
+
+static void cvss_pick_add(struct cvss_pick *p, const char *v)
 {
-	return strncmp(v, "CVSS:3", 6) == 0 ? 3 : strncmp(v, "CVSS:4", 6) == 0 ? 2 : 1;
+	struct err e2 = ERR_INIT;
+	double sc;
+	int ver = cvss_version(v);
+
+	if (ver >= 2 && cvss_score(v, &sc, &e2) == 0)
+		p->vec[ver] = v, p->score[ver] = sc;
+}
+
+/* The deciding vector (NULL: none scores) and the alternative (NULL: none). */
+static void cvss_pick_choose(const struct cvss_pick *p, const char **vec, double *score, const char **alt,
+			     double *alt_score)
+{
+	int ver = p->vec[4] ? 4 : p->vec[3] ? 3 : p->vec[2] ? 2 : 0;
+
+	*vec = ver ? p->vec[ver] : NULL, *score = ver ? p->score[ver] : -1;
+	*alt = ver == 4 && p->vec[3] ? p->vec[3] : NULL, *alt_score = *alt ? p->score[3] : -1;
 }
 
 /* Best severity of an OSV record: computed from a CVSS vector, else a
  * rating the source states (database_specific.severity, GHSA style). */
-static void record_severity(const cJSON *rec, const char **sev, double *score, const char **vector)
+static void record_severity(const cJSON *rec, const char **sev, double *score, const char **vector, const char **alt,
+			    double *alt_score)
 {
 	const cJSON *s, *ds;
-	double best = -1;
+	struct cvss_pick pick = { 0 };
 
-	*sev = NULL, *score = -1, *vector = NULL;
+	*sev = NULL;
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(rec, "severity"))
 	{
 		const char *t = jstr(s, "type"), *v = jstr(s, "score");
-		double sc;
-		struct err e2 = ERR_INIT;
 
-		if (!t || !v || strncmp(t, "CVSS_V", 6) != 0)
-			continue;
-		if (cvss_score(v, &sc, &e2) < 0)
-			continue;
-		/* v3 first, then v2 (NVD's order; v4 vectors are not scored) */
-		if (*vector && cvss_rank(v) < cvss_rank(*vector))
-			continue;
-		best = sc, *vector = v;
-		*sev = severity_name(cvss_rating(v, sc));
+		if (t && v && strncmp(t, "CVSS_V", 6) == 0)
+			cvss_pick_add(&pick, v);
 	}
-	*score = best;
+	cvss_pick_choose(&pick, vector, score, alt, alt_score);
+	if (*vector)
+		*sev = severity_name(cvss_rating(*vector, *score));
 	if (!*sev) {
 		ds = cJSON_GetObjectItemCaseSensitive(rec, "database_specific");
 		const char *t = jstr(ds, "severity");
@@ -147,10 +167,10 @@ static bool pep503_name(const char *in, char *out, size_t cap)
 static int import_osv(struct builder *b, const char *json, size_t len, const char *where, struct err *e)
 {
 	cJSON *rec = cJSON_ParseWithLength(json, len);
-	const char *id, *sev, *vector, *summary;
+	const char *id, *sev, *vector, *summary, *alt;
 	const cJSON *aff, *al;
 	char *aliases = NULL;
-	double score;
+	double score, alt_score;
 	int r = -1;
 
 	if (!rec || !cJSON_IsObject(rec) || !(id = jstr(rec, "id")) || !*id || strlen(id) > 256) {
@@ -170,7 +190,7 @@ static int import_osv(struct builder *b, const char *json, size_t len, const cha
 		cJSON_Delete(rec);
 		return 0;
 	}
-	record_severity(rec, &sev, &score, &vector);
+	record_severity(rec, &sev, &score, &vector, &alt, &alt_score);
 	summary = jstr(rec, "summary");
 	if (!summary)
 		summary = jstr(rec, "details");
@@ -193,6 +213,10 @@ static int import_osv(struct builder *b, const char *json, size_t len, const cha
 	sqlite3_bind_text(b->ins_vuln, 7, sev ? "record" : NULL, -1, SQLITE_STATIC);
 	if (jstr(rec, "modified"))
 		sqlite3_bind_text(b->ins_vuln, 8, jstr(rec, "modified"), -1, SQLITE_STATIC);
+	if (alt) {
+		sqlite3_bind_text(b->ins_vuln, 9, alt, -1, SQLITE_STATIC);
+		sqlite3_bind_double(b->ins_vuln, 10, alt_score);
+	}
 	if (step_done(b, b->ins_vuln, e) < 0)
 		goto out;
 	/* the id itself is an alias too, so NVD enrichment finds CVE-named records */
@@ -441,7 +465,8 @@ out:
 /* NVD CVE JSON 2.0: vulnerabilities[].cve.{id, metrics}. */
 static int import_nvd(struct builder *b, const char *path, struct err *e)
 {
-	static const char *const order[] = { "cvssMetricV31", "cvssMetricV30", "cvssMetricV40", "cvssMetricV2" };
+	/* the same rule as for OSV records: v4.0, else v3, else v2 decides */
+	static const char *const order[] = { "cvssMetricV40", "cvssMetricV31", "cvssMetricV30", "cvssMetricV2" };
 	struct buf f = BUF_INIT;
 	cJSON *doc = NULL;
 	const cJSON *v;
@@ -485,6 +510,19 @@ static int import_nvd(struct builder *b, const char *path, struct err *e)
 				sqlite3_bind_double(b->ins_nvd, 3, score);
 			if (vec)
 				sqlite3_bind_text(b->ins_nvd, 4, vec, -1, SQLITE_STATIC);
+			/* a deciding v4.0 vector keeps the v3 one as the alternative */
+			for (size_t j = i + 1; vec && cvss_version(vec) == 4 && j < ARRAY_SIZE(order); j++) {
+				const cJSON *m3 =
+					cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(metrics, order[j]), 0);
+				const char *v3 = jstr(cJSON_GetObjectItemCaseSensitive(m3, "cvssData"), "vectorString");
+				double s3;
+
+				if (v3 && cvss_version(v3) == 3 && cvss_score(v3, &s3, &e2) == 0) {
+					sqlite3_bind_text(b->ins_nvd, 5, v3, -1, SQLITE_STATIC);
+					sqlite3_bind_double(b->ins_nvd, 6, s3);
+					break;
+				}
+			}
 			if (step_done(b, b->ins_nvd, e) < 0)
 				goto out;
 			b->st->nvd++;
@@ -551,12 +589,12 @@ int vdb_build(const char *out_path, const struct vdb_build_opts *o, struct vdb_s
 	if (exec(b.db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16000;", e) < 0 ||
 	    exec(b.db, schema_sql, e) < 0 || exec(b.db, "BEGIN", e) < 0)
 		goto out;
-	if (prep(b.db, "INSERT OR REPLACE INTO vulns VALUES(?1,?2,?3,?4,?5,?6,?7,?8)", &b.ins_vuln, e) < 0 ||
+	if (prep(b.db, "INSERT OR REPLACE INTO vulns VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", &b.ins_vuln, e) < 0 ||
 	    prep(b.db, "DELETE FROM affected WHERE id = ?", &b.del_aff, e) < 0 ||
 	    prep(b.db, "DELETE FROM aliases WHERE id = ?", &b.del_alias, e) < 0 ||
 	    prep(b.db, "INSERT INTO aliases VALUES(?, ?)", &b.ins_alias, e) < 0 ||
 	    prep(b.db, "INSERT INTO affected VALUES(?1,?2,?3,?4,?5,?6)", &b.ins_aff, e) < 0 ||
-	    prep(b.db, "INSERT OR REPLACE INTO nvd VALUES(?1,?2,?3,?4)", &b.ins_nvd, e) < 0)
+	    prep(b.db, "INSERT OR REPLACE INTO nvd VALUES(?1,?2,?3,?4,?5,?6)", &b.ins_nvd, e) < 0)
 		goto out;
 	for (size_t i = 0; i < o->n_osv; i++) {
 		struct stat sb;
@@ -590,7 +628,8 @@ int vdb_build(const char *out_path, const struct vdb_build_opts *o, struct vdb_s
 		goto out;
 	/* enrichment: records without a rating take NVD's through a CVE alias */
 	if (exec(b.db,
-		 "UPDATE vulns SET (severity, score, vector, sev_source) = (SELECT n.severity, n.score, n.vector, 'nvd' "
+		 "UPDATE vulns SET (severity, score, vector, sev_source, alt_vector, alt_score) ="
+		 " (SELECT n.severity, n.score, n.vector, 'nvd', n.alt_vector, n.alt_score"
 		 " FROM aliases a JOIN nvd n ON n.cve = a.alias WHERE a.id = vulns.id LIMIT 1) "
 		 "WHERE severity IS NULL AND EXISTS (SELECT 1 FROM aliases a JOIN nvd n ON n.cve = a.alias WHERE a.id = vulns.id)",
 		 e) < 0)
@@ -679,7 +718,9 @@ int vdb_open(struct vdb **out, const char *path, struct err *e)
 	}
 	if (sqlite3_prepare_v2(d->db,
 			       "SELECT v.id, v.summary, v.aliases, COALESCE(a.severity, v.severity), v.vector, v.score,"
-			       " a.ecosystem, a.name, a.ranges, a.versions FROM affected a JOIN vulns v ON v.id = a.id"
+			       " a.ecosystem, a.name, a.ranges, a.versions,"
+			       " CASE WHEN a.severity IS NULL THEN v.alt_vector END, v.alt_score"
+			       " FROM affected a JOIN vulns v ON v.id = a.id"
 			       " WHERE a.ecosystem = ? AND a.name = ? ORDER BY v.id",
 			       -1, &d->q, NULL) != SQLITE_OK)
 		goto bad;
@@ -760,7 +801,8 @@ int vdb_query(struct vdb *d, const char *ecosystem, const char *name, vdb_cb cb,
 	while ((rc = sqlite3_step(d->q)) == SQLITE_ROW) {
 		struct vdb_adv a = { col(d->q, 0), col(d->q, 1), col(d->q, 2), col(d->q, 3), col(d->q, 4),
 				     sqlite3_column_type(d->q, 5) == SQLITE_NULL ? -1 : sqlite3_column_double(d->q, 5),
-				     col(d->q, 6), col(d->q, 7), col(d->q, 8), col(d->q, 9) };
+				     col(d->q, 6), col(d->q, 7), col(d->q, 8), col(d->q, 9), col(d->q, 10),
+				     sqlite3_column_type(d->q, 11) == SQLITE_NULL ? -1 : sqlite3_column_double(d->q, 11) };
 
 		if (cb(ctx, &a, e) < 0) {
 			r = -1;

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include "core/err.h"
 
-#define VDB_SCHEMA_VERSION 1
+#define VDB_SCHEMA_VERSION 2
 #define VDB_MT_ARTIFACT "application/vnd.bosun.vulndb.v1"
 #define VDB_MT_LAYER "application/vnd.bosun.vulndb.layer.v1.sqlite"
 #define VDB_MT_CONFIG "application/vnd.bosun.vulndb.config.v1+json"
@@ -58,6 +58,10 @@ struct vdb_adv {
 	const char *ecosystem, *name;
 	const char *ranges;   /* JSON array text of OSV ranges, or NULL */
 	const char *versions; /* JSON array text or NULL */
+	/* the CVSS v3 vector and score when a v4.0 vector decides, else NULL
+	 * and -1 (and NULL when the affected entry carries its own rating) */
+	const char *alt_vector;
+	double alt_score;
 };
 typedef int (*vdb_cb)(void *ctx, const struct vdb_adv *a, struct err *e);
 /* Every advisory affecting (ecosystem, name). Returns -1 if cb does. */

@@ -59,6 +59,8 @@ static int on_adv(void *ctx, const struct vdb_adv *a, struct err *e)
 	f->severity = a->severity && severity_parse(a->severity) > 0 ? (enum severity)severity_parse(a->severity) : SEV_UNKNOWN;
 	f->score = a->score;
 	f->vector = a->vector ? strdup(a->vector) : NULL;
+	f->alt_vector = a->alt_vector ? strdup(a->alt_vector) : NULL;
+	f->alt_score = a->alt_score;
 	f->fixed = strdup(fixed);
 	f->pkg = m->pkg;
 	if (!f->id || !f->aliases || !f->title || !f->fixed)
@@ -94,7 +96,8 @@ void scan_result_free(struct scan_result *res)
 	for (size_t i = 0; i < res->n; i++) {
 		struct finding *f = &res->f[i];
 
-		free(f->id), free(f->aliases), free(f->title), free(f->vector), free(f->fixed), free(f->suppress_reason);
+		free(f->id), free(f->aliases), free(f->title), free(f->vector), free(f->alt_vector), free(f->fixed),
+		    free(f->suppress_reason);
 	}
 	free(res->f);
 	free(res->db_built);
@@ -262,9 +265,27 @@ int policy_parse_severities(const char *s, unsigned *mask)
 	return 0;
 }
 
+/* The finding rated by the preferred CVSS version when its record has
+ * both (the database stores the v4.0 one as deciding, the v3 one aside). */
+static void prefer_cvss(struct finding *f, enum cvss_prefer pref)
+{
+	int want = pref == CVSS_PREFER_V3 ? 3 : 4;
+	char *v;
+	double s;
+
+	if (!f->vector || !f->alt_vector || cvss_version(f->vector) == want || cvss_version(f->alt_vector) != want)
+		return;
+	v = f->vector, f->vector = f->alt_vector, f->alt_vector = v;
+	s = f->score, f->score = f->alt_score, f->alt_score = s;
+	f->severity = f->score >= 0 ? cvss_rating(f->vector, f->score) : SEV_UNKNOWN;
+}
+
 int scan_policy(struct scan_result *r, const struct policy *p, struct err *e)
 {
 	int failing = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		prefer_cvss(&r->f[i], p->cvss_prefer);
 
 	if (p->ignore_file && apply_ignore(r, p, e) < 0)
 		return -1;

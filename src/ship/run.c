@@ -160,6 +160,8 @@ static int add_findings(struct results *r, const struct inventory *inv, const st
 			rf.from_base = f->pkg->from_base;
 			rf.failing = f->failing;
 			rf.suppressed = f->suppressed || !f->reported;
+			rf.cvss_vector = f->score >= 0 ? f->vector : NULL;
+			rf.cvss_score = f->score;
 			rc = results_add_finding(r, &rf, e);
 		}
 		free_list(al, nal);

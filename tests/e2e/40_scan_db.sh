@@ -19,7 +19,7 @@ n_wd=$(cd "$T" && unzip -o -q "$GOZIP" -d gojson && grep -l '"withdrawn"' gojson
 [ "$n_zip" -eq 4291 ] && [ "$n_wd" -eq 17 ] && ok "zip holds 4291 records, 17 withdrawn (independent count)" || fail "independent count" "$n_zip $n_wd"
 check "db info" "$BOSUN" db info "$T/go.db"
 expect_out "db info counts" '"records":4274'
-expect_out "db info schema" 'schema_version: 1'
+expect_out "db info schema" 'schema_version: 2'
 
 # ---- bad input: not SQLite, wrong schema, malformed and oversized records
 echo "not a database" >"$T/bad.db"
@@ -35,7 +35,7 @@ import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.executescript("""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
-INSERT INTO meta VALUES ('schema_version', '1');
+INSERT INTO meta VALUES ('schema_version', '2');
 CREATE TABLE vulns(id TEXT, summary TEXT, aliases TEXT, severity TEXT, vector TEXT, score REAL);
 CREATE VIEW affected AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)
   SELECT 'X' AS id, 'Debian:12' AS ecosystem, 'p' AS name, NULL AS ranges, NULL AS versions, NULL AS severity FROM c;
