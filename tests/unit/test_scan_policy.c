@@ -136,7 +136,7 @@ TEST(gate_table)
 				   t[i].with_ignore ? ign : NULL,
 				   vexlist,
 				   t[i].with_vex ? 1 : 0,
-				   20000 /* 2024-10-04 */};
+				   20000 /* 2024-10-04 */, CVSS_PREFER_V4};
 		struct err e = ERR_INIT;
 		char fm[NF + 1], rm[NF + 1];
 		int n, want = 0;
@@ -171,7 +171,7 @@ TEST(gate_bad_files)
 	struct err e = ERR_INIT;
 	const char *v[1];
 	char *bad_ign = strdup(write_tmp("bad-ignore", "CVE-1-CRIT exp:31-12-2099\n"));
-	struct policy p = {0, SEV_LOW, false, SEV_UNKNOWN, bad_ign, NULL, 0, 20000};
+	struct policy p = {0, SEV_LOW, false, SEV_UNKNOWN, bad_ign, NULL, 0, 20000, CVSS_PREFER_V4};
 
 	fill(&r, f);
 	CHECK(scan_policy(&r, &p, &e) < 0);
