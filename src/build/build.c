@@ -2194,7 +2194,8 @@ static int exec_instr(struct build *b, struct stage *s, const struct df_instr *i
 			w = calloc(in->n_args + 1, sizeof(char *));
 			for (size_t i = 0; w && i < in->n_args; i++)
 				w[wn++] = strdup(in->args[i]);
-		} else if (df_lex(in->rest, b->df.escape, lookup_stage, b, true, &w, &wn, e) < 0) {
+		} else if ((expose ? df_lex_words(in->rest, b->df.escape, lookup_stage, b, &w, &wn, e)
+				   : df_lex(in->rest, b->df.escape, lookup_stage, b, true, &w, &wn, e)) < 0) {
 			goto fail;
 		}
 		cJSON *o = cJSON_GetObjectItemCaseSensitive(cfg, key);
@@ -2541,7 +2542,7 @@ int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
 		goto out;
 	}
 	dfpath = o->dockerfile ? xstrdup_e(o->dockerfile, e) : fs_join(o->context, "Dockerfile");
-	if (!dfpath || df_parse_file(&b.df, dfpath, e) < 0)
+	if (!dfpath || df_parse_file(&b.df, dfpath, e) < 0 || df_check_expansions(&b.df, e) < 0)
 		goto out;
 	/* .dockerignore */
 	char *igp = fs_join(b.ctx_real, ".dockerignore");
