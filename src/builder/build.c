@@ -272,7 +272,7 @@ static int open_context(struct build *b, struct err *e)
 	if (stat(b->ctx_real, &cst) < 0 || !S_ISDIR(cst.st_mode))
 		return err_set(e, ERR_INPUT, "build context %s: not a directory", o->context);
 	char *dfpath = o->dockerfile ? xstrdup_e(o->dockerfile, e) : fs_join(o->context, "Dockerfile");
-	int r = !dfpath || df_parse_file(&b->df, dfpath, e) < 0;
+	int r = !dfpath || df_parse_file(&b->df, dfpath, e) < 0 || df_check_expansions(&b->df, e) < 0;
 	free(dfpath);
 	if (r)
 		return -1;

@@ -163,7 +163,8 @@ static int expose_or_volume(struct build *b, struct stage *s, const struct df_in
 		w = calloc(in->n_args + 1, sizeof(char *));
 		for (size_t i = 0; w && i < in->n_args; i++)
 			w[wn++] = strdup(in->args[i]);
-	} else if (df_lex(in->rest, b->df.escape, lookup_stage, b, true, &w, &wn, e) < 0) {
+	} else if ((expose ? df_lex_words(in->rest, b->df.escape, lookup_stage, b, &w, &wn, e)
+			   : df_lex(in->rest, b->df.escape, lookup_stage, b, true, &w, &wn, e)) < 0) {
 		return -1;
 	}
 	cJSON *o = cJSON_GetObjectItemCaseSensitive(cfg, key);

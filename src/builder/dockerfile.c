@@ -9,9 +9,10 @@
 #include "core/fs.h"
 #include "core/util.h"
 
-static const char *const known[] = { "from",  "run",	  "cmd",	 "label",   "maintainer", "expose",
-				     "env",   "add",	  "copy",	 "entrypoint", "volume",  "user",
-				     "workdir", "arg",	  "onbuild",	 "stopsignal", "healthcheck", "shell" };
+static const char *const known[] = {"from",	  "run",	 "cmd",	    "label", "maintainer",
+				    "expose",	  "env",	 "add",	    "copy",  "entrypoint",
+				    "volume",	  "user",	 "workdir", "arg",   "onbuild",
+				    "stopsignal", "healthcheck", "shell"};
 
 void df_strv_free(char **v, size_t n)
 {
@@ -78,6 +79,22 @@ static int strv_push(char ***v, size_t *n, char *s, struct err *e)
 
 /* ---------------------------------------------------------------- lexer */
 
+/* How a lexed text becomes words. */
+enum split_mode {
+	SPLIT_NONE,  /* one word, whitespace kept */
+	SPLIT_SPACE, /* words on unquoted whitespace of the text; expansions stay whole */
+	SPLIT_WORDS, /* Docker's ProcessWords: unquoted expansions are split too; empty words
+			dropped */
+};
+
+struct words {
+	enum split_mode mode;
+	char **v;
+	size_t n;
+	struct buf cur;
+	bool in_word;
+};
+
 struct lex {
 	const char *s;
 	size_t i;
@@ -85,13 +102,94 @@ struct lex {
 	df_lookup_fn lookup;
 	void *ctx;
 	struct err *e;
+	int depth;
 };
-
-static int lex_word_until(struct lex *L, char stop, struct buf *out);
 
 static int is_name_char(int c)
 {
 	return isalnum(c) || c == '_';
+}
+
+static int words_end_word(struct words *w, struct err *e)
+{
+	if (w->mode == SPLIT_WORDS ? w->cur.len > 0 : w->in_word) {
+		if (strv_push(&w->v, &w->n, buf_detach(&w->cur, NULL), e) < 0)
+			return -1;
+	}
+	w->in_word = false;
+	return 0;
+}
+
+/* A character of the text, not quoted and not escaped. */
+static int words_char(struct words *w, char c, struct err *e)
+{
+	if (!w)
+		return 0;
+	if (w->mode != SPLIT_NONE && isspace((unsigned char)c)) {
+		/* Docker keeps an empty word open on a blank (no word yet). */
+		if (w->in_word && (w->mode != SPLIT_WORDS || w->cur.len > 0))
+			return words_end_word(w, e);
+		return 0;
+	}
+	w->in_word = true;
+	return buf_add(&w->cur, &c, 1, e);
+}
+
+/* Text that is part of the current word whatever it holds (quoted or escaped). */
+static int words_raw(struct words *w, const char *s, size_t n, struct err *e)
+{
+	if (!w)
+		return 0;
+	w->in_word = true;
+	return buf_add(&w->cur, s, n, e);
+}
+
+/* The result of a $ expansion. */
+static int words_expansion(struct words *w, const char *s, size_t n, struct err *e)
+{
+	if (!w)
+		return 0;
+	if (w->mode != SPLIT_WORDS)
+		return words_raw(w, s, n, e);
+	for (size_t i = 0; i < n; i++)
+		if (words_char(w, s[i], e) < 0)
+			return -1;
+	return 0;
+}
+
+static int lex_until(struct lex *L, char stop, struct buf *out, struct words *w);
+
+/* After "$" or "${": a name. A digit starts a positional parameter (all the
+ * digits), one of @*#?-$! is a special parameter; neither is ever set in a
+ * Dockerfile. Returns the length in the text (0: no name; max or more: too
+ * long, name truncated); *special tells the kind. */
+static size_t lex_name(struct lex *L, char *name, size_t max, bool *special)
+{
+	const char *s = L->s;
+	size_t nl = 0;
+
+	*special = false;
+	if (isdigit((unsigned char)s[L->i])) {
+		*special = true;
+		while (isdigit((unsigned char)s[L->i])) {
+			if (nl < max - 1)
+				name[nl] = s[L->i];
+			nl++;
+			L->i++;
+		}
+	} else if (s[L->i] && strchr("@*#?-$!", s[L->i])) {
+		*special = true;
+		name[nl++] = s[L->i++];
+	} else {
+		while (is_name_char((unsigned char)s[L->i])) {
+			if (nl < max - 1)
+				name[nl] = s[L->i];
+			nl++;
+			L->i++;
+		}
+	}
+	name[nl < max ? nl : max - 1] = 0;
+	return nl;
 }
 
 /* At L->s[L->i] == '$'. Appends the expansion to out. */
@@ -99,168 +197,226 @@ static int lex_dollar(struct lex *L, struct buf *out)
 {
 	const char *s = L->s;
 	char name[256];
-	size_t nl = 0;
+	bool special;
+	size_t nl;
+	const char *val;
 
 	L->i++;
-	if (s[L->i] == '{') {
-		L->i++;
-		while (is_name_char((unsigned char)s[L->i]) && nl < sizeof(name) - 1)
-			name[nl++] = s[L->i++];
-		name[nl] = 0;
+	if (s[L->i] != '{') {
+		nl = lex_name(L, name, sizeof(name), &special);
 		if (nl == 0)
-			return err_set(L->e, ERR_INPUT, "bad substitution at \"${%.20s\"", s + L->i);
-		const char *val = L->lookup ? L->lookup(L->ctx, name) : NULL;
-		if (s[L->i] == '}') {
-			L->i++;
-			return val ? buf_adds(out, val, L->e) : 0;
-		}
-		if (s[L->i] == ':' && (s[L->i + 1] == '-' || s[L->i + 1] == '+')) {
-			char op = s[L->i + 1];
-			struct buf w = BUF_INIT;
-			int r;
-
-			L->i += 2;
-			if (lex_word_until(L, '}', &w) < 0) {
-				buf_free(&w);
-				return -1;
-			}
-			if (s[L->i] != '}') {
-				buf_free(&w);
-				return err_set(L->e, ERR_INPUT, "missing '}' in ${%s...}", name);
-			}
-			L->i++;
-			if (op == '-')
-				r = buf_adds(out, val && *val ? val : w.data, L->e);
-			else
-				r = buf_adds(out, val && *val ? w.data : "", L->e);
-			buf_free(&w);
-			return r;
-		}
-		return err_set(L->e, ERR_INPUT, "bad substitution: unsupported modifier in ${%s%.10s", name, s + L->i);
+			return buf_add(out, "$", 1, L->e); /* a lone $ stays */
+		if (nl >= sizeof(name))
+			return err_set(L->e, ERR_INPUT, "variable name longer than %zu bytes",
+				       sizeof(name) - 1);
+		val = !special && L->lookup ? L->lookup(L->ctx, name) : NULL;
+		return val ? buf_adds(out, val, L->e) : 0;
 	}
-	if (!is_name_char((unsigned char)s[L->i]))
-		return buf_add(out, "$", 1, L->e); /* a lone $ stays */
-	while (is_name_char((unsigned char)s[L->i]) && nl < sizeof(name) - 1)
-		name[nl++] = s[L->i++];
-	name[nl] = 0;
-	const char *val = L->lookup ? L->lookup(L->ctx, name) : NULL;
-	return val ? buf_adds(out, val, L->e) : 0;
+	L->i++;
+	if (!s[L->i])
+		return err_set(L->e, ERR_INPUT, "syntax error: missing '}' in \"%.40s\"", L->s);
+	if (s[L->i] == '{' || s[L->i] == '}' || s[L->i] == ':')
+		return err_set(L->e, ERR_INPUT, "bad substitution at \"${%.20s\"", s + L->i);
+	nl = lex_name(L, name, sizeof(name), &special);
+	if (nl >= sizeof(name))
+		return err_set(L->e, ERR_INPUT, "variable name longer than %zu bytes",
+			       sizeof(name) - 1);
+	val = !special && nl && L->lookup ? L->lookup(L->ctx, name) : NULL;
+	char c = s[L->i];
+	if (nl == 0 || !c || !strchr("}:?", c))
+		return err_set(L->e, ERR_INPUT, "bad substitution at \"${%.20s\"", s + L->i - nl);
+	L->i++;
+	if (c == '}')
+		return val ? buf_adds(out, val, L->e) : 0;
+	char op = '?';
+	bool colon = c == ':';
+	if (colon) {
+		op = s[L->i];
+		if (op != '-' && op != '+' && op != '?')
+			return err_set(
+			    L->e, ERR_INPUT,
+			    "bad substitution: unsupported modifier \"%.1s\" in ${%s:...}",
+			    op ? &s[L->i] : "", name);
+		L->i++;
+	}
+	if (++L->depth > DF_MAX_NESTING)
+		return err_set(L->e, ERR_INPUT, "variable substitutions nested deeper than %d",
+			       DF_MAX_NESTING);
+	struct buf w = BUF_INIT;
+	int r = lex_until(L, '}', &w, NULL);
+	L->depth--;
+	if (r < 0) {
+		buf_free(&w);
+		return -1;
+	}
+	bool set = val != NULL, nonempty = val && *val;
+	switch (op) {
+	case '-': /* ${V:-word} */
+		r = buf_adds(out, nonempty ? val : w.data, L->e);
+		break;
+	case '+': /* ${V:+word} */
+		r = buf_adds(out, nonempty ? w.data : "", L->e);
+		break;
+	default: /* ${V?msg} (unset is an error), ${V:?msg} (unset or empty) */
+		if (colon ? !nonempty : !set)
+			r = err_set(L->e, ERR_INPUT, "%s: %s", name,
+				    w.len   ? w.data
+				    : colon ? "is not allowed to be empty"
+					    : "is not allowed to be unset");
+		else
+			r = buf_adds(out, val, L->e);
+	}
+	buf_free(&w);
+	return r;
 }
 
-/* A word inside ${...:-WORD}: quotes and escapes processed, stops at stop. */
-static int lex_word_until(struct lex *L, char stop, struct buf *out)
+/* Docker's shell-word processing up to stop (0: the end of the text): quotes,
+ * the escape character and $ expansion (when there is a lookup). The word goes
+ * to out, the split words (when w) to w. A stop character not found is an
+ * error. */
+static int lex_until(struct lex *L, char stop, struct buf *out, struct words *w)
 {
 	const char *s = L->s;
+	struct err *e = L->e;
 
-	while (s[L->i] && s[L->i] != stop) {
+	while (s[L->i]) {
 		char c = s[L->i];
-		if (c == L->esc && s[L->i + 1]) {
-			if (buf_add(out, s + L->i + 1, 1, L->e) < 0)
+		if (stop && c == stop) {
+			L->i++;
+			return 0;
+		}
+		if (c == '\'') {
+			const char *end = strchr(s + L->i + 1, '\'');
+			if (!end)
+				return err_set(
+				    e, ERR_INPUT,
+				    "unexpected end of statement while looking for matching '");
+			size_t n = (size_t)(end - s) - L->i - 1;
+			if (buf_add(out, s + L->i + 1, n, e) < 0 ||
+			    words_raw(w, s + L->i + 1, n, e) < 0)
 				return -1;
-			L->i += 2;
+			L->i = (size_t)(end - s) + 1;
+		} else if (c == '"') {
+			struct buf q = BUF_INIT;
+			L->i++;
+			for (;;) {
+				char d = s[L->i];
+				int r = 0;
+				if (!d) {
+					buf_free(&q);
+					return err_set(e, ERR_INPUT,
+						       "unexpected end of statement while looking "
+						       "for matching \"");
+				}
+				if (d == '"') {
+					L->i++;
+					break;
+				}
+				if (d == '$' && L->lookup) {
+					r = lex_dollar(L, &q);
+				} else if (d == L->esc) {
+					char nx = s[L->i + 1];
+					if (!nx) { /* an escape at the very end is dropped */
+						L->i++;
+						continue;
+					}
+					if (nx == '"' || nx == '$' || nx == L->esc) {
+						r = buf_add(&q, &nx, 1, e);
+						L->i += 2;
+					} else {
+						r = buf_add(&q, &d, 1, e);
+						L->i++;
+					}
+				} else {
+					r = buf_add(&q, &d, 1, e);
+					L->i++;
+				}
+				if (r < 0) {
+					buf_free(&q);
+					return -1;
+				}
+			}
+			int r =
+			    buf_add(out, q.data, q.len, e) < 0 || words_raw(w, q.data, q.len, e) < 0
+				? -1
+				: 0;
+			buf_free(&q);
+			if (r < 0)
+				return -1;
 		} else if (c == '$' && L->lookup) {
-			if (lex_dollar(L, out) < 0)
+			struct buf x = BUF_INIT;
+			int r = lex_dollar(L, &x);
+			if (r == 0)
+				r = buf_add(out, x.data, x.len, e) < 0 ||
+					    words_expansion(w, x.data, x.len, e) < 0
+					? -1
+					: 0;
+			buf_free(&x);
+			if (r < 0)
 				return -1;
+		} else if (c == L->esc) {
+			L->i++;
+			if (!s[L->i])
+				break; /* an escape at the very end is dropped */
+			if (buf_add(out, s + L->i, 1, e) < 0 || words_raw(w, s + L->i, 1, e) < 0)
+				return -1;
+			L->i++;
 		} else {
-			if (buf_add(out, &c, 1, L->e) < 0)
+			if (buf_add(out, &c, 1, e) < 0 || words_char(w, c, e) < 0)
 				return -1;
 			L->i++;
 		}
 	}
+	if (stop)
+		return err_set(e, ERR_INPUT, "syntax error: missing '%c' in \"%.40s\"", stop, s);
 	return 0;
 }
 
-int df_lex(const char *s, char esc, df_lookup_fn lookup, void *ctx, bool split, char ***words, size_t *n,
-	   struct err *e)
+static int lex_run(const char *s, char esc, df_lookup_fn lookup, void *ctx, enum split_mode mode,
+		   char ***words, size_t *n, struct err *e)
 {
-	struct lex L = { s, 0, esc, lookup, ctx, e };
-	struct buf w = BUF_INIT;
-	bool in_word = false;
+	struct lex L = {s, 0, esc, lookup, ctx, e, 0};
+	struct buf out = BUF_INIT;
+	struct words w = {mode, NULL, 0, BUF_INIT, false};
 	int ret = -1;
 
 	*words = NULL;
 	*n = 0;
-	while (s[L.i]) {
-		char c = s[L.i];
-		if (split && isspace((unsigned char)c)) {
-			if (in_word && strv_push(words, n, buf_detach(&w, NULL), e) < 0)
-				goto out;
-			in_word = false;
-			L.i++;
-			continue;
-		}
-		in_word = true;
-		if (c == esc) {
-			if (!s[L.i + 1]) {
-				if (buf_add(&w, &c, 1, e) < 0)
-					goto out;
-				L.i++;
-				continue;
-			}
-			if (buf_add(&w, s + L.i + 1, 1, e) < 0)
-				goto out;
-			L.i += 2;
-		} else if (c == '\'') {
-			const char *end = strchr(s + L.i + 1, '\'');
-			if (!end) {
-				err_set(e, ERR_INPUT, "unexpected end of statement while looking for matching '");
-				goto out;
-			}
-			if (buf_add(&w, s + L.i + 1, (size_t)(end - s - L.i - 1), e) < 0)
-				goto out;
-			L.i = (size_t)(end - s) + 1;
-		} else if (c == '"') {
-			L.i++;
-			while (s[L.i] && s[L.i] != '"') {
-				char d = s[L.i];
-				if (d == esc && s[L.i + 1]) {
-					char nx = s[L.i + 1];
-					if (nx == '"' || nx == '$' || nx == esc) {
-						if (buf_add(&w, &nx, 1, e) < 0)
-							goto out;
-					} else if (buf_add(&w, s + L.i, 2, e) < 0) {
-						goto out;
-					}
-					L.i += 2;
-				} else if (d == '$' && lookup) {
-					if (lex_dollar(&L, &w) < 0)
-						goto out;
-				} else {
-					if (buf_add(&w, &d, 1, e) < 0)
-						goto out;
-					L.i++;
-				}
-			}
-			if (s[L.i] != '"') {
-				err_set(e, ERR_INPUT, "unexpected end of statement while looking for matching \"");
-				goto out;
-			}
-			L.i++;
-		} else if (c == '$' && lookup) {
-			if (lex_dollar(&L, &w) < 0)
-				goto out;
-		} else {
-			if (buf_add(&w, &c, 1, e) < 0)
-				goto out;
-			L.i++;
-		}
-	}
-	if ((in_word || !split) && strv_push(words, n, buf_detach(&w, NULL), e) < 0)
+	if (lex_until(&L, 0, &out, mode == SPLIT_NONE ? NULL : &w) < 0)
 		goto out;
+	if (mode == SPLIT_NONE) {
+		if (strv_push(&w.v, &w.n, buf_detach(&out, NULL), e) < 0)
+			goto out;
+	} else if (words_end_word(&w, e) < 0) {
+		goto out;
+	}
+	*words = w.v;
+	*n = w.n;
+	w.v = NULL;
+	w.n = 0;
 	ret = 0;
 out:
-	buf_free(&w);
-	if (ret < 0) {
-		df_strv_free(*words, *n);
-		*words = NULL;
-		*n = 0;
-	}
+	buf_free(&out);
+	buf_free(&w.cur);
+	df_strv_free(w.v, w.n);
 	return ret;
+}
+
+int df_lex(const char *s, char esc, df_lookup_fn lookup, void *ctx, bool split, char ***words,
+	   size_t *n, struct err *e)
+{
+	return lex_run(s, esc, lookup, ctx, split ? SPLIT_SPACE : SPLIT_NONE, words, n, e);
+}
+
+int df_lex_words(const char *s, char esc, df_lookup_fn lookup, void *ctx, char ***words, size_t *n,
+		 struct err *e)
+{
+	return lex_run(s, esc, lookup, ctx, SPLIT_WORDS, words, n, e);
 }
 
 char *df_expand_plain(const char *s, char esc, df_lookup_fn lookup, void *ctx, struct err *e)
 {
-	struct lex L = { s, 0, esc, lookup, ctx, e };
+	struct lex L = {s, 0, esc, lookup, ctx, e, 0};
 	struct buf w = BUF_INIT;
 
 	while (s[L.i]) {
@@ -281,6 +437,68 @@ char *df_expand_plain(const char *s, char esc, df_lookup_fn lookup, void *ctx, s
 fail:
 	buf_free(&w);
 	return NULL;
+}
+
+int df_words_raw(const char *s, char esc, char ***words, size_t *n, struct err *e)
+{
+	struct buf w = BUF_INIT;
+	bool in_word = false, keep_empty = false;
+	char q = 0;
+
+	*words = NULL;
+	*n = 0;
+	for (size_t i = 0;; i++) {
+		char c = s[i];
+		if (!c) {
+			if (in_word && (keep_empty || w.len) &&
+			    strv_push(words, n, buf_detach(&w, NULL), e) < 0)
+				goto fail;
+			break;
+		}
+		if (!in_word) {
+			if (isspace((unsigned char)c))
+				continue;
+			in_word = true;
+		}
+		if (q) {
+			if (c == q)
+				q = 0;
+			else if (c == esc && q != '\'') {
+				if (!s[i + 1]) { /* an escape at the end is dropped */
+					q = 0;
+					continue;
+				}
+				if (buf_add(&w, &c, 1, e) < 0)
+					goto fail;
+				c = s[++i];
+			}
+		} else if (isspace((unsigned char)c)) {
+			if ((keep_empty || w.len) &&
+			    strv_push(words, n, buf_detach(&w, NULL), e) < 0)
+				goto fail;
+			in_word = keep_empty = false;
+			continue;
+		} else if (c == '\'' || c == '"') {
+			q = c;
+			keep_empty = true;
+		} else if (c == esc) {
+			if (!s[i + 1])
+				continue;
+			if (buf_add(&w, &c, 1, e) < 0)
+				goto fail;
+			c = s[++i];
+		}
+		if (buf_add(&w, &c, 1, e) < 0)
+			goto fail;
+	}
+	buf_free(&w);
+	return 0;
+fail:
+	buf_free(&w);
+	df_strv_free(*words, *n);
+	*words = NULL;
+	*n = 0;
+	return -1;
 }
 
 int df_kv(const char *s, char esc, df_lookup_fn lookup, void *ctx, bool legacy, bool allow_novalue,
@@ -329,7 +547,8 @@ int df_kv(const char *s, char esc, df_lookup_fn lookup, void *ctx, bool legacy, 
 			err_set(e, ERR_INPUT, "expected KEY=VALUE, got \"%s\"", w[i]);
 			goto fail;
 		}
-		if (strv_push(keys, &nk, xstrndup_e(w[i], eq ? (size_t)(eq - w[i]) : strlen(w[i]), e), e) < 0)
+		if (strv_push(keys, &nk,
+			      xstrndup_e(w[i], eq ? (size_t)(eq - w[i]) : strlen(w[i]), e), e) < 0)
 			goto fail;
 		char **nvv = realloc(*vals, (nv + 2) * sizeof(char *));
 		if (!nvv) {
@@ -361,12 +580,15 @@ struct lines {
 	size_t n;
 };
 
-static int split_lines(const char *text, size_t len, struct lines *L, struct err *e)
+static int split_lines(const char *path, const char *text, size_t len, struct lines *L,
+		       struct err *e)
 {
 	size_t i = 0;
 
 	L->v = NULL;
 	L->n = 0;
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		i = 3; /* a UTF-8 byte order mark, as Windows editors write it */
 	while (i < len) {
 		size_t j = i;
 		while (j < len && text[j] != '\n')
@@ -374,8 +596,10 @@ static int split_lines(const char *text, size_t len, struct lines *L, struct err
 		size_t end = j;
 		if (end > i && text[end - 1] == '\r')
 			end--;
-		if (memchr(text + i, 0, end - i))
-			return err_set(e, ERR_INPUT, "line %zu: NUL byte in Dockerfile", L->n + 1);
+		const char *nul = memchr(text + i, 0, end - i);
+		if (nul)
+			return err_set(e, ERR_INPUT, "%s:%zu:%zu: NUL byte in Dockerfile", path,
+				       L->n + 1, (size_t)(nul - text - i) + 1);
 		if (strv_push(&L->v, &L->n, xstrndup_e(text + i, end - i, e), e) < 0)
 			return -1;
 		i = j + 1;
@@ -397,14 +621,15 @@ static bool comment(const char *s)
 	return *s == '#';
 }
 
-/* Does the (right-trimmed) line end with the escape character? */
+/* Does the line end with the escape character (then blanks)? An escaped
+ * escape character ("\\" at the end) does not continue the line. */
 static bool continues(const char *s, char esc, size_t *keep)
 {
 	size_t l = strlen(s);
 
-	while (l > 0 && isspace((unsigned char)s[l - 1]))
+	while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\t'))
 		l--;
-	if (l > 0 && s[l - 1] == esc) {
+	if (l > 0 && s[l - 1] == esc && (l == 1 || s[l - 2] != esc)) {
 		*keep = l - 1;
 		return true;
 	}
@@ -414,67 +639,202 @@ static bool continues(const char *s, char esc, size_t *keep)
 
 static bool takes_json(const char *cmd)
 {
-	static const char *const j[] = { "run", "cmd", "entrypoint", "shell", "copy", "add", "volume" };
+	static const char *const j[] = {"run",	"cmd", "entrypoint", "shell",
+					"copy", "add", "volume"};
 	for (size_t i = 0; i < ARRAY_SIZE(j); i++)
 		if (strcmp(cmd, j[i]) == 0)
 			return true;
 	return false;
 }
 
-/* Heredoc markers in a RUN/COPY/ADD line: <<[-]["']WORD["'] outside quotes. */
-static int find_heredocs(struct df_instr *in, struct err *e)
+/* Does JSON text hold a \u0000 escape inside a string? */
+static bool json_has_nul(const char *s)
 {
-	const char *s = in->rest;
-	char q = 0;
+	bool str = false;
 
-	for (size_t i = 0; s[i]; i++) {
-		if (q) {
-			if (s[i] == q)
-				q = 0;
-			continue;
+	for (; *s; s++) {
+		if (!str) {
+			str = *s == '"';
+		} else if (*s == '"') {
+			str = false;
+		} else if (*s == '\\') {
+			if (s[1] == 'u' && strncmp(s + 2, "0000", 4) == 0)
+				return true;
+			if (s[1])
+				s++;
 		}
-		if (s[i] == '\'' || s[i] == '"') {
-			q = s[i];
-			continue;
-		}
-		if (s[i] != '<' || s[i + 1] != '<')
-			continue;
-		size_t j = i + 2;
-		bool chomp = false, quoted = false;
-		char qc = 0;
-		if (s[j] == '-') {
-			chomp = true;
-			j++;
-		}
-		if (s[j] == '"' || s[j] == '\'') {
-			qc = s[j++];
-			quoted = true;
-		}
-		size_t st = j;
-		while (s[j] && (isalnum((unsigned char)s[j]) || s[j] == '_' || s[j] == '-' || s[j] == '.'))
-			j++;
-		if (j == st)
-			continue;
-		if (quoted && s[j] != qc)
-			continue;
-		struct df_heredoc *nh = realloc(in->heredocs, (in->n_heredocs + 1) * sizeof(*nh));
-		if (!nh)
-			return err_oom(e);
-		in->heredocs = nh;
-		nh[in->n_heredocs].name = xstrndup_e(s + st, j - st, e);
-		nh[in->n_heredocs].content = NULL;
-		nh[in->n_heredocs].expand = !quoted;
-		nh[in->n_heredocs].chomp = chomp;
-		in->n_heredocs++;
-		if (!nh[in->n_heredocs - 1].name)
-			return -1;
-		i = quoted ? j : j - 1;
 	}
+	return false;
+}
+
+static const char *upper(const char *cmd, char *b, size_t n)
+{
+	size_t i = 0;
+
+	for (; cmd[i] && i + 1 < n; i++)
+		b[i] = (char)toupper((unsigned char)cmd[i]);
+	b[i] = 0;
+	return b;
+}
+
+/* A raw word (quotes and escapes kept) of a RUN/COPY/ADD line: is it a
+ * heredoc marker [N]<<[-]WORD? The delimiter is WORD with quotes removed; any
+ * quoting in it means the body is not expanded (Docker's rule). */
+static int heredoc_word(struct df_instr *in, const char *word, char esc, struct err *e)
+{
+	const char *p = word;
+	unsigned fd = 0;
+	bool chomp, quoted = false;
+	char q = 0;
+	struct buf name = BUF_INIT;
+
+	while (isdigit((unsigned char)*p)) {
+		if (fd < 100000)
+			fd = fd * 10 + (unsigned)(*p - '0');
+		p++;
+	}
+	if (p[0] != '<' || p[1] != '<')
+		return 0;
+	p += 2;
+	chomp = *p == '-';
+	if (chomp)
+		p++;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!*p || strchr(p, '<'))
+		return 0;
+	for (; *p; p++) {
+		char c = *p;
+		if (q) {
+			if (c == q) {
+				q = 0;
+				continue;
+			}
+			if (q == '"' && c == esc && p[1] &&
+			    (p[1] == '"' || p[1] == '$' || p[1] == esc))
+				c = *++p;
+		} else if (c == '\'' || c == '"') {
+			q = c;
+			quoted = true;
+			continue;
+		} else if (c == esc) {
+			if (!p[1])
+				break;
+			c = *++p;
+		} else if (isspace((unsigned char)c)) {
+			buf_free(&name);
+			return 0; /* more than one word: not a heredoc */
+		}
+		if (buf_add(&name, &c, 1, e) < 0) {
+			buf_free(&name);
+			return -1;
+		}
+	}
+	if (q) {
+		buf_free(&name);
+		return err_set(e, ERR_INPUT, "unterminated quote in heredoc delimiter \"%.40s\"",
+			       word);
+	}
+	if (name.len == 0) {
+		buf_free(&name);
+		return 0;
+	}
+	struct df_heredoc *nh = realloc(in->heredocs, (in->n_heredocs + 1) * sizeof(*nh));
+	if (!nh) {
+		buf_free(&name);
+		return err_oom(e);
+	}
+	in->heredocs = nh;
+	nh += in->n_heredocs++;
+	memset(nh, 0, sizeof(*nh));
+	nh->name = buf_detach(&name, NULL);
+	nh->expand = !quoted;
+	nh->chomp = chomp;
+	nh->fd = (int)fd;
 	return 0;
 }
 
-static int parse_instr(struct dockerfile *df, struct df_instr *in, const char *logical, int line, int col,
-		       struct err *e)
+/* Heredoc markers in a RUN/COPY/ADD line, word by word as Docker finds them
+ * ("<<  EOF" with blanks after the << counts too). */
+static int find_heredocs(struct df_instr *in, char esc, struct err *e)
+{
+	char **w;
+	size_t n;
+	int r = 0;
+
+	if (df_words_raw(in->rest, esc, &w, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		size_t d = strspn(w[i], "0123456789");
+		bool bare = strncmp(w[i] + d, "<<", 2) == 0 &&
+			    (w[i][d + 2] == 0 || (w[i][d + 2] == '-' && w[i][d + 3] == 0));
+		if (bare && i + 1 < n) {
+			struct buf j = BUF_INIT;
+			r = buf_adds(&j, w[i], e) < 0 || buf_adds(&j, w[i + 1], e) < 0
+				? -1
+				: heredoc_word(in, j.data, esc, e);
+			buf_free(&j);
+			i++;
+		} else {
+			r = heredoc_word(in, w[i], esc, e);
+		}
+	}
+	df_strv_free(w, n);
+	return r;
+}
+
+/* --name[=value] words before the arguments (quotes removed, as Docker
+ * does); a "--" word ends them. *rest is where the arguments start. */
+static int parse_flags(struct df_instr *in, const char *p, const char **rest, struct err *e)
+{
+	struct buf w = BUF_INIT;
+	int r = 0;
+
+	for (;;) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (p[0] != '-' || p[1] != '-')
+			break;
+		char q = 0;
+		buf_reset(&w);
+		while (*p && (q || !isspace((unsigned char)*p))) {
+			char c = *p++;
+			if (q && c == q) {
+				q = 0;
+				continue;
+			}
+			if (!q && (c == '\'' || c == '"')) {
+				q = c;
+				continue;
+			}
+			if (c == '\\') {
+				if (!*p)
+					break;
+				c = *p++;
+			}
+			if (buf_add(&w, &c, 1, e) < 0) {
+				r = -1;
+				goto out;
+			}
+		}
+		if (strcmp(w.data, "--") == 0) {
+			while (isspace((unsigned char)*p))
+				p++;
+			break;
+		}
+		if (strv_push(&in->flags, &in->n_flags, xstrdup_e(w.data + 2, e), e) < 0) {
+			r = -1;
+			goto out;
+		}
+	}
+	*rest = p;
+out:
+	buf_free(&w);
+	return r;
+}
+
+static int parse_instr(struct dockerfile *df, struct df_instr *in, const char *logical, int line,
+		       int col, struct err *e)
 {
 	const char *p = logical;
 	size_t wl;
@@ -494,22 +854,13 @@ static int parse_instr(struct dockerfile *df, struct df_instr *in, const char *l
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		ok = ok || strcmp(in->cmd, known[i]) == 0;
 	if (!ok)
-		return err_set(e, ERR_INPUT, "%s:%d:%d: unknown instruction \"%.*s\"", df->path, line, col, (int)wl, p);
+		return err_set(e, ERR_INPUT, "%s:%d:%d: unknown instruction \"%.*s\"", df->path,
+			       line, col, (int)(wl > 40 ? 40 : wl), p);
 	p += wl;
+	if (strcmp(in->cmd, "onbuild") != 0 && parse_flags(in, p, &p, e) < 0)
+		return -1;
 	while (isspace((unsigned char)*p))
 		p++;
-	/* Flags: --name[=value] words before the arguments. */
-	while (p[0] == '-' && p[1] == '-' && strcmp(in->cmd, "onbuild") != 0) {
-		size_t fl = strcspn(p, " \t");
-		if (fl == 2)
-			return err_set(e, ERR_INPUT, "%s:%d:%d: empty flag \"--\"", df->path, line,
-				       col + (int)(p - logical));
-		if (strv_push(&in->flags, &in->n_flags, xstrndup_e(p + 2, fl - 2, e), e) < 0)
-			return -1;
-		p += fl;
-		while (isspace((unsigned char)*p))
-			p++;
-	}
 	in->rest_col = col + (int)(p - logical);
 	size_t rl = strlen(p);
 	while (rl > 0 && isspace((unsigned char)p[rl - 1]))
@@ -518,19 +869,37 @@ static int parse_instr(struct dockerfile *df, struct df_instr *in, const char *l
 	if (!in->rest)
 		return -1;
 	if (rl == 0 && strcmp(in->cmd, "healthcheck") != 0)
-		return err_set(e, ERR_INPUT, "%s:%d:%d: %s requires at least one argument", df->path, line, col,
-			       in->cmd);
+		return err_set(e, ERR_INPUT, "%s:%d:%d: %s requires at least one argument",
+			       df->path, line, col, in->cmd);
 	if (takes_json(in->cmd) && in->rest[0] == '[') {
-		cJSON *j = cJSON_ParseWithLength(in->rest, rl);
-		bool all_str = j && cJSON_IsArray(j);
+		const char *end = NULL;
+		cJSON *j = cJSON_ParseWithOpts(in->rest, &end, 1);
 		cJSON *it;
 
-		cJSON_ArrayForEach(it, j) all_str = all_str && cJSON_IsString(it);
-		if (all_str) {
+		if (cJSON_IsArray(j)) {
+			bool all_str = true;
+			cJSON_ArrayForEach(it, j) all_str = all_str && cJSON_IsString(it);
+			if (!all_str) {
+				cJSON_Delete(j);
+				return err_set(e, ERR_INPUT,
+					       "%s:%d:%d: when using JSON array syntax, arrays "
+					       "must be comprised of "
+					       "strings only",
+					       df->path, line, in->rest_col);
+			}
+			if (json_has_nul(in->rest)) {
+				cJSON_Delete(j);
+				return err_set(e, ERR_INPUT,
+					       "%s:%d:%d: a JSON argument holds a NUL character "
+					       "(\\u0000), which no "
+					       "command can receive",
+					       df->path, line, in->rest_col);
+			}
 			in->json = true;
 			cJSON_ArrayForEach(it, j)
 			{
-				if (strv_push(&in->args, &in->n_args, xstrdup_e(it->valuestring, e), e) < 0) {
+				if (strv_push(&in->args, &in->n_args, xstrdup_e(it->valuestring, e),
+					      e) < 0) {
 					cJSON_Delete(j);
 					return -1;
 				}
@@ -538,21 +907,204 @@ static int parse_instr(struct dockerfile *df, struct df_instr *in, const char *l
 		}
 		cJSON_Delete(j);
 		if (!in->json && strcmp(in->cmd, "shell") == 0)
-			return err_set(e, ERR_INPUT, "%s:%d:%d: SHELL requires a JSON array of strings", df->path,
+			return err_set(e, ERR_INPUT,
+				       "%s:%d:%d: SHELL requires a JSON array of strings", df->path,
 				       line, in->rest_col);
 	} else if (strcmp(in->cmd, "shell") == 0) {
-		return err_set(e, ERR_INPUT, "%s:%d:%d: SHELL requires the JSON form [\"executable\", \"param\"]",
+		return err_set(e, ERR_INPUT,
+			       "%s:%d:%d: SHELL requires the JSON form [\"executable\", \"param\"]",
 			       df->path, line, in->rest_col);
 	}
 	if (!in->json && (strcmp(in->cmd, "run") == 0 || strcmp(in->cmd, "copy") == 0 ||
-			  strcmp(in->cmd, "add") == 0))
-		return find_heredocs(in, e);
+			  strcmp(in->cmd, "add") == 0)) {
+		if (find_heredocs(in, df->escape, e) < 0) {
+			if (e->code == ERR_INPUT)
+				err_prefix(e, "%s:%d:%d", df->path, line, in->rest_col);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *any_value(void *ctx, const char *name)
+{
+	(void)ctx;
+	(void)name;
+	return "x";
+}
+
+/* The words an instruction expands when it runs, lexed now with every
+ * variable set: what fails here (quotes, ${...} syntax, nesting) fails
+ * whatever the values. */
+static int lex_check(const struct dockerfile *df, const struct df_instr *in, struct err *e)
+{
+	static const char *const expanded[] = {"env",  "label",	 "arg",	   "workdir",
+					       "user", "expose", "volume", "stopsignal",
+					       "copy", "add",	 "from"};
+	bool exp = false;
+	char **w;
+	size_t n;
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(expanded); i++)
+		exp = exp || strcmp(in->cmd, expanded[i]) == 0;
+	if (!exp)
+		return 0;
+	for (size_t i = 0; i < (in->json ? in->n_args : 1) && r == 0; i++) {
+		r = df_lex(in->json ? in->args[i] : in->rest, df->escape, any_value, NULL, false,
+			   &w, &n, e);
+		if (r == 0)
+			df_strv_free(w, n);
+	}
+	for (size_t h = 0; h < in->n_heredocs && r == 0; h++) {
+		if (!in->heredocs[h].expand)
+			continue;
+		char *x = df_expand_plain(in->heredocs[h].content, df->escape, any_value, NULL, e);
+		r = x ? 0 : -1;
+		free(x);
+	}
+	if (r < 0 && e->code == ERR_INPUT)
+		err_prefix(e, "%s:%d:%d: %s", df->path, in->line, in->col, in->cmd);
+	return r;
+}
+
+/* What Docker's parser itself rejects, checked here so that a bad Dockerfile
+ * fails before any base image is pulled: ENV and LABEL need KEY=VALUE pairs
+ * or "KEY VALUE", ARG names and keys are not blank, an ONBUILD trigger is
+ * one instruction other than ONBUILD, FROM and MAINTAINER. */
+static int validate_instr(const struct dockerfile *df, const struct df_instr *in, struct err *e)
+{
+	const char *c = in->cmd;
+	char up[16];
+	char **w = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (strcmp(c, "env") == 0 || strcmp(c, "label") == 0 || strcmp(c, "arg") == 0) {
+		bool arg = c[0] == 'a';
+		if (df_words_raw(in->rest, df->escape, &w, &n, e) < 0)
+			return -1;
+		if (!arg && n > 0 && !strchr(w[0], '=')) {
+			if (!in->rest[strcspn(in->rest, " \t")])
+				r = err_set(e, ERR_INPUT,
+					    "%s:%d:%d: %s %.60s has no value (%s KEY=VALUE or %s "
+					    "KEY VALUE)",
+					    df->path, in->line, in->col, upper(c, up, sizeof(up)),
+					    in->rest, up, up);
+		} else {
+			for (size_t i = 0; i < n && r == 0; i++) {
+				const char *eq = strchr(w[i], '=');
+				if (!arg && !eq)
+					r = err_set(e, ERR_INPUT,
+						    "%s:%d:%d: %s: no '=' in \"%.60s\" (expected "
+						    "KEY=VALUE)",
+						    df->path, in->line, in->col,
+						    upper(c, up, sizeof(up)), w[i]);
+				else if (eq == w[i])
+					r = err_set(
+					    e, ERR_INPUT,
+					    "%s:%d:%d: %s: a name can not be blank (\"%.60s\")",
+					    df->path, in->line, in->col, upper(c, up, sizeof(up)),
+					    w[i]);
+			}
+		}
+		df_strv_free(w, n);
+	} else if (strcmp(c, "onbuild") == 0) {
+		static const char *const no[] = {"onbuild", "from", "maintainer"};
+		size_t tl = strcspn(in->rest, " \t");
+		struct dockerfile sub;
+		for (size_t i = 0; i < ARRAY_SIZE(no); i++)
+			if (tl == strlen(no[i]) && strncasecmp(in->rest, no[i], tl) == 0)
+				return err_set(e, ERR_INPUT,
+					       "%s:%d:%d: %s isn't allowed as an ONBUILD trigger",
+					       df->path, in->line, in->rest_col,
+					       upper(no[i], up, sizeof(up)));
+		if (df_parse(&sub, "ONBUILD trigger", in->rest, strlen(in->rest), e) < 0) {
+			if (e->code == ERR_INPUT)
+				err_prefix(e, "%s:%d:%d", df->path, in->line, in->rest_col);
+			return -1;
+		}
+		if (sub.n != 1)
+			r = err_set(e, ERR_INPUT, "%s:%d:%d: an ONBUILD trigger is one instruction",
+				    df->path, in->line, in->rest_col);
+		df_free(&sub);
+	}
+	return r;
+}
+
+int df_check_expansions(const struct dockerfile *df, struct err *e)
+{
+	for (size_t i = 0; i < df->n; i++)
+		if (lex_check(df, &df->ins[i], e) < 0)
+			return -1;
+	return 0;
+}
+
+/* The parser directives at the top (# escape=, # syntax=, # check=); *i is
+ * the first line after them. */
+static int parse_directives(struct dockerfile *df, const struct lines *L, size_t *i, struct err *e)
+{
+	bool seen_escape = false, seen_syntax = false;
+
+	for (; *i < L->n; (*i)++) {
+		const char *s = L->v[*i];
+		while (isspace((unsigned char)*s))
+			s++;
+		if (*s != '#')
+			break;
+		s++;
+		while (isspace((unsigned char)*s))
+			s++;
+		size_t kl = 0;
+		if (isalpha((unsigned char)s[0]))
+			while (isalnum((unsigned char)s[kl]))
+				kl++;
+		const char *v = s + kl;
+		while (isspace((unsigned char)*v))
+			v++;
+		if (kl == 0 || *v != '=')
+			break;
+		v++;
+		while (isspace((unsigned char)*v))
+			v++;
+		size_t vl = strlen(v);
+		while (vl > 0 && isspace((unsigned char)v[vl - 1]))
+			vl--;
+		if (vl == 0)
+			break;
+		if (kl == 6 && strncasecmp(s, "escape", 6) == 0) {
+			if (seen_escape)
+				return err_set(
+				    e, ERR_INPUT,
+				    "%s:%zu:1: only one escape parser directive can be used",
+				    df->path, *i + 1);
+			seen_escape = true;
+			if (vl != 1 || (v[0] != '\\' && v[0] != '`'))
+				return err_set(
+				    e, ERR_INPUT,
+				    "%s:%zu:1: invalid escape token '%.*s' does not validate",
+				    df->path, *i + 1, (int)(vl > 20 ? 20 : vl), v);
+			df->escape = v[0];
+		} else if (kl == 6 && strncasecmp(s, "syntax", 6) == 0) {
+			if (seen_syntax)
+				return err_set(
+				    e, ERR_INPUT,
+				    "%s:%zu:1: only one syntax parser directive can be used",
+				    df->path, *i + 1);
+			seen_syntax = true;
+			df->syntax = xstrndup_e(v, vl, e);
+			if (!df->syntax)
+				return -1;
+		} else if (!(kl == 5 && strncasecmp(s, "check", 5) == 0)) {
+			break; /* not a directive bosun knows: a comment, and directives end */
+		}
+	}
 	return 0;
 }
 
 int df_parse(struct dockerfile *df, const char *path, const char *text, size_t len, struct err *e)
 {
-	struct lines L;
+	struct lines L = {NULL, 0};
 	struct buf logical = BUF_INIT;
 	size_t i = 0;
 	int ret = -1;
@@ -562,50 +1114,12 @@ int df_parse(struct dockerfile *df, const char *path, const char *text, size_t l
 	df->path = xstrdup_e(path, e);
 	if (!df->path)
 		return -1;
-	if (len > DF_MAX_SIZE)
-		return err_set(e, ERR_INPUT, "%s: bigger than %u bytes", path, DF_MAX_SIZE);
-	if (split_lines(text, len, &L, e) < 0) {
-		err_prefix(e, "%s", path);
+	if (len > DF_MAX_SIZE) {
+		err_set(e, ERR_INPUT, "%s: bigger than %u bytes", path, DF_MAX_SIZE);
 		goto out;
 	}
-	/* Parser directives: only at the very top, before any other line. */
-	for (; i < L.n; i++) {
-		const char *s = L.v[i];
-		while (isspace((unsigned char)*s))
-			s++;
-		if (*s != '#')
-			break;
-		s++;
-		while (isspace((unsigned char)*s))
-			s++;
-		size_t kl = 0;
-		while (isalpha((unsigned char)s[kl]))
-			kl++;
-		const char *v = s + kl;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (kl == 0 || *v != '=')
-			break;
-		v++;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		size_t vl = strlen(v);
-		while (vl > 0 && isspace((unsigned char)v[vl - 1]))
-			vl--;
-		if (kl == 6 && strncasecmp(s, "escape", 6) == 0) {
-			if (vl != 1 || (v[0] != '\\' && v[0] != '`')) {
-				err_set(e, ERR_INPUT, "%s:%zu:1: invalid escape token '%.*s' does not validate", path,
-					i + 1, (int)vl, v);
-				goto out;
-			}
-			df->escape = v[0];
-		} else if (kl == 6 && strncasecmp(s, "syntax", 6) == 0) {
-			free(df->syntax);
-			df->syntax = xstrndup_e(v, vl, e);
-		} else {
-			break;
-		}
-	}
+	if (split_lines(path, text, len, &L, e) < 0 || parse_directives(df, &L, &i, e) < 0)
+		goto out;
 	while (i < L.n) {
 		if (blank(L.v[i]) || comment(L.v[i])) {
 			i++;
@@ -660,11 +1174,17 @@ int df_parse(struct dockerfile *df, const char *path, const char *text, size_t l
 			}
 			in->heredocs[h].content = buf_detach(&body, NULL);
 			if (!found) {
-				err_set(e, ERR_INPUT, "%s:%d:%d: unterminated heredoc <<%s", path, line, col,
-					in->heredocs[h].name);
+				err_set(e, ERR_INPUT, "%s:%d:%d: unterminated heredoc <<%s", path,
+					line, col, in->heredocs[h].name);
 				goto out;
 			}
 		}
+		if (validate_instr(df, in, e) < 0)
+			goto out;
+	}
+	if (df->n == 0) {
+		err_set(e, ERR_INPUT, "%s: file with no instructions", path);
+		goto out;
 	}
 	ret = 0;
 out:

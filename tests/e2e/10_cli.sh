@@ -34,7 +34,7 @@ opt_value() { # OPTION: a valid value for it, or nothing when it takes none
     --label|--build-arg) echo K=V ;; --secret) echo id=a,src=b ;;
     --creds|--src-creds|--dest-creds) echo u:p ;; --cacert) echo "$W/empty" ;;
     --parallel|--retries|--base-max-age) echo 2 ;; --db-max-age) echo 1d ;;
-    --severity) echo HIGH,CRITICAL ;; --fail-on) echo none ;; --unknown-as) echo LOW ;;
+    --severity) echo HIGH,CRITICAL ;; --fail-on) echo none ;; --unknown-as) echo LOW ;; --cvss-prefer) echo v4 ;;
     --platform) echo linux/amd64 ;; --tag|-t) echo localhost:1/a:1 ;;
     *) echo x ;;
     esac

@@ -1,4 +1,5 @@
-/* Dockerfiles: the parser, then the shell-word expansion of every instruction. */
+/* Dockerfiles: the parser and its pre-pull checks, then the shell-word
+ * expansion (every mode) of every instruction. */
 #include "fuzz.h"
 #include "builder/dockerfile.h"
 
@@ -18,6 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	struct err e = ERR_INIT;
 
 	if (df_parse(&df, "Dockerfile", (const char *)d, n, &e) == 0) {
+		err_clear(&e);
+		(void)df_check_expansions(&df, &e);
 		for (size_t i = 0; i < df.n; i++) {
 			struct df_instr *in = &df.ins[i];
 			char **w = NULL, **k = NULL, **v = NULL;
@@ -28,6 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 			if (df_lex(in->rest, df.escape, lookup, NULL, true, &w, &nw, &e) == 0)
 				df_strv_free(w, nw);
 			if (df_lex(in->rest, df.escape, lookup, NULL, false, &w, &nw, &e) == 0)
+				df_strv_free(w, nw);
+			if (df_lex_words(in->rest, df.escape, lookup, NULL, &w, &nw, &e) == 0)
+				df_strv_free(w, nw);
+			if (df_words_raw(in->rest, df.escape, &w, &nw, &e) == 0)
 				df_strv_free(w, nw);
 			free(df_expand_plain(in->rest, df.escape, lookup, NULL, &e));
 			if (df_kv(in->rest, df.escape, lookup, NULL, true, true, &k, &v, &nk, &e) == 0) {
