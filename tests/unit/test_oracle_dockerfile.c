@@ -119,8 +119,9 @@ static int dump(struct buf *o, const struct df_instr *in, char esc)
 	if (in->n_flags) {
 		buf_adds(o, " [", &e);
 		for (size_t i = 0; i < in->n_flags; i++) {
-			char *f = malloc(strlen(in->flags[i]) + 3);
-			sprintf(f, "--%s", in->flags[i]);
+			size_t fl = strlen(in->flags[i]) + 3;
+			char *f = malloc(fl);
+			snprintf(f, fl, "--%s", in->flags[i]);
 			if (i)
 				buf_add(o, " ", 1, &e);
 			go_quote(o, f);
