@@ -105,3 +105,4 @@ clean:
 
 -include mk/static.mk
 -include mk/fuzz.mk
+-include mk/vsix.mk
