@@ -36,6 +36,7 @@ if ! cmp -s "$EXT/tools/package-lock.json" "$TOOLS_DIR/package-lock.json" || [ !
 	(cd "$TOOLS_DIR" && npm ci "${NPM_FLAGS[@]}") >&2
 fi
 
+case "$STAGE" in "" | / | . | ..) echo "vsix: VSIX_BUILD must be a staging directory of its own, not '$STAGE'" >&2; exit 2 ;; esac
 rm -rf "$STAGE"
 mkdir -p "$STAGE" "$OUT"
 cp "$EXT/vss-extension.json" "$EXT/overview.md" "$STAGE/"
@@ -61,6 +62,6 @@ PY
 VSIX="$OUT/$(manifest id)-$VERSION.vsix"
 rm -f "$VSIX"
 "$TOOLS_DIR/node_modules/.bin/tfx" extension create --root "$STAGE" --manifest-globs vss-extension.json \
-	--publisher "$PUBLISHER" --override "{\"version\": \"$VERSION\"}" --output-path "$VSIX" --no-prompt >&2
+	--publisher "$PUBLISHER" --override "{\"version\": \"$VERSION\"}" --output-path "$VSIX" --no-prompt --no-color >&2
 [ -s "$VSIX" ] || { echo "vsix: tfx wrote no $VSIX" >&2; exit 1; }
 echo "$VSIX"
