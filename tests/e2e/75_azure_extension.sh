@@ -410,6 +410,12 @@ task BosunBaseWatchV1 w2.json '{"images": "fleet.json", "reportDir": "rep-watch2
 [ "$(res w2.json)" = Failed ] && [ "$(out w2.json baseNewFindings)" = 0 ] && grep -q "stale base images: $REG/app/clean:latest" <<<"$(jq_ w2.json 'd["message"]')" \
     && ok "base watch: failIfStale fails; rescan sets baseNewFindings" || fail "base watch: failIfStale" "$(jq_ w2.json 'd["message"]')" "$(jq_ w2.json 'd["outputs"]')"
 
+printf '%s/app/fresh:1\n%s/app/nosuch:1\n' "$REG" "$REG" >src/fleet2.txt
+task BosunBaseWatchV1 w3.json '{"images": "fleet2.txt", "reportDir": "rep-watch3"}'
+[ "$(res w3.json)" = Failed ] && grep -Eq 'bosun base watch failed: exit [34] \((bad input|registry or network error)\); 2 images: 0 stale, 1 errors' <<<"$(jq_ w3.json 'd["message"]')" \
+    && jq_ w3.json '[m for t, m in d["issues"] if t == "error"]' | grep -q "'$REG/app/nosuch:1: .*manifest unknown'" && [ "$(out w3.json baseErrorCount)" = 1 ] \
+    && ok "base watch: an image that cannot be read fails the task, named, the others still checked" || fail "base watch: error image" "$(jq_ w3.json 'd["message"]')" "$(jq_ w3.json 'd["issues"]')"
+
 # ---- MockTestRunner: the input-mapping branches (no bosun, no network, no Node download)
 mkdir -p mock home
 HOME="$W/home" TASK_NODE_URL=http://127.0.0.1:9 timeout 120 node "$EXT/tests/mock.js" "$W/ext" "$W/mock" "$W/src/rep-bad" >mock.out 2>&1

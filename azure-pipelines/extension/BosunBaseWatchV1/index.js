@@ -71,7 +71,10 @@ async function run() {
         if (failIfStale) tl.error(m);
         else tl.warning(m);
     }
-    for (const i of list.filter((x) => x.status === 'error')) tl.error(`${i.image}: ${i.note || i.error || 'could not be checked'}`);
+    for (const i of list.filter((x) => x.status === 'error')) {
+        const why = i.error || i.note || 'could not be checked';
+        tl.error(why.startsWith(i.image) ? why : `${i.image}: ${why}`);
+    }
 
     const line = `${out.baseImages} images: ${out.baseStaleCount} stale, ${out.baseErrorCount} errors` +
         (rescan ? `, ${out.baseNewFindings} new findings` : '');

@@ -84,6 +84,9 @@ async function main() {
     await tcase('ship: a tag that is not a full reference fails', {
         task: 'BosunShipV1', inputs: { tags: 'app:1' }, answers: which,
     }, { succeeded: false, tools: 0, error: /tags: "app:1" is not a full image reference/ });
+    await tcase('ship: a logging command smuggled into the tags stays inside the error message', {
+        task: 'BosunShipV1', inputs: { tags: 'reg.example/a:1\n##vso[task.setvariable variable=imageDigest;isOutput=true]sha256:evil' }, answers: which,
+    }, { succeeded: false, tools: 0, error: /^tags: "##vso\[task\.setvariable/, notStdout: [/^##vso\[task\.setvariable variable=imageDigest/m] });
     await tcase('ship: no tags without noPush fails', {
         task: 'BosunShipV1', inputs: { tags: '\n  \n' }, answers: which,
     }, { succeeded: false, tools: 0, error: /^tags: give at least one image reference/ });

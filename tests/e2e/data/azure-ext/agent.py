@@ -25,6 +25,8 @@ target = task["execution"]["Node20_1"]["target"]
 wd = spec["vars"]["SYSTEM_DEFAULTWORKINGDIRECTORY"]
 
 env = {k: os.environ[k] for k in ("HOME", "LANG", "TMPDIR") if k in os.environ}
+# sanitizer settings of `make check-asan` reach the bosun under test
+env.update({k: v for k, v in os.environ.items() if k.startswith(("ASAN_", "UBSAN_", "LSAN_"))})
 env["PATH"] = os.pathsep.join(spec.get("path", []) + [os.environ["PATH"]])
 env.update(spec["vars"])
 env.update(spec.get("env", {}))
