@@ -128,3 +128,4 @@ clean:
 
 -include mk/static.mk
 -include mk/fuzz.mk
+-include mk/vsix.mk
