@@ -4,7 +4,7 @@
 # inventories: per image and ecosystem, Trivy's count, bosun's, dpkg-query's
 # (deb), missing from bosun, extra in bosun.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 BOSUN_RW_SUMMARY=$(mktemp "${TMPDIR:-/tmp}/bosun-rw-summary.XXXXXX")
 export BOSUN_RW_SUMMARY
 trap 'rm -f "$BOSUN_RW_SUMMARY"' EXIT
