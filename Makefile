@@ -31,7 +31,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 # checks that it still does, one probe per function.
 BANNED := strcpy strcat strncpy strncat sprintf vsprintf gets strtok gmtime localtime ctime asctime tmpnam mktemp
 
-.PHONY: all deps test unit e2e check-asan static static-e2e bench clean banned fmt demo FORCE
+.PHONY: all deps test test-realworld unit e2e check-asan static static-e2e bench clean banned fmt demo FORCE
 all: bosun
 
 bosun: $(LIB_OBJS) $(CMD_OBJS)
@@ -88,6 +88,12 @@ e2e: bosun
 # Unit programs, then end-to-end scripts; closing line "N passed, N failed".
 test: bosun $(UNIT_BINS)
 	@B=$(B) tests/run.sh $(UNIT_BINS)
+
+# Real-world images built by bosun and by buildah from the debootstrap'd
+# bookworm minbase, trees and inventories compared with buildah, Trivy and
+# dpkg-query (tests/realworld/; needs the Debian archive and the npm registry).
+test-realworld: bosun
+	@tests/realworld/run.sh
 
 # Unit and e2e suites under AddressSanitizer and UBSan.
 check-asan:
