@@ -24,16 +24,19 @@ static const char help[] =
 	"                             (https://cosign.sigstore.dev/attestation/vuln/v1),\n"
 	"                             openvex, link, custom (text wrapped as\n"
 	"                             {\"Data\":...,\"Timestamp\":...}), or any URI\n"
+	"  --signature-format F       legacy (the .att tag), bundle (a Sigstore bundle as an\n"
+	"                             OCI 1.1 referrer, cosign 3) or both (default)\n"
 	"  -v, -q                     more / less output\n\n" REG_OPTS_HELP "\n" EXIT_CODES_HELP;
 
 
 int cmd_attest(int argc, char **argv, struct err *e)
 {
-	enum { OPT_KEY = 3000, OPT_PRED, OPT_TYPE };
+	enum { OPT_KEY = 3000, OPT_PRED, OPT_TYPE, OPT_SIGFMT };
 	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
 					    { "key", required_argument, NULL, OPT_KEY },
 					    { "predicate", required_argument, NULL, OPT_PRED },
 					    { "type", required_argument, NULL, OPT_TYPE },
+					    { "signature-format", required_argument, NULL, OPT_SIGFMT },
 					    { NULL, 0, NULL, 0 } };
 	struct buf pred __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
 	struct reg_cli rc = { 0 };
@@ -43,6 +46,7 @@ int cmd_attest(int argc, char **argv, struct err *e)
 	struct location loc;
 	struct reg_opts ro;
 	const char *keyfile = NULL, *predfile = NULL, *type = NULL, *uri;
+	enum sig_format fmt = SIG_FORMAT_BOTH;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, lo, NULL)) != -1) {
@@ -60,6 +64,10 @@ int cmd_attest(int argc, char **argv, struct err *e)
 			continue;
 		case OPT_TYPE:
 			type = optarg;
+			continue;
+		case OPT_SIGFMT:
+			if (sig_format_parse(optarg, &fmt) < 0)
+				return cmd_usage_error(e, "attest", "--signature-format takes legacy, bundle or both");
 			continue;
 		}
 		r = cmd_reg_opt(&rc, c, optarg, "attest", e);
@@ -83,7 +91,7 @@ int cmd_attest(int argc, char **argv, struct err *e)
 		goto out;
 	ro = (struct reg_opts){ rc.creds, rc.cacert, rc.insecure, rc.parallel, rc.retries, NULL };
 	if (reg_open(&cl, &loc.ref, &ro, true, e) < 0 ||
-	    attest_image(cl, &loc.ref, &k, uri, pred.data, pred.len, &res, e) < 0) {
+	    attest_image_fmt(cl, &loc.ref, &k, uri, pred.data, pred.len, fmt, &res, e) < 0) {
 		err_prefix(e, "attest %s", loc.text);
 		goto out;
 	}

@@ -22,6 +22,8 @@ static const char help[] =
 	"  --key FILE                 private key: cosign encrypted (ENCRYPTED SIGSTORE /\n"
 	"                             COSIGN PRIVATE KEY), or PKCS#8 / SEC1 / PKCS#1 PEM\n"
 	"  -a, --annotation K=V       add K=V to the signed payload's \"optional\" (repeatable)\n"
+	"  --signature-format F       legacy (the .sig tag, cosign 1-2), bundle (a Sigstore\n"
+	"                             bundle as an OCI 1.1 referrer, cosign 3) or both (default)\n"
 	"  -v, -q                     more / less output\n"
 	"The key password comes from BOSUN_KEY_PASSWORD, COSIGN_PASSWORD or\n"
 	"BOSUN_PASSWORD (when BOSUN_USERNAME is unset), else a terminal prompt.\n\n" REG_OPTS_HELP
@@ -44,10 +46,11 @@ int cmd_sign_parse_image(const char *s, const char *cmd, struct location *loc, s
 
 int cmd_sign(int argc, char **argv, struct err *e)
 {
-	enum { OPT_KEY = 3000 };
+	enum { OPT_KEY = 3000, OPT_SIGFMT };
 	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
 					    { "key", required_argument, NULL, OPT_KEY },
 					    { "annotation", required_argument, NULL, 'a' },
+					    { "signature-format", required_argument, NULL, OPT_SIGFMT },
 					    { NULL, 0, NULL, 0 } };
 	const char *keys[MAX_ANN], *vals[MAX_ANN];
 	char *kv[MAX_ANN];
@@ -58,6 +61,7 @@ int cmd_sign(int argc, char **argv, struct err *e)
 	struct location loc;
 	struct reg_opts ro;
 	const char *keyfile = NULL;
+	enum sig_format fmt = SIG_FORMAT_BOTH;
 	size_t n = 0, i;
 	int c, r = -1;
 
@@ -70,6 +74,11 @@ int cmd_sign(int argc, char **argv, struct err *e)
 		}
 		if (c == OPT_KEY) {
 			keyfile = optarg;
+			continue;
+		}
+		if (c == OPT_SIGFMT) {
+			if (sig_format_parse(optarg, &fmt) < 0)
+				return cmd_usage_error(e, "sign", "--signature-format takes legacy, bundle or both");
 			continue;
 		}
 		if (c == 'a') {
@@ -112,12 +121,14 @@ int cmd_sign(int argc, char **argv, struct err *e)
 		goto out;
 	ro = (struct reg_opts){ rc.creds, rc.cacert, rc.insecure, rc.parallel, rc.retries, NULL };
 	if (reg_open(&cl, &loc.ref, &ro, true, e) < 0 ||
-	    sign_image(cl, &loc.ref, &k, keys, vals, n, &res, e) < 0) {
+	    sign_image_fmt(cl, &loc.ref, &k, keys, vals, n, fmt, &res, e) < 0) {
 		err_prefix(e, "sign %s", loc.text);
 		goto out;
 	}
 	log_info("signed %s with %s key %s into %s%s", res.digest, sign_alg_name(k.alg), k.fingerprint,
-		 res.tag, res.added ? "" : " (the same signature was there already)");
+		 fmt == SIG_FORMAT_BUNDLE ? "a bundle" : res.tag, res.added ? "" : " (the same signature was there already)");
+	if (*res.referrer)
+		log_info("signature bundle %s (%s)", res.referrer, res.api ? "referrers API" : "referrers tag schema");
 	printf("%s\n", res.digest);
 	r = 0;
 out:
