@@ -200,11 +200,15 @@ struct rmw {
 	 * key's item is younger than RECENT_S, digest its digest ("" when the
 	 * tag is absent). Keeps what it read for write(). */
 	int (*read)(struct rmw *w, bool *ours, bool *recent, char digest[72], struct err *e);
-	/* Write what read() saw plus our item; digest what was written. */
-	int (*write)(struct rmw *w, char digest[72], struct err *e);
+	/* Write what read() saw (digest before) plus our item; digest what was
+	 * written. *moved (and nothing written) when the tag is no longer
+	 * before right before the PUT. */
+	int (*write)(struct rmw *w, const char *before, char digest[72], bool *moved,
+		     struct err *e);
 	struct reg_client *c;
 	const char *tag;
 	const char *keyid; /* ours, for the recent-writer check */
+	double put_span;   /* how long our last PUT took */
 };
 
 static bool recent_foreign(const char *annotations_json, const char *keyid_key, const char *keyid)
@@ -246,6 +250,28 @@ static bool racing_error(const struct err *e)
 	       (strstr(e->msg, "DIGEST_INVALID") || strstr(e->msg, "BLOB_UNKNOWN"));
 }
 
+/* Right before a PUT: is the tag still what we read (before, "" when it
+ * was absent)? A HEAD narrows the window in which another writer's
+ * update could be lost to the time between this answer and our PUT. */
+static int tag_moved(struct reg_client *c, const char *tag, const char *before, bool *moved,
+		     struct err *e)
+{
+	_cleanup_free_ char *d = NULL;
+	struct err e2 = ERR_INIT;
+
+	*moved = false;
+	if (reg_head_manifest(c, tag, &d, NULL, NULL, &e2) < 0) {
+		if (!reg_not_found(&e2)) {
+			*e = e2;
+			return -1;
+		}
+		*moved = *before != '\0';
+		return 0;
+	}
+	*moved = !d || strcmp(d, before) != 0;
+	return 0;
+}
+
 static int rmw_run(struct rmw *w, bool *added, struct err *e)
 {
 	bool careful = false;
@@ -253,7 +279,8 @@ static int rmw_run(struct rmw *w, bool *added, struct err *e)
 	*added = false;
 	for (int attempt = 1;; attempt++) {
 		char before[72], written[72], after[72];
-		bool ours, recent, ours2, recent2;
+		bool ours, recent, ours2, recent2, moved = false;
+		int wr;
 		double t0 = time_now(), span;
 
 		if (w->read(w, &ours, &recent, before, e) < 0)
@@ -261,7 +288,16 @@ static int rmw_run(struct rmw *w, bool *added, struct err *e)
 		if (ours)
 			return 0; /* there already (or merged in by another writer) */
 		careful = careful || recent;
-		if (w->write(w, written, e) < 0) {
+		wr = w->write(w, before, written, &moved, e);
+		if (wr == 0 && moved) {
+			careful = true; /* another writer came between our read and our write */
+			if (attempt == SIG_MERGE_ATTEMPTS)
+				return err_set(e, ERR_NETWORK,
+					       "%s: other writers replaced it %d times; try again",
+					       w->tag, attempt);
+			continue;
+		}
+		if (wr < 0) {
 			struct timespec ts = {0, 50000000L};
 
 			if (!racing_error(e) || attempt == SIG_MERGE_ATTEMPTS)
@@ -278,6 +314,25 @@ static int rmw_run(struct rmw *w, bool *added, struct err *e)
 			return -1;
 		if (strcmp(after, written) != 0)
 			careful = true; /* the tag moved: another writer is active */
+		if (ours2 && !careful) {
+			/* A writer that read before our write may still be inside
+			 * its PUT: look once more after about as long as ours took. */
+			struct timespec now, ts;
+			long us;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			us = (long)(w->put_span * 1e6) +
+			     (long)((unsigned long long)now.tv_nsec % 5000ULL);
+			if (us > 200000)
+				us = 200000;
+			ts.tv_sec = 0;
+			ts.tv_nsec = us * 1000L;
+			nanosleep(&ts, NULL);
+			if (w->read(w, &ours2, &recent2, after, e) < 0)
+				return -1;
+			if (strcmp(after, written) != 0)
+				careful = true;
+		}
 		for (int check = 1; check <= 2 && ours2 && careful; check++) {
 			rmw_pause(span, check);
 			if (w->read(w, &ours2, &recent2, after, e) < 0)
@@ -337,7 +392,8 @@ static int layer_read(struct rmw *w, bool *ours, bool *recent, char digest[72], 
 	return 0;
 }
 
-static int layer_write(struct rmw *w, char digest[72], struct err *e)
+static int layer_write(struct rmw *w, const char *before, char digest[72], bool *moved,
+		       struct err *e)
 {
 	struct layer_rmw *l = (struct layer_rmw *)w;
 	struct buf cfg __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
@@ -380,11 +436,17 @@ static int layer_write(struct rmw *w, char digest[72], struct err *e)
 		return -1;
 	l->blobs_pushed = true;
 	body = oci_manifest_serialise(m, &blen, e);
+	if (!body || tag_moved(w->c, w->tag, before, moved, e) < 0)
+		return -1;
+	if (*moved)
+		return 0;
+	w->put_span = time_now();
 	if (!body || reg_put_manifest(w->c, w->tag, body, blen,
 				      m->media_type ? m->media_type : MT_OCI_MANIFEST, e) < 0) {
 		l->blobs_pushed = false; /* a racing signer may have replaced it */
 		return -1;
 	}
+	w->put_span = time_now() - w->put_span;
 	sha256_digest_str(body, blen, digest);
 	return 0;
 }
@@ -402,6 +464,10 @@ int sig_append_layer(struct reg_client *c, const char *tag, const char *mt, cons
 	int rc;
 
 	sha256_digest_str(blob, n, l.digest);
+	/* the payload first: the read-to-write window holds only the config */
+	if (reg_push_blob_buf(c, blob, n, l.digest, e) < 0)
+		return -1;
+	l.blobs_pushed = true;
 	rc = rmw_run(&l.w, added, e);
 	oci_manifest_free(&l.m);
 	return rc;
@@ -479,7 +545,8 @@ static int index_read(struct rmw *w, bool *ours, bool *recent, char digest[72], 
 	return 0;
 }
 
-static int index_write(struct rmw *w, char digest[72], struct err *e)
+static int index_write(struct rmw *w, const char *before, char digest[72], bool *moved,
+		       struct err *e)
 {
 	struct index_rmw *x = (struct index_rmw *)w;
 	cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray(), *it;
@@ -514,8 +581,16 @@ static int index_write(struct rmw *w, char digest[72], struct err *e)
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
+	if (tag_moved(w->c, w->tag, before, moved, e) < 0)
+		goto out;
+	if (*moved) {
+		rc = 0;
+		goto out;
+	}
+	w->put_span = time_now();
 	if (reg_put_manifest(w->c, w->tag, body, strlen(body), MT_OCI_INDEX, e) < 0)
 		goto out;
+	w->put_span = time_now() - w->put_span;
 	sha256_digest_str(body, strlen(body), digest);
 	rc = 0;
 out:
