@@ -34,9 +34,10 @@ int reg_get_referrers(struct reg_client *c, const char *digest, struct buf *out,
 	j.r.out_max = BUF_CAP_MANIFEST;
 	if (http_do(&j, e) < 0)
 		goto out;
-	if (j.r.status == 404) {
+	if (j.r.status == 404 || j.r.status == 400 || j.r.status == 405 || j.r.status == 501) {
 		/* The distribution spec: 404 means no referrers API; clients
-		 * fall back to the tag schema. */
+		 * fall back to the tag schema. Some older registries answer an
+		 * unknown route with 400, 405 or 501: the same fallback. */
 		buf_reset(out);
 		rc = 0;
 		goto out;

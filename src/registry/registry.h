@@ -100,7 +100,8 @@ void reg_free_tags(char **tags, size_t n);
 
 /* OCI 1.1 referrers API: the index of manifests whose subject is digest
  * into out. *supported is false (and 0 returned, out empty) when the
- * registry answers 404, i.e. has no referrers API: use the tag schema. */
+ * registry answers 404 (or 400, 405, 501), i.e. has no referrers API: use
+ * the tag schema. Pagination (Link) is not followed: the first page only. */
 int reg_get_referrers(struct reg_client *c, const char *digest, struct buf *out, bool *supported,
 		      struct err *e);
 /* PUT a manifest under its own digest; *indexed is true when the registry
