@@ -108,7 +108,7 @@ bosun-asan-test: $(LIB_OBJS) $(CMD_OBJS) $(UNIT_BINS)
 # The release binary against real servers: transport, auth, TLS, build,
 # scan, signing and ship.
 STATIC_E2E := tests/e2e/11_roundtrip.sh tests/e2e/12_auth.sh tests/e2e/30_build_run.sh \
-	tests/e2e/40_scan_db.sh tests/e2e/50_sign_cosign.sh tests/e2e/60_ship_e2e.sh
+	tests/e2e/40_scan_db.sh tests/e2e/50_sign_cosign.sh tests/e2e/51_sign_bundle.sh tests/e2e/60_ship_e2e.sh
 static-e2e: static
 	@BOSUN=$(CURDIR)/dist/bosun-linux-amd64 E2E="$(STATIC_E2E)" tests/run.sh
 

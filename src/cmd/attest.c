@@ -25,14 +25,19 @@ static const char help[] =
 	"                             (https://cosign.sigstore.dev/attestation/vuln/v1),\n"
 	"                             openvex, link, custom (text wrapped as\n"
 	"                             {\"Data\":...,\"Timestamp\":...}), or any URI\n"
+	"  --signature-format F       legacy (the .att tag), bundle (a Sigstore bundle as an\n"
+	"                             OCI 1.1 referrer, cosign 3) or both (default)\n"
 	"  -v, -q                     more / less output\n\n" REG_OPTS_HELP "\n" EXIT_CODES_HELP;
 
 
 int cmd_attest(int argc, char **argv, struct err *e)
 {
-	const char *keyfile, *predfile = NULL, *type = NULL, *uri;
-	const struct cli_val vals[] = {
-	    {"predicate", &predfile, NULL}, {"type", &type, NULL}, {NULL, NULL, NULL}};
+	const char *keyfile, *predfile = NULL, *type = NULL, *uri, *fmts = NULL;
+	enum sig_format fmt = SIG_FORMAT_BOTH;
+	const struct cli_val vals[] = {{"predicate", &predfile, NULL},
+				       {"type", &type, NULL},
+				       {"signature-format", &fmts, NULL},
+				       {NULL, NULL, NULL}};
 	const struct cli_cmd cmd = {"attest", help, CLI_REG | CLI_SIGN, NULL, NULL, NULL,
 				    NULL,     vals};
 	struct cli cl0;
@@ -50,6 +55,8 @@ int cmd_attest(int argc, char **argv, struct err *e)
 	keyfile = cl0.key;
 	if (!keyfile || !predfile || !type)
 		return cmd_usage_error(e, "attest", "--key, --predicate and --type are required");
+	if (fmts && sig_format_parse(fmts, &fmt) < 0)
+		return cmd_usage_error(e, "attest", "--signature-format takes legacy, bundle or both");
 	if (!(uri = intoto_predicate_type(type)))
 		return cmd_usage_error(e, "attest", "unknown --type \"%s\"", type);
 	if (argc - optind != 1)
@@ -65,7 +72,7 @@ int cmd_attest(int argc, char **argv, struct err *e)
 		goto out;
 	ro = cli_reg_opts(&cl0);
 	if (reg_open(&cl, &loc.ref, &ro, true, e) < 0 ||
-	    attest_image(cl, &loc.ref, &k, uri, pred.data, pred.len, &res, e) < 0) {
+	    attest_image_fmt(cl, &loc.ref, &k, uri, pred.data, pred.len, fmt, &res, e) < 0) {
 		err_prefix(e, "attest %s", loc.text);
 		goto out;
 	}

@@ -5,7 +5,9 @@
 #include "cmd/opts.h"
 #include "core/fs.h"
 #include "core/progress.h"
+#include "core/log.h"
 #include "image/image.h"
+#include "sign/store.h"
 
 static const char help[] =
 	"usage: bosun copy [OPTIONS] SRC DST\n\n"
@@ -19,6 +21,9 @@ static const char help[] =
 	"  docker-archive:FILE[:REPO:TAG]                a 'docker save' tarball\n\n"
 	"Options:\n"
 	"  --digest-file FILE         also write the digest to FILE\n"
+	"  --with-signatures          registry to registry: also copy the image's cosign\n"
+	"                             signatures and attestations (.sig / .att tags) and its\n"
+	"                             OCI 1.1 referrers (Sigstore bundles, SBOMs)\n"
 	"  -v, -q                     more / less output\n" REG_OPTS_HELP "\n"
 	"Examples:\n"
 	"  bosun copy oci:./out:1.0 registry.example.com/team/app:1.0\n"
@@ -37,11 +42,36 @@ static int copy_own_opt(void *ctx, int c, const char *arg, struct err *e)
 	return 1;
 }
 
+/* The signatures of digest at src, copied to dst (--with-signatures). */
+static int cmd_copy_signatures(const struct location *src, const struct location *dst, const struct copy_opts *o,
+			       const char *digest, struct err *e)
+{
+	struct reg_client *sc = NULL, *dc = NULL;
+	struct reg_opts so = o->src_reg, dop = o->dst_reg;
+	struct sign_copy_stats st;
+	int r = -1;
+
+	so.progress = dop.progress = NULL; /* freed by now */
+	if (reg_open(&sc, &src->ref, &so, false, e) == 0 && reg_open(&dc, &dst->ref, &dop, true, e) == 0 &&
+	    sign_copy_signatures(sc, dc, digest, &st, e) == 0) {
+		log_info("copied %zu legacy signature/attestation layer(s) and %zu referrer(s)%s", st.legacy,
+			 st.referrers, st.referrers ? (st.api ? " (referrers API)" : " (referrers tag schema)") : "");
+		r = 0;
+	} else {
+		err_prefix(e, "copy signatures of %s", digest);
+	}
+	reg_close(sc);
+	reg_close(dc);
+	return r;
+}
+
 int cmd_copy(int argc, char **argv, struct err *e)
 {
 	const char *digest_file = NULL;
+	bool with_sigs = false;
+	const struct cli_val vals_own[] = {{"with-signatures", NULL, &with_sigs}, {NULL, NULL, NULL}};
 	const struct cli_cmd cmd = {"copy",   help,	    CLI_REG,	  NULL,
-				    copy_own, copy_own_opt, &digest_file, NULL};
+				    copy_own, copy_own_opt, &digest_file, vals_own};
 	struct cli cl;
 	struct reg_cli rc;
 	struct location src, dst;
@@ -69,6 +99,12 @@ int cmd_copy(int argc, char **argv, struct err *e)
 		oci_platform_free(&plat);
 		return -1;
 	}
+	if (with_sigs && (src.kind != LOC_REGISTRY || dst.kind != LOC_REGISTRY)) {
+		location_free(&src);
+		location_free(&dst);
+		oci_platform_free(&plat);
+		return cmd_usage_error(e, "copy", "--with-signatures copies between registries only");
+	}
 	snprintf(title, sizeof(title), "copy %s -> %s", src.text, dst.text);
 	prog = progress_new(title);
 	memset(&o, 0, sizeof(o));
@@ -79,6 +115,8 @@ int cmd_copy(int argc, char **argv, struct err *e)
 	o.platform = rc.platform ? &plat : NULL;
 	r = image_copy(&src, &dst, &o, &res, e);
 	progress_free(prog);
+	if (r == 0 && with_sigs)
+		r = cmd_copy_signatures(&src, &dst, &o, res.digest, e);
 	if (r == 0)
 		r = cmd_put_digest(res.digest, digest_file, e);
 	location_free(&src);

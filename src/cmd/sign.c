@@ -23,6 +23,8 @@ static const char help[] =
 	"  --key FILE                 private key: cosign encrypted (ENCRYPTED SIGSTORE /\n"
 	"                             COSIGN PRIVATE KEY), or PKCS#8 / SEC1 / PKCS#1 PEM\n"
 	"  -a, --annotation K=V       add K=V to the signed payload's \"optional\" (repeatable)\n"
+	"  --signature-format F       legacy (the .sig tag, cosign 1-2), bundle (a Sigstore\n"
+	"                             bundle as an OCI 1.1 referrer, cosign 3) or both (default)\n"
 	"  -v, -q                     more / less output\n"
 	"The key password comes from BOSUN_KEY_PASSWORD, COSIGN_PASSWORD or\n"
 	"BOSUN_PASSWORD (when BOSUN_USERNAME is unset), else a terminal prompt.\n\n" REG_OPTS_HELP
@@ -69,8 +71,11 @@ static int annotation_opt(void *ctx, int c, const char *arg, struct err *e)
 int cmd_sign(int argc, char **argv, struct err *e)
 {
 	struct annotations an = {.n = 0};
+	const char *fmts = NULL;
+	enum sig_format fmt = SIG_FORMAT_BOTH;
+	const struct cli_val vals_own[] = {{"signature-format", &fmts, NULL}, {NULL, NULL, NULL}};
 	const struct cli_cmd cmd = {
-	    "sign", help, CLI_REG | CLI_SIGN, "a:", sign_own, annotation_opt, &an, NULL};
+	    "sign", help, CLI_REG | CLI_SIGN, "a:", sign_own, annotation_opt, &an, vals_own};
 	const char *keys[MAX_ANN], *vals[MAX_ANN];
 	char **kv = an.kv;
 	struct cli cl0;
@@ -87,6 +92,8 @@ int cmd_sign(int argc, char **argv, struct err *e)
 	if ((r = cli_parse(&cmd, argc, argv, &cl0, e)) != 0)
 		return r > 0 ? 0 : -1;
 	keyfile = cl0.key, n = an.n;
+	if (fmts && sig_format_parse(fmts, &fmt) < 0)
+		return cmd_usage_error(e, "sign", "--signature-format takes legacy, bundle or both");
 	if (!keyfile)
 		return cmd_usage_error(e, "sign", "--key is required");
 	if (argc - optind != 1)
@@ -111,12 +118,15 @@ int cmd_sign(int argc, char **argv, struct err *e)
 		goto out;
 	ro = cli_reg_opts(&cl0);
 	if (reg_open(&cl, &loc.ref, &ro, true, e) < 0 ||
-	    sign_image(cl, &loc.ref, &k, keys, vals, n, &res, e) < 0) {
+	    sign_image_fmt(cl, &loc.ref, &k, keys, vals, n, fmt, &res, e) < 0) {
 		err_prefix(e, "sign %s", loc.text);
 		goto out;
 	}
 	log_info("signed %s with %s key %s into %s%s", res.digest, sign_alg_name(k.alg), k.fingerprint,
-		 res.tag, res.added ? "" : " (the same signature was there already)");
+		 fmt == SIG_FORMAT_BUNDLE ? "a bundle" : res.tag,
+		 res.added ? "" : " (the same signature was there already)");
+	if (*res.referrer)
+		log_info("signature bundle %s (%s)", res.referrer, res.api ? "referrers API" : "referrers tag schema");
 	printf("%s\n", res.digest);
 	r = 0;
 out:

@@ -13,8 +13,10 @@
 static const char help[] =
 	"usage: bosun verify --key PUB [--key PUB]... [--attestation TYPE]... [--policy FILE] IMAGE\n\n"
 	"Verify the cosign-style signatures of an image (the sha256-<hex>.sig manifest\n"
-	"next to it; no transparency log, works offline with keys). A signature counts\n"
-	"when it verifies with a given key, its payload names the image digest, and its\n"
+	"next to it, and Sigstore bundles among its OCI 1.1 referrers: the referrers\n"
+	"API, else the sha256-<hex> tag schema index; no transparency log, works\n"
+	"offline with keys). A signature counts when it verifies with a given key,\n"
+	"its payload (or statement) names the image digest, and its\n"
 	"identity names the repository. With --attestation, the sha256-<hex>.att\n"
 	"manifest must hold a DSSE envelope of that predicate type, signed by a given\n"
 	"key, whose in-toto subject is the image digest. --policy adds the deploy gate\n"

@@ -186,6 +186,8 @@ static void resp_reset(struct hreq *r)
 	free(r->retry_after);
 	free(r->rrange);
 	free(r->link);
+	free(r->oci_subject);
+	r->oci_subject = NULL;
 	r->location = r->ctype = r->digest = r->www_auth = r->retry_after = r->rrange = r->link =
 	    NULL;
 	r->clen = -1;
@@ -353,6 +355,8 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 		hdr_set(&r->rrange, v, vlen);
 	} else if (IS("link")) {
 		hdr_set(&r->link, v, vlen);
+	} else if (IS("oci-subject")) {
+		hdr_set(&r->oci_subject, v, vlen);
 	} else if (IS("content-length")) {
 		char *s = hdr_dup(v, vlen);
 

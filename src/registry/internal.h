@@ -140,6 +140,7 @@ struct hreq {
 	/* response */
 	long status;
 	char *location, *ctype, *digest, *www_auth, *retry_after, *rrange, *link;
+	char *oci_subject; /* OCI-Subject: the registry indexed a referrer */
 	int64_t clen, chunk_min;
 	bool accept_ranges;
 	struct buf errbody;

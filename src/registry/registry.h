@@ -98,6 +98,17 @@ int reg_push_blob_buf(struct reg_client *c, const void *p, size_t n, const char 
 int reg_list_tags(struct reg_client *c, char ***tags, size_t *n, struct err *e);
 void reg_free_tags(char **tags, size_t n);
 
+/* OCI 1.1 referrers API: the index of manifests whose subject is digest
+ * into out. *supported is false (and 0 returned, out empty) when the
+ * registry answers 404 (or 400, 405, 501), i.e. has no referrers API: use
+ * the tag schema. Pagination (Link) is not followed: the first page only. */
+int reg_get_referrers(struct reg_client *c, const char *digest, struct buf *out, bool *supported,
+		      struct err *e);
+/* PUT a manifest under its own digest; *indexed is true when the registry
+ * answered OCI-Subject (it maintains the referrers list itself). */
+int reg_put_referrer(struct reg_client *c, const char *digest, const void *p, size_t n,
+		     const char *media_type, bool *indexed, struct err *e);
+
 /* "registry/repository" the client talks to, for messages. */
 const char *reg_name(const struct reg_client *c);
 

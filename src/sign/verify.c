@@ -11,14 +11,15 @@
 #include "core/util.h"
 #include "oci/desc.h"
 #include "oci/digest.h"
+#include "sign/bundle.h"
 #include "sign/cosign.h"
 #include "sign/store.h"
 #include "sign/verify.h"
 
 #define POLICY_MAX (1u << 20)
-#define REASONS_MAX 600
+#define REASONS_MAX 8192
 
-static const char *const sev_names[] = { "unknown", "low", "medium", "high", "critical" };
+static const char *const sev_names[] = {"unknown", "low", "medium", "high", "critical"};
 
 int sign_severity_rank(const char *s)
 {
@@ -62,7 +63,7 @@ long long sign_parse_duration(const char *s)
 
 long long parse_rfc3339(const char *s)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	int y, mo, d, h, mi, sec, n = 0, oh, om;
 	long long t;
 	const char *p;
@@ -84,7 +85,8 @@ long long parse_rfc3339(const char *s)
 	t = (long long)timegm(&tm);
 	if (*p == 'Z' || *p == 'z')
 		return p[1] ? -1 : t;
-	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5 && !p[6]) {
+	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5 &&
+	    !p[6]) {
 		long long off = oh * 3600LL + om * 60LL;
 
 		return *p == '+' ? t - off : t + off;
@@ -135,8 +137,8 @@ static int str_list(const cJSON *arr, const char *what, const char *base, char *
 
 int sign_policy_load(struct sign_policy *p, const char *path, struct err *e)
 {
-	struct buf b = BUF_INIT;
-	char *dir = NULL;
+	struct buf b __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	_cleanup_free_ char *dir = NULL;
 	const cJSON *keys, *any, *all, *atts, *vuln, *sev, *age, *it;
 	cJSON *root = NULL;
 	char *slash;
@@ -144,12 +146,10 @@ int sign_policy_load(struct sign_policy *p, const char *path, struct err *e)
 
 	memset(p, 0, sizeof(*p));
 	p->max_severity = SEV_UNSET;
-	if (fs_read_file(path, &b, POLICY_MAX, e) < 0) {
-		err_prefix(e, "policy %s", path);
-		goto out;
-	}
+	if (fs_read_file(path, &b, POLICY_MAX, e) < 0)
+		return err_prefix(e, "policy %s", path);
 	if (!(dir = xstrdup_e(path, e)))
-		goto out;
+		return -1;
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
@@ -173,11 +173,13 @@ int sign_policy_load(struct sign_policy *p, const char *path, struct err *e)
 		any = cJSON_GetObjectItemCaseSensitive(keys, "anyOf");
 		all = cJSON_GetObjectItemCaseSensitive(keys, "allOf");
 		if (!cJSON_IsObject(keys) || (!any == !all)) {
-			err_set(e, ERR_INPUT, "\"keys\" takes exactly one of \"anyOf\" or \"allOf\"");
+			err_set(e, ERR_INPUT,
+				"\"keys\" takes exactly one of \"anyOf\" or \"allOf\"");
 			goto bad;
 		}
 		p->all_of = all != NULL;
-		if (str_list(all ? all : any, all ? "keys.allOf" : "keys.anyOf", dir, &p->keys, &p->n_keys, e) < 0)
+		if (str_list(all ? all : any, all ? "keys.allOf" : "keys.anyOf", dir, &p->keys,
+			     &p->n_keys, e) < 0)
 			goto bad;
 		if (p->n_keys == 0) {
 			err_set(e, ERR_INPUT, "keys list is empty");
@@ -185,7 +187,8 @@ int sign_policy_load(struct sign_policy *p, const char *path, struct err *e)
 		}
 	}
 	atts = cJSON_GetObjectItemCaseSensitive(root, "attestations");
-	if (atts && str_list(atts, "attestations", NULL, &p->attestations, &p->n_attestations, e) < 0)
+	if (atts &&
+	    str_list(atts, "attestations", NULL, &p->attestations, &p->n_attestations, e) < 0)
 		goto bad;
 	vuln = cJSON_GetObjectItemCaseSensitive(root, "vulnerabilities");
 	if (vuln) {
@@ -199,7 +202,8 @@ int sign_policy_load(struct sign_policy *p, const char *path, struct err *e)
 			if (!cJSON_IsString(sev) ||
 			    ((p->max_severity = sign_severity_rank(sev->valuestring)) < 0 &&
 			     strcasecmp(sev->valuestring, "none") != 0)) {
-				err_set(e, ERR_INPUT, "maxSeverity takes none, low, medium, high or critical");
+				err_set(e, ERR_INPUT,
+					"maxSeverity takes none, low, medium, high or critical");
 				goto bad;
 			}
 			if (p->max_severity < 0)
@@ -210,7 +214,8 @@ int sign_policy_load(struct sign_policy *p, const char *path, struct err *e)
 				     : cJSON_IsNumber(age) ? (long long)age->valuedouble
 							   : -1;
 			if (p->max_age <= 0) {
-				err_set(e, ERR_INPUT, "maxAge takes seconds or \"30m\", \"24h\", \"7d\"");
+				err_set(e, ERR_INPUT,
+					"maxAge takes seconds or \"30m\", \"24h\", \"7d\"");
 				goto bad;
 			}
 		}
@@ -221,8 +226,6 @@ bad:
 	err_prefix(e, "policy %s", path);
 out:
 	cJSON_Delete(root);
-	buf_free(&b);
-	free(dir);
 	if (rc < 0)
 		sign_policy_free(p);
 	return rc;
@@ -231,17 +234,22 @@ out:
 static void add_reason(char *reasons, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_reason(char *reasons, const char *fmt, ...)
 {
-	size_t len = strlen(reasons);
+	size_t len = strlen(reasons), n;
+	char one[640];
 	va_list ap;
 
-	if (len && len < REASONS_MAX - 3) {
+	va_start(ap, fmt);
+	vsnprintf(one, sizeof(one), fmt, ap);
+	va_end(ap);
+	n = strlen(one);
+	/* whole reasons only: a cut one could not be told apart later */
+	if (len + n + 3 > REASONS_MAX)
+		return;
+	if (len) {
 		reasons[len++] = ';';
 		reasons[len++] = ' ';
-		reasons[len] = '\0';
 	}
-	va_start(ap, fmt);
-	vsnprintf(reasons + len, REASONS_MAX - len, fmt, ap);
-	va_end(ap);
+	memcpy(reasons + len, one, n + 1);
 }
 
 static bool same_repo(const char *identity, const char *name)
@@ -262,18 +270,160 @@ static bool same_repo(const char *identity, const char *name)
 
 static void layer_time(const struct sig_layer *l, char out[40])
 {
-	struct oci_desc d = { .annotations_json = l->annotations_json };
+	struct oci_desc d = {.annotations_json = l->annotations_json};
 	char *t = oci_desc_annotation(&d, ANN_CREATED);
 
 	snprintf(out, 40, "%s", t && parse_rfc3339(t) >= 0 ? t : "unknown time");
 	free(t);
 }
 
+/* The keys that verify sig over data: the first one's index, or -1. */
+static int first_key(struct verify_req *req, const struct dsse_envelope *env, const struct buf *pae)
+{
+	for (size_t k = 0; k < req->n_keys; k++)
+		for (size_t si = 0; si < env->n_sigs; si++) {
+			struct err ve = ERR_INIT;
+
+			if (sign_key_verify(&req->keys[k].key, pae->data, pae->len,
+					    env->sigs[si].sig, env->sigs[si].len, &ve) == 0)
+				return (int)k;
+		}
+	return -1;
+}
+
+static void bundle_time(const struct sig_bundle_item *b, char out[40])
+{
+	struct oci_desc d = {.annotations_json = b->annotations_json};
+	char *t = oci_desc_annotation(&d, ANN_CREATED);
+
+	snprintf(out, 40, "%s", t && parse_rfc3339(t) >= 0 ? t : "unknown time");
+	free(t);
+}
+
+static bool statement_names(const struct intoto_statement *st, const char *digest)
+{
+	for (size_t k = 0; k < st->n_subjects; k++)
+		if (st->subject_sha256[k] &&
+		    strcmp(st->subject_sha256[k], oci_digest_hex(digest)) == 0)
+			return true;
+	return false;
+}
+
+/* One parsed bundle: its envelope verified (key index or -1) and its statement. */
+struct bundle_view {
+	struct sig_bundle b;
+	struct intoto_statement st;
+	int key;
+	bool ok; /* parsed */
+};
+
+static int bundle_view(struct verify_req *req, const struct sig_bundle_item *it,
+		       struct bundle_view *v, struct err *e)
+{
+	struct buf pae __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+
+	memset(v, 0, sizeof(*v));
+	v->key = -1;
+	if (bundle_parse(&v->b, it->blob.data, it->blob.len, e) < 0)
+		return err_prefix(e, "referrer %s", it->manifest_digest);
+	if (v->b.message_signature)
+		return 0;
+	if (strcmp(v->b.env.payload_type, INTOTO_PAYLOAD_TYPE) != 0) {
+		err_set(e, ERR_INPUT, "referrer %s: payloadType \"%.100s\" is not in-toto",
+			it->manifest_digest, v->b.env.payload_type);
+		bundle_free(&v->b);
+		return -1;
+	}
+	if (intoto_statement_parse(&v->st, (const char *)v->b.env.payload, v->b.env.payload_len,
+				   e) < 0) {
+		bundle_free(&v->b);
+		return err_prefix(e, "referrer %s", it->manifest_digest);
+	}
+	if (dsse_pae(v->b.env.payload_type, v->b.env.payload, v->b.env.payload_len, &pae, e) < 0) {
+		bundle_free(&v->b);
+		intoto_statement_free(&v->st);
+		return -1;
+	}
+	v->key = first_key(req, &v->b.env, &pae);
+	v->ok = true;
+	return 0;
+}
+
+static void bundle_view_free(struct bundle_view *v)
+{
+	if (v->ok)
+		intoto_statement_free(&v->st);
+	bundle_free(&v->b);
+}
+
+static int verify_bundle_signatures(const char *digest, struct verify_req *req,
+				    const struct sig_bundle_item *items, size_t n_items,
+				    struct buf *report, char *reasons, int *n_ok, struct err *e)
+{
+	for (size_t i = 0; i < n_items; i++) {
+		struct bundle_view v;
+		char when[40];
+
+		if (bundle_view(req, &items[i], &v, e) < 0)
+			return -1;
+		if (v.b.message_signature) {
+			add_reason(reasons,
+				   "bad signature: bundle %s holds a messageSignature; image "
+				   "signatures are DSSE statements",
+				   items[i].manifest_digest);
+			bundle_view_free(&v);
+			continue;
+		}
+		if (strcmp(v.st.predicate_type, PREDICATE_COSIGN_SIGN) != 0) {
+			bundle_view_free(&v);
+			continue; /* an attestation */
+		}
+		if (v.key < 0)
+			add_reason(reasons,
+				   "bad signature: signature bundle %.19s does not verify with any "
+				   "given key (wrong key or changed bundle)",
+				   items[i].manifest_digest);
+		else if (!items[i].subject_digest || strcmp(items[i].subject_digest, digest) != 0)
+			add_reason(reasons,
+				   "digest mismatch: signature bundle %.19s is a referrer of "
+				   "%.80s, the image is %s",
+				   items[i].manifest_digest,
+				   items[i].subject_digest ? items[i].subject_digest : "nothing",
+				   digest);
+		else if (!statement_names(&v.st, digest))
+			add_reason(reasons,
+				   "digest mismatch: signature bundle %.19s (key %s) is for "
+				   "sha256:%.64s, the image is %s",
+				   items[i].manifest_digest, req->keys[v.key].name,
+				   v.st.n_subjects && v.st.subject_sha256[0]
+				       ? v.st.subject_sha256[0]
+				       : "(none)",
+				   digest);
+		else {
+			struct verify_key *vk = &req->keys[v.key];
+
+			vk->n_verified++;
+			(*n_ok)++;
+			bundle_time(&items[i], when);
+			if (buf_addf(report, e,
+				     "signature bundle %.19s: verified by %s (%s %s), signed %s\n",
+				     items[i].manifest_digest, vk->name, sign_alg_name(vk->key.alg),
+				     vk->key.fingerprint, when) < 0) {
+				bundle_view_free(&v);
+				return -1;
+			}
+		}
+		bundle_view_free(&v);
+	}
+	return 0;
+}
+
 static int verify_signatures(struct reg_client *c, const char *digest, const char *name,
-			     struct verify_req *req, struct buf *report, char *reasons, int *n_ok,
+			     struct verify_req *req, const struct sig_bundle_item *items,
+			     size_t n_items, struct buf *report, char *reasons, int *n_ok,
 			     struct err *e)
 {
-	struct sig_set s = { 0 };
+	struct sig_set s = {0};
 	_cleanup_free_ char *tag = cosign_tag(digest, "sig", e);
 	bool found;
 	size_t i, k;
@@ -284,13 +434,17 @@ static int verify_signatures(struct reg_client *c, const char *digest, const cha
 		return -1;
 	if (sig_set_fetch(c, tag, &s, &found, e) < 0)
 		return err_prefix(e, "signatures");
+	if (verify_bundle_signatures(digest, req, items, n_items, report, reasons, n_ok, e) < 0)
+		return -1;
 	if (!found) {
-		add_reason(reasons, "no signature (no %s in %s)", tag, name);
+		if (*n_ok == 0 && !*reasons)
+			add_reason(reasons, "no signature (no %s and no signature bundle in %s)",
+				   tag, name);
 		return 0;
 	}
 	for (i = 0; i < s.n; i++) {
 		struct sig_layer *l = &s.layers[i];
-		struct oci_desc d = { .annotations_json = l->annotations_json };
+		struct oci_desc d = {.annotations_json = l->annotations_json};
 		struct cosign_payload p;
 		_cleanup_free_ char *b64 = NULL;
 		unsigned char *sig = NULL;
@@ -298,13 +452,15 @@ static int verify_signatures(struct reg_client *c, const char *digest, const cha
 		bool any = false;
 
 		if (strcmp(l->media_type, MT_SIMPLESIGNING) != 0) {
-			err_set(e, ERR_INPUT, "%s: layer %zu has media type \"%.100s\", not a signature", tag, i,
+			err_set(e, ERR_INPUT,
+				"%s: layer %zu has media type \"%.100s\", not a signature", tag, i,
 				l->media_type);
 			goto out;
 		}
 		b64 = oci_desc_annotation(&d, ANN_COSIGN_SIG);
 		if (!b64 || !*b64 || strlen(b64) > 8192) {
-			err_set(e, ERR_INPUT, "%s: layer %zu has no %s annotation", tag, i, ANN_COSIGN_SIG);
+			err_set(e, ERR_INPUT, "%s: layer %zu has no %s annotation", tag, i,
+				ANN_COSIGN_SIG);
 			goto out;
 		}
 		sig = malloc(strlen(b64));
@@ -328,33 +484,42 @@ static int verify_signatures(struct reg_client *c, const char *digest, const cha
 			struct err ve = ERR_INIT;
 			char when[40];
 
-			if (sign_key_verify(&vk->key, l->blob.data, l->blob.len, sig, (size_t)siglen, &ve) < 0)
+			if (sign_key_verify(&vk->key, l->blob.data, l->blob.len, sig,
+					    (size_t)siglen, &ve) < 0)
 				continue;
 			any = true;
 			if (strcmp(p.digest, digest) != 0) {
-				add_reason(reasons, "digest mismatch: signature %zu (key %s) is for %s, the image is %s",
+				add_reason(reasons,
+					   "digest mismatch: signature %zu (key %s) is for %s, the "
+					   "image is %s",
 					   i + 1, vk->name, p.digest, digest);
 				break;
 			}
 			if (!same_repo(p.identity, name)) {
-				add_reason(reasons, "identity mismatch: signature %zu (key %s) names %.200s, not %s",
+				add_reason(reasons,
+					   "identity mismatch: signature %zu (key %s) names "
+					   "%.200s, not %s",
 					   i + 1, vk->name, p.identity, name);
 				break;
 			}
 			vk->n_verified++;
 			(*n_ok)++;
 			layer_time(l, when);
-			if (buf_addf(report, e, "signature %zu: verified by %s (%s %s), signed %s%s%s\n", i + 1,
-				     vk->name, sign_alg_name(vk->key.alg), vk->key.fingerprint, when,
-				     p.optional_json ? ", annotations " : "",
-				     p.optional_json ? p.optional_json : "") < 0) {
+			if (buf_addf(
+				report, e, "signature %zu: verified by %s (%s %s), signed %s%s%s\n",
+				i + 1, vk->name, sign_alg_name(vk->key.alg), vk->key.fingerprint,
+				when, p.optional_json ? ", annotations " : "",
+				p.optional_json ? p.optional_json : "") < 0) {
 				free(sig);
 				cosign_payload_free(&p);
 				goto out;
 			}
 		}
 		if (!any)
-			add_reason(reasons, "bad signature: signature %zu does not verify with any given key (wrong key or changed payload)", i + 1);
+			add_reason(reasons,
+				   "bad signature: signature %zu does not verify with any given "
+				   "key (wrong key or changed payload)",
+				   i + 1);
 		free(sig);
 		cosign_payload_free(&p);
 	}
@@ -396,42 +561,112 @@ struct att_found {
 	char reason[256];
 };
 
+struct att_ctx {
+	struct verify_req *req;
+	const char *digest;
+	const char *const *uris;
+	size_t n_uris;
+	struct att_found *f;
+	struct buf *report;
+	cJSON *latest_vuln;
+	long long latest_t;	 /* scanFinishedOn of latest_vuln */
+	long long latest_signed; /* its signing time, for ties */
+	char latest_when[40];
+};
+
+/* One attestation, legacy layer or bundle: label names it in messages,
+ * key the verifying key's index or -1, subject_ok whether the referrer's
+ * subject (bundles) is the image. */
+static int att_consider(struct att_ctx *a, const char *label, const struct intoto_statement *stc,
+			int key, bool subject_ok, const char *when, struct err *e)
+{
+	struct intoto_statement *st = (struct intoto_statement *)stc;
+	char reason[256] = "";
+	size_t u;
+
+	if (key < 0)
+		snprintf(reason, sizeof(reason), "%s (%.100s) is not signed by any given key",
+			 label, st->predicate_type);
+	else if (!subject_ok)
+		snprintf(reason, sizeof(reason),
+			 "%s (%.80s) is a referrer of another image, not %.80s", label,
+			 st->predicate_type, a->digest);
+	else if (!statement_names(st, a->digest))
+		snprintf(reason, sizeof(reason),
+			 "%s (%.80s): subject digest sha256:%.64s is not the image %.80s", label,
+			 st->predicate_type,
+			 st->n_subjects && st->subject_sha256[0] ? st->subject_sha256[0] : "(none)",
+			 a->digest);
+	for (u = 0; u < a->n_uris; u++) {
+		if (strcmp(a->f[u].uri, st->predicate_type) != 0)
+			continue;
+		if (*reason && !a->f[u].ok)
+			snprintf(a->f[u].reason, sizeof(a->f[u].reason), "%s", reason);
+		else if (!*reason)
+			a->f[u].ok = true;
+	}
+	if (*reason)
+		return 0;
+	if (buf_addf(a->report, e, "%s: %s verified by %s, signed %s\n", label, st->predicate_type,
+		     a->req->keys[key].name, when) < 0)
+		return -1;
+	if (strcmp(st->predicate_type, PREDICATE_VULN) == 0) {
+		const cJSON *fin = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(st->predicate, "metadata"), "scanFinishedOn");
+		long long t = cJSON_IsString(fin) ? parse_rfc3339(fin->valuestring) : -1;
+		long long signed_t = parse_rfc3339(when);
+
+		if (t < 0)
+			return err_set(e, ERR_INPUT,
+				       "%s: vuln predicate lacks metadata.scanFinishedOn", label);
+		/* The newest scan decides (ties: the later signature), so an old
+		 * passing scan cannot hide a newer failing one. */
+		if (t > a->latest_t || (t == a->latest_t && signed_t > a->latest_signed)) {
+			cJSON_Delete(a->latest_vuln);
+			a->latest_vuln = st->predicate;
+			st->predicate = NULL;
+			a->latest_t = t;
+			a->latest_signed = signed_t;
+			snprintf(a->latest_when, sizeof(a->latest_when), "%s", fin->valuestring);
+		}
+	}
+	return 0;
+}
+
 static int verify_attestations(struct reg_client *c, const char *digest, struct verify_req *req,
 			       const char *const *uris, size_t n_uris, bool need_vuln,
+			       const struct sig_bundle_item *items, size_t n_items,
 			       struct buf *report, char *reasons, struct err *e)
 {
-	struct sig_set s = { 0 };
+	struct sig_set s = {0};
 	_cleanup_free_ char *tag = cosign_tag(digest, "att", e);
-	struct att_found *f = NULL;
-	cJSON *latest_vuln = NULL;
-	long long latest_t = -1;
-	char latest_when[40] = "";
+	struct att_ctx a = {req, digest, uris, n_uris, NULL, report, NULL, -1, -1, ""};
 	bool found;
-	size_t i, k, u;
+	size_t i, u;
 	int rc = -1;
 
 	if (!tag)
 		return -1;
 	if (sig_set_fetch(c, tag, &s, &found, e) < 0)
 		return err_prefix(e, "attestations");
-	f = calloc(n_uris + 1, sizeof(*f));
-	if (!f) {
+	a.f = calloc(n_uris + 1, sizeof(*a.f));
+	if (!a.f) {
 		err_oom(e);
 		goto out;
 	}
 	for (u = 0; u < n_uris; u++)
-		f[u].uri = uris[u];
+		a.f[u].uri = uris[u];
 	for (i = 0; found && i < s.n; i++) {
 		struct sig_layer *l = &s.layers[i];
 		struct dsse_envelope env;
 		struct intoto_statement st;
 		struct buf pae = BUF_INIT;
-		const char *key_name = NULL;
-		char reason[256] = "";
-		bool subject_ok = false;
+		char label[64], when[40];
+		int key, r2;
 
 		if (strcmp(l->media_type, MT_DSSE) != 0) {
-			err_set(e, ERR_INPUT, "%s: layer %zu has media type \"%.100s\", not a DSSE envelope", tag,
+			err_set(e, ERR_INPUT,
+				"%s: layer %zu has media type \"%.100s\", not a DSSE envelope", tag,
 				i, l->media_type);
 			goto out;
 		}
@@ -440,9 +675,11 @@ static int verify_attestations(struct reg_client *c, const char *digest, struct 
 			goto out;
 		}
 		if (strcmp(env.payload_type, INTOTO_PAYLOAD_TYPE) != 0 ||
-		    intoto_statement_parse(&st, (const char *)env.payload, env.payload_len, e) < 0) {
+		    intoto_statement_parse(&st, (const char *)env.payload, env.payload_len, e) <
+			0) {
 			if (strcmp(env.payload_type, INTOTO_PAYLOAD_TYPE) != 0)
-				err_set(e, ERR_INPUT, "payloadType \"%.100s\" is not in-toto", env.payload_type);
+				err_set(e, ERR_INPUT, "payloadType \"%.100s\" is not in-toto",
+					env.payload_type);
 			dsse_envelope_free(&env);
 			err_prefix(e, "%s: layer %zu", tag, i);
 			goto out;
@@ -452,98 +689,75 @@ static int verify_attestations(struct reg_client *c, const char *digest, struct 
 			intoto_statement_free(&st);
 			goto out;
 		}
-		for (k = 0; k < req->n_keys && !key_name; k++) {
-			size_t si;
-
-			for (si = 0; si < env.n_sigs && !key_name; si++) {
-				struct err ve = ERR_INIT;
-
-				if (sign_key_verify(&req->keys[k].key, pae.data, pae.len, env.sigs[si].sig,
-						    env.sigs[si].len, &ve) == 0)
-					key_name = req->keys[k].name;
-			}
-		}
+		key = first_key(req, &env, &pae);
 		buf_free(&pae);
-		for (k = 0; k < st.n_subjects; k++)
-			if (st.subject_sha256[k] && strcmp(st.subject_sha256[k], oci_digest_hex(digest)) == 0)
-				subject_ok = true;
-		if (!key_name)
-			snprintf(reason, sizeof(reason), "attestation %zu (%.100s) is not signed by any given key",
-				 i + 1, st.predicate_type);
-		else if (!subject_ok)
-			snprintf(reason, sizeof(reason),
-				 "attestation %zu (%.80s): subject digest sha256:%.64s is not the image %.80s", i + 1,
-				 st.predicate_type,
-				 st.n_subjects && st.subject_sha256[0] ? st.subject_sha256[0] : "(none)", digest);
-		for (u = 0; u < n_uris; u++) {
-			if (strcmp(f[u].uri, st.predicate_type) != 0)
-				continue;
-			if (*reason && !f[u].ok)
-				snprintf(f[u].reason, sizeof(f[u].reason), "%s", reason);
-			else if (!*reason)
-				f[u].ok = true;
-		}
-		if (!*reason) {
-			char when[40];
-
-			layer_time(l, when);
-			if (buf_addf(report, e, "attestation %zu: %s verified by %s, signed %s\n", i + 1,
-				     st.predicate_type, key_name, when) < 0) {
-				dsse_envelope_free(&env);
-				intoto_statement_free(&st);
-				goto out;
-			}
-			if (strcmp(st.predicate_type, PREDICATE_VULN) == 0) {
-				const cJSON *fin = cJSON_GetObjectItemCaseSensitive(
-					cJSON_GetObjectItemCaseSensitive(st.predicate, "metadata"), "scanFinishedOn");
-				long long t = cJSON_IsString(fin) ? parse_rfc3339(fin->valuestring) : -1;
-
-				if (t < 0) {
-					err_set(e, ERR_INPUT, "%s: layer %zu: vuln predicate lacks metadata.scanFinishedOn", tag, i);
-					dsse_envelope_free(&env);
-					intoto_statement_free(&st);
-					goto out;
-				}
-				if (t > latest_t) {
-					cJSON_Delete(latest_vuln);
-					latest_vuln = st.predicate;
-					st.predicate = NULL;
-					latest_t = t;
-					snprintf(latest_when, sizeof(latest_when), "%s", fin->valuestring);
-				}
-			}
-		}
+		snprintf(label, sizeof(label), "attestation %zu", i + 1);
+		layer_time(l, when);
+		r2 = att_consider(&a, label, &st, key, true, when, e);
 		dsse_envelope_free(&env);
 		intoto_statement_free(&st);
+		if (r2 < 0) {
+			err_prefix(e, "%s: layer %zu", tag, i);
+			goto out;
+		}
+	}
+	for (i = 0; i < n_items; i++) {
+		struct bundle_view v;
+		char label[64], when[40];
+		int r2;
+
+		if (bundle_view(req, &items[i], &v, e) < 0)
+			goto out;
+		if (v.b.message_signature ||
+		    strcmp(v.st.predicate_type, PREDICATE_COSIGN_SIGN) == 0) {
+			bundle_view_free(&v);
+			continue;
+		}
+		snprintf(label, sizeof(label), "attestation bundle %.19s",
+			 items[i].manifest_digest);
+		bundle_time(&items[i], when);
+		r2 = att_consider(&a, label, &v.st, v.key,
+				  items[i].subject_digest &&
+				      strcmp(items[i].subject_digest, digest) == 0,
+				  when, e);
+		bundle_view_free(&v);
+		if (r2 < 0)
+			goto out;
 	}
 	for (u = 0; u < n_uris; u++)
-		if (!f[u].ok) {
-			if (*f[u].reason)
-				add_reason(reasons, "%s", f[u].reason);
+		if (!a.f[u].ok) {
+			if (*a.f[u].reason)
+				add_reason(reasons, "%s", a.f[u].reason);
 			else
-				add_reason(reasons, "no verified %s attestation", f[u].uri);
+				add_reason(reasons, "no verified %s attestation", a.f[u].uri);
 		}
-	if (need_vuln && latest_vuln) {
+	if (need_vuln && a.latest_vuln) {
 		int worst = -1, over = 0;
 		const cJSON *result = cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(latest_vuln, "scanner"), "result");
+		    cJSON_GetObjectItemCaseSensitive(a.latest_vuln, "scanner"), "result");
 
-		walk_severity(result, 0, req->max_severity == SEV_UNSET ? 99 : req->max_severity, &worst, &over);
+		walk_severity(result, 0, req->max_severity == SEV_UNSET ? 99 : req->max_severity,
+			      &worst, &over);
 		if (req->max_severity != SEV_UNSET && over > 0)
 			add_reason(reasons,
-				   "vulnerabilities over the limit: the scan of %s found %d finding(s) above %s (worst %s)",
-				   latest_when, over, sign_severity_name(req->max_severity), sign_severity_name(worst));
-		if (req->max_age > 0 && req->now - latest_t > req->max_age)
-			add_reason(reasons, "stale scan: the latest vulnerability scan finished %s, %lld h ago; the policy allows %lld h",
-				   latest_when, (req->now - latest_t) / 3600, req->max_age / 3600);
-		if (buf_addf(report, e, "vulnerability scan: finished %s, worst severity %s\n", latest_when,
-			     worst < 0 ? "none" : sign_severity_name(worst)) < 0)
+				   "vulnerabilities over the limit: the scan of %s found %d "
+				   "finding(s) above %s (worst %s)",
+				   a.latest_when, over, sign_severity_name(req->max_severity),
+				   sign_severity_name(worst));
+		if (req->max_age > 0 && req->now - a.latest_t > req->max_age)
+			add_reason(reasons,
+				   "stale scan: the latest vulnerability scan finished %s, %lld h "
+				   "ago; the policy allows %lld h",
+				   a.latest_when, (req->now - a.latest_t) / 3600,
+				   req->max_age / 3600);
+		if (buf_addf(report, e, "vulnerability scan: finished %s, worst severity %s\n",
+			     a.latest_when, worst < 0 ? "none" : sign_severity_name(worst)) < 0)
 			goto out;
 	}
 	rc = 0;
 out:
-	cJSON_Delete(latest_vuln);
-	free(f);
+	cJSON_Delete(a.latest_vuln);
+	free(a.f);
 	sig_set_free(&s);
 	return rc;
 }
@@ -555,8 +769,12 @@ int sign_verify_image(struct reg_client *c, const struct oci_ref *ref, struct ve
 	const char *uris[72];
 	char reasons[REASONS_MAX] = "";
 	size_t i, j, n_uris = 0;
-	bool need_vuln = req->max_severity != SEV_UNSET || req->max_age > 0, any_cli = false, cli_ok = false;
-	int n_ok = 0;
+	bool need_vuln = req->max_severity != SEV_UNSET || req->max_age > 0, any_cli = false,
+	     cli_ok = false;
+	struct sig_bundle_item *items = NULL;
+	size_t n_items = 0;
+	bool api = false;
+	int n_ok = 0, rc = -1;
 
 	if (!name)
 		return err_oom(e);
@@ -564,28 +782,43 @@ int sign_verify_image(struct reg_client *c, const struct oci_ref *ref, struct ve
 		return err_set(e, ERR_USAGE, "no public key to verify with");
 	if (sign_resolve(c, ref, digest, e) < 0)
 		return -1;
-	if (verify_signatures(c, digest, name, req, report, reasons, &n_ok, e) < 0)
-		return -1;
-	for (i = 0; i < req->n_attestations + (need_vuln ? 1 : 0) && n_uris < ARRAY_SIZE(uris); i++) {
-		const char *u = i < req->n_attestations ? intoto_predicate_type(req->attestations[i]) : PREDICATE_VULN;
+	/* Bundles: through the referrers API when the registry has one, else
+	 * the tag schema index; read once for signatures and attestations. */
+	if (sig_bundles_fetch(c, digest, &items, &n_items, &api, e) < 0)
+		return err_prefix(e, "signature bundles");
+	rc = verify_signatures(c, digest, name, req, items, n_items, report, reasons, &n_ok, e);
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	for (i = 0; i < req->n_attestations + (need_vuln ? 1 : 0) && n_uris < ARRAY_SIZE(uris);
+	     i++) {
+		const char *u = i < req->n_attestations
+				    ? intoto_predicate_type(req->attestations[i])
+				    : PREDICATE_VULN;
 		bool dup = false;
 
-		if (!u)
-			return err_set(e, ERR_USAGE, "unknown attestation type \"%s\"", req->attestations[i]);
+		if (!u) {
+			err_set(e, ERR_USAGE, "unknown attestation type \"%s\"",
+				req->attestations[i]);
+			goto out;
+		}
 		for (j = 0; j < n_uris; j++)
 			dup = dup || strcmp(uris[j], u) == 0;
 		if (!dup)
 			uris[n_uris++] = u;
 	}
-	if (n_uris && verify_attestations(c, digest, req, uris, n_uris, need_vuln, report, reasons, e) < 0)
-		return -1;
+	if (n_uris && verify_attestations(c, digest, req, uris, n_uris, need_vuln, items, n_items,
+					  report, reasons, e) < 0)
+		goto out;
 	for (i = 0; i < req->n_keys; i++) {
 		struct verify_key *vk = &req->keys[i];
 
 		any_cli = any_cli || vk->cli;
 		cli_ok = cli_ok || (vk->cli && vk->n_verified);
 		if (vk->policy && req->policy_all_of && !vk->n_verified)
-			add_reason(reasons, "policy requires a signature by %s (all-of); none verified", vk->name);
+			add_reason(reasons,
+				   "policy requires a signature by %s (all-of); none verified",
+				   vk->name);
 	}
 	if (n_ok == 0 && !*reasons)
 		add_reason(reasons, "no signature verified");
@@ -599,7 +832,8 @@ int sign_verify_image(struct reg_client *c, const struct oci_ref *ref, struct ve
 			policy_ok = policy_ok || (req->keys[i].policy && req->keys[i].n_verified);
 		}
 		if (has_policy && !policy_ok && n_ok > 0)
-			add_reason(reasons, "policy requires a signature by any of its keys; none verified");
+			add_reason(reasons,
+				   "policy requires a signature by any of its keys; none verified");
 	}
 	/* A verified signature excuses failures of other signature layers,
 	 * but nothing else: only fail on reasons that matter. */
@@ -610,14 +844,20 @@ int sign_verify_image(struct reg_client *c, const struct oci_ref *ref, struct ve
 		for (tok = strtok_r(reasons, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
 			while (*tok == ' ')
 				tok++;
-			if (str_starts(tok, "bad signature: ") || str_starts(tok, "digest mismatch") ||
+			if (str_starts(tok, "bad signature: ") ||
+			    str_starts(tok, "digest mismatch") ||
 			    str_starts(tok, "identity mismatch"))
 				continue;
 			add_reason(keep, "%s", tok);
 		}
 		memcpy(reasons, keep, sizeof(keep));
 	}
-	if (*reasons)
-		return err_set(e, ERR_POLICY, "not verified: %s", reasons);
-	return 0;
+	if (*reasons) {
+		err_set(e, ERR_POLICY, "not verified: %s", reasons);
+		goto out;
+	}
+	rc = 0;
+out:
+	sig_bundles_free(items, n_items);
+	return rc;
 }

@@ -64,7 +64,10 @@ openssl pkey -inform DER -in k2.der -pubout -out k2.pub
 chmod 600 k2.key
 
 # ---- sign
-expect_exit 0 "sign by tag" "$BOSUN" sign --key k1.key "$REG/app/bb:1.0"
+# app/bb is signed in the legacy format only, so that the tamper cases below
+# (changed payload, other identity) test it alone: with the default "both"
+# the untouched bundle would still verify (51_sign_bundle.sh tampers bundles).
+expect_exit 0 "sign by tag" "$BOSUN" sign --signature-format legacy --key k1.key "$REG/app/bb:1.0"
 [ "$(printf '%s\n' "$OUT" | tail -1)" = "$D1" ] && ok "sign prints the digest" || fail "sign prints the digest" "$OUT"
 T1="sha256-${D1#sha256:}.sig"
 man app/bb "$T1" >sig.json
@@ -74,7 +77,7 @@ blob app/bb "$(jq_ 'd["layers"][0]["digest"]' <sig.json)" >payload
 [ "$(jq_ 'd["layers"][0]["mediaType"]' <sig.json)" = application/vnd.dev.cosign.simplesigning.v1+json ] && ok "layer media type" || fail "layer media type"
 jq_ 'd["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"]' <sig.json | base64 -d >sig.der
 check "openssl verifies the signature over the payload" openssl dgst -sha256 -verify k1.pub -signature sig.der payload
-expect_exit 0 "second key signs (legacy COSIGN key written by python)" env COSIGN_PASSWORD=pw2 "$BOSUN" sign --key k2.key -a env=prod "$REG/app/bb@$D1"
+expect_exit 0 "second key signs (legacy COSIGN key written by python)" env COSIGN_PASSWORD=pw2 "$BOSUN" sign --signature-format legacy --key k2.key -a env=prod "$REG/app/bb@$D1"
 man app/bb "$T1" >sig2.json
 [ "$(jq_ 'len(d["layers"])' <sig2.json)" = 2 ] && ok "signing again appends a layer" || fail "signing again appends a layer" "$(cat sig2.json)"
 blob app/bb "$(jq_ 'd["layers"][1]["digest"]' <sig2.json)" >payload2
