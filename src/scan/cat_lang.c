@@ -1,7 +1,8 @@
 /* Installed language packages: Python distributions (a .dist-info's
  * METADATA, an .egg-info's PKG-INFO or the egg-info file itself, an egg's
  * EGG-INFO/PKG-INFO, also inside .egg and .whl archives) and npm packages
- * (package.json under node_modules). */
+ * (package.json: installed under node_modules, or an application's own with
+ * a name and a version). */
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <string.h>

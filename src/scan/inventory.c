@@ -93,7 +93,9 @@ static bool needed(const char *p)
 		return true;
 	if (str_ends(p, ".egg-info") && !strchr(base, '/'))
 		return true; /* egg-info as a single file */
-	if (strcmp(base, "package.json") == 0 && strstr(p, "node_modules/"))
+	/* an installed package, or (with a name and a version) an application's
+	 * own package.json anywhere, as Trivy lists it */
+	if (strcmp(base, "package.json") == 0)
 		return true;
 	if (strcmp(base, "Cargo.lock") == 0 || cat_is_js_lock(p))
 		return true;
@@ -491,7 +493,10 @@ static char *base_from_json(const char *json, const char *name_key, const char *
 	char *r = NULL;
 
 	if (cJSON_IsString(n) && *n->valuestring && strlen(n->valuestring) < 512) {
-		if (cJSON_IsString(d) && oci_digest_valid(d->valuestring) && !strchr(n->valuestring, '@'))
+		/* a registry reference gets the digest; a local base (oci:DIR:TAG,
+		 * docker-archive:FILE) is found by its name as it was given */
+		bool local = str_starts(n->valuestring, "oci:") || str_starts(n->valuestring, "docker-archive:");
+		if (!local && cJSON_IsString(d) && oci_digest_valid(d->valuestring) && !strchr(n->valuestring, '@'))
 			r = xasprintf_e(NULL, "%s@%s", n->valuestring, d->valuestring);
 		else
 			r = strdup(n->valuestring);

@@ -28,7 +28,7 @@
  * new cataloger, a new file it needs): entries of another version are
  * misses, read again and overwritten, so an upgrade never scans with
  * inventories that lack what the new catalogers would have found. */
-#define LCACHE_CATALOG_VERSION 3
+#define LCACHE_CATALOG_VERSION 4
 
 /* A kept file: content of a needed file, or the build info of a Go binary. */
 struct kfile {
