@@ -564,6 +564,11 @@ def installed(tree):
 print("# %-8s %9s %10s %12s %7s %5s" % ("tool", "installed", "lock: got", "tree: got", "missing", "extra"))
 for name in open(os.path.join(L, "done")).read().split():
     want = installed(os.path.join(L, name, "tree"))
+    # the project's own package.json (name and version) is listed too, as
+    # Trivy lists it
+    root = json.load(open(os.path.join(L, name, "tree", "package.json")))
+    if "name" in root and "version" in root:
+        want.add((root["name"], root["version"]))
     lock = {(p["name"], p["version"]) for p in json.load(open(os.path.join(L, name + "-lock.json")))["packages"]}
     tree = {(p["name"], p["version"]) for p in json.load(open(os.path.join(L, name + "-tree.json")))["packages"]}
     print("# %-8s %9d %10d %12d %7d %5d" % (name, len(want), len(lock), len(tree), len(want - lock), len(lock - want)))
