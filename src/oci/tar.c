@@ -786,4 +786,3 @@ ssize_t tar_read_data(struct tar_reader *r, void *buf, size_t n, struct err *e)
 	}
 	return (ssize_t)got;
 }
-
