@@ -546,6 +546,132 @@ static int copy_field(struct buf *b, const unsigned char *h, size_t off, size_t 
 	return buf_add(b, h + off, field_len(h, off, len), e);
 }
 
+static int bad_num(struct err *e, uint64_t at)
+{
+	return err_set(e, ERR_INPUT, "tar: bad numeric field in the header at byte %" PRIu64, at);
+}
+
+/* Fill r->ent from the entry header h (type t, size field size) at byte at,
+   with the PAX overrides and GNU long names read before it. */
+static int fill_entry(struct tar_reader *r, const unsigned char *h, char t, int64_t size,
+		      bool gnu_name, bool gnu_link, uint64_t at, struct err *e)
+{
+	bool posix = memcmp(h + F_MAGIC, "ustar\0", 6) == 0;
+	struct tar_entry *x = &r->ent;
+	int64_t v;
+	memset(x, 0, sizeof(*x));
+	if (r->local.has_path) {
+		buf_reset(&r->path);
+		if (buf_add(&r->path, r->local.path.data, r->local.path.len, e) < 0)
+			return -1;
+	} else if (!gnu_name) {
+		size_t pl = posix ? field_len(h, F_PREFIX) : 0;
+		buf_reset(&r->path);
+		if ((pl &&
+		     (buf_add(&r->path, h + 345, pl, e) < 0 || buf_add(&r->path, "/", 1, e) < 0)) ||
+		    buf_add(&r->path, h, field_len(h, F_NAME), e) < 0)
+			return -1;
+	}
+	if (r->local.has_link) {
+		buf_reset(&r->link);
+		if (buf_add(&r->link, r->local.link.data, r->local.link.len, e) < 0)
+			return -1;
+	} else if (!gnu_link && copy_field(&r->link, h, F_LINK, e) < 0) {
+		return -1;
+	}
+	struct override *ov[2] = {&r->local, &r->global};
+	if (copy_field(&r->uname, h, F_UNAME, e) < 0 || copy_field(&r->gname, h, F_GNAME, e) < 0)
+		return -1;
+	for (int i = 1; i >= 0; i--) {
+		if (ov[i]->has_uname) {
+			buf_reset(&r->uname);
+			if (buf_add(&r->uname, ov[i]->uname.data, ov[i]->uname.len, e) < 0)
+				return -1;
+		}
+		if (ov[i]->has_gname) {
+			buf_reset(&r->gname);
+			if (buf_add(&r->gname, ov[i]->gname.data, ov[i]->gname.len, e) < 0)
+				return -1;
+		}
+	}
+	if (num_field(h, F_MODE, &v) < 0)
+		return bad_num(e, at);
+	x->mode = (uint32_t)v & 07777;
+	if (num_field(h, F_UID, &x->uid) < 0 || num_field(h, F_GID, &x->gid) < 0 ||
+	    num_field(h, F_MTIME, &x->mtime) < 0)
+		return bad_num(e, at);
+	if (num_field(h, F_DEVMAJ, &v) < 0)
+		v = 0;
+	x->devmajor = (uint32_t)v;
+	if (num_field(h, F_DEVMIN, &v) < 0)
+		v = 0;
+	x->devminor = (uint32_t)v;
+	x->size = size;
+	for (int i = 1; i >= 0; i--) {
+		if (ov[i]->has_uid)
+			x->uid = ov[i]->uid;
+		if (ov[i]->has_gid)
+			x->gid = ov[i]->gid;
+		if (ov[i]->has_mtime)
+			x->mtime = ov[i]->mtime;
+	}
+	if (r->local.has_size)
+		x->size = r->local.size;
+	switch (t) {
+	case TAR_LINK:
+	case TAR_SYMLINK:
+	case TAR_CHR:
+	case TAR_BLK:
+	case TAR_DIR:
+	case TAR_FIFO:
+		x->type = t;
+		break;
+	case 'D': /* GNU dump directory: a directory whose data lists its contents */
+		x->type = TAR_DIR;
+		break;
+	default: /* '0', '\0', '7' (contiguous) and unknown types read as files */
+		x->type = TAR_REG;
+		if (t == 0 && r->path.len && r->path.data[r->path.len - 1] == '/')
+			x->type = TAR_DIR; /* pre-POSIX directory */
+		break;
+	}
+	/* Header-only types carry no data, whatever the size says (as Go's
+	 * archive/tar reads them); a GNU dumpdir's listing is skipped. */
+	int64_t data = x->size;
+	if (x->type != TAR_REG) {
+		x->size = 0;
+		if (t != 'D')
+			data = 0;
+	}
+	if (memchr(r->path.data, 0, r->path.len) || memchr(r->link.data, 0, r->link.len)) {
+		err_set(e, ERR_INPUT, "tar: a name contains a NUL byte");
+		return -1;
+	}
+	x->path = r->path.data;
+	x->linkname = x->type == TAR_LINK || x->type == TAR_SYMLINK ? r->link.data : buf_empty;
+	x->uname = r->uname.data;
+	x->gname = r->gname.data;
+	/* the PAX header's xattrs become this entry's */
+	xattrs_clear(r->xa, &r->n_xa);
+	free(r->xa);
+	r->xa = r->pxa;
+	r->n_xa = r->n_pxa;
+	r->a_xa = r->a_pxa;
+	r->pxa = NULL;
+	r->n_pxa = r->a_pxa = 0;
+	x->xattrs = r->xa;
+	x->n_xattrs = r->n_xa;
+	r->data_left = x->type == TAR_REG ? x->size : 0;
+	r->pad_left = (uint32_t)((BLK - (uint64_t)data % BLK) % BLK);
+	if (x->type == TAR_DIR && data > 0) {
+		/* skip a dumpdir listing now */
+		if (src_skip(r, ((uint64_t)data + BLK - 1) / BLK * BLK, e) < 0)
+			return -1;
+		r->pad_left = 0;
+	}
+	return 0;
+}
+
 int tar_next(struct tar_reader *r, const struct tar_entry **ent, struct err *e)
 {
 	unsigned char h[BLK];
@@ -639,126 +765,10 @@ int tar_next(struct tar_reader *r, const struct tar_entry **ent, struct err *e)
 		}
 
 		/* The entry itself. */
-		bool posix = memcmp(h + F_MAGIC, "ustar\0", 6) == 0;
-		struct tar_entry *x = &r->ent;
-		int64_t v;
-		memset(x, 0, sizeof(*x));
-		if (r->local.has_path) {
-			buf_reset(&r->path);
-			if (buf_add(&r->path, r->local.path.data, r->local.path.len, e) < 0)
-				goto out;
-		} else if (!gnu_name) {
-			size_t pl = posix ? field_len(h, F_PREFIX) : 0;
-			buf_reset(&r->path);
-			if ((pl && (buf_add(&r->path, h + 345, pl, e) < 0 ||
-				    buf_add(&r->path, "/", 1, e) < 0)) ||
-			    buf_add(&r->path, h, field_len(h, F_NAME), e) < 0)
-				goto out;
-		}
-		if (r->local.has_link) {
-			buf_reset(&r->link);
-			if (buf_add(&r->link, r->local.link.data, r->local.link.len, e) < 0)
-				goto out;
-		} else if (!gnu_link && copy_field(&r->link, h, F_LINK, e) < 0) {
+		if (fill_entry(r, h, t, size, gnu_name, gnu_link, at, e) < 0)
 			goto out;
-		}
-		struct override *ov[2] = {&r->local, &r->global};
-		if (copy_field(&r->uname, h, F_UNAME, e) < 0 ||
-		    copy_field(&r->gname, h, F_GNAME, e) < 0)
-			goto out;
-		for (int i = 1; i >= 0; i--) {
-			if (ov[i]->has_uname) {
-				buf_reset(&r->uname);
-				if (buf_add(&r->uname, ov[i]->uname.data, ov[i]->uname.len, e) < 0)
-					goto out;
-			}
-			if (ov[i]->has_gname) {
-				buf_reset(&r->gname);
-				if (buf_add(&r->gname, ov[i]->gname.data, ov[i]->gname.len, e) < 0)
-					goto out;
-			}
-		}
-		if (num_field(h, F_MODE, &v) < 0)
-			goto bad_num;
-		x->mode = (uint32_t)v & 07777;
-		if (num_field(h, F_UID, &x->uid) < 0 || num_field(h, F_GID, &x->gid) < 0 ||
-		    num_field(h, F_MTIME, &x->mtime) < 0)
-			goto bad_num;
-		if (num_field(h, F_DEVMAJ, &v) < 0)
-			v = 0;
-		x->devmajor = (uint32_t)v;
-		if (num_field(h, F_DEVMIN, &v) < 0)
-			v = 0;
-		x->devminor = (uint32_t)v;
-		x->size = size;
-		for (int i = 1; i >= 0; i--) {
-			if (ov[i]->has_uid)
-				x->uid = ov[i]->uid;
-			if (ov[i]->has_gid)
-				x->gid = ov[i]->gid;
-			if (ov[i]->has_mtime)
-				x->mtime = ov[i]->mtime;
-		}
-		if (r->local.has_size)
-			x->size = r->local.size;
-		switch (t) {
-		case TAR_LINK:
-		case TAR_SYMLINK:
-		case TAR_CHR:
-		case TAR_BLK:
-		case TAR_DIR:
-		case TAR_FIFO:
-			x->type = t;
-			break;
-		case 'D': /* GNU dump directory: a directory whose data lists its contents */
-			x->type = TAR_DIR;
-			break;
-		default: /* '0', '\0', '7' (contiguous) and unknown types read as files */
-			x->type = TAR_REG;
-			if (t == 0 && r->path.len && r->path.data[r->path.len - 1] == '/')
-				x->type = TAR_DIR; /* pre-POSIX directory */
-			break;
-		}
-		/* Header-only types carry no data, whatever the size says (as Go's
-		 * archive/tar reads them); a GNU dumpdir's listing is skipped. */
-		int64_t data = x->size;
-		if (x->type != TAR_REG) {
-			x->size = 0;
-			if (t != 'D')
-				data = 0;
-		}
-		if (memchr(r->path.data, 0, r->path.len) || memchr(r->link.data, 0, r->link.len)) {
-			err_set(e, ERR_INPUT, "tar: a name contains a NUL byte");
-			goto out;
-		}
-		x->path = r->path.data;
-		x->linkname =
-		    x->type == TAR_LINK || x->type == TAR_SYMLINK ? r->link.data : buf_empty;
-		x->uname = r->uname.data;
-		x->gname = r->gname.data;
-		/* the PAX header's xattrs become this entry's */
-		xattrs_clear(r->xa, &r->n_xa);
-		free(r->xa);
-		r->xa = r->pxa;
-		r->n_xa = r->n_pxa;
-		r->a_xa = r->a_pxa;
-		r->pxa = NULL;
-		r->n_pxa = r->a_pxa = 0;
-		x->xattrs = r->xa;
-		x->n_xattrs = r->n_xa;
-		r->data_left = x->type == TAR_REG ? x->size : 0;
-		r->pad_left = (uint32_t)((BLK - (uint64_t)data % BLK) % BLK);
-		if (x->type == TAR_DIR && data > 0) {
-			/* skip a dumpdir listing now */
-			if (src_skip(r, ((uint64_t)data + BLK - 1) / BLK * BLK, e) < 0)
-				goto out;
-			r->pad_left = 0;
-		}
-		*ent = x;
+		*ent = &r->ent;
 		ret = 1;
-		goto out;
-	bad_num:
-		err_set(e, ERR_INPUT, "tar: bad numeric field in the header at byte %" PRIu64, at);
 		goto out;
 	}
 out:
