@@ -202,6 +202,19 @@ out:
 
 /* ---- JSON */
 
+cJSON *rescan_finding_json(const struct rescan_finding *rf)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "id", rf->id);
+	cJSON_AddStringToObject(f, "package", rf->pkg);
+	cJSON_AddStringToObject(f, "version", rf->version);
+	cJSON_AddStringToObject(f, "fixed", rf->fixed);
+	cJSON_AddStringToObject(f, "severity", rf->severity);
+	cJSON_AddStringToObject(f, "title", rf->title);
+	return f;
+}
+
 static cJSON *item_json(const struct watch_item *it)
 {
 	const struct base_result *r = &it->r;
@@ -224,17 +237,8 @@ static cJSON *item_json(const struct watch_item *it)
 			cJSON_AddStringToObject(x, "error", it->scan_err.msg);
 		cJSON_AddNumberToObject(x, "findings", (double)it->n_findings);
 		cJSON *arr = cJSON_AddArrayToObject(x, "new");
-		for (size_t j = 0; j < it->n_fresh; j++) {
-			cJSON *f = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(f, "id", it->fresh[j].id);
-			cJSON_AddStringToObject(f, "package", it->fresh[j].pkg);
-			cJSON_AddStringToObject(f, "version", it->fresh[j].version);
-			cJSON_AddStringToObject(f, "fixed", it->fresh[j].fixed);
-			cJSON_AddStringToObject(f, "severity", it->fresh[j].severity);
-			cJSON_AddStringToObject(f, "title", it->fresh[j].title);
-			cJSON_AddItemToArray(arr, f);
-		}
+		for (size_t j = 0; j < it->n_fresh; j++)
+			cJSON_AddItemToArray(arr, rescan_finding_json(&it->fresh[j]));
 	}
 	return o;
 }
