@@ -95,15 +95,13 @@ static int suite_end(xmlTextWriterPtr w)
 
 int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 {
-	xmlBufferPtr xb = xmlBufferCreate();
-	xmlTextWriterPtr w = xb ? xmlNewTextWriterMemory(xb, 0) : NULL;
+	xmlBufferPtr xb = NULL;
+	xmlTextWriterPtr w = NULL;
 	char t[2048], age[32];
 	int r = -1;
 
-	if (!w) {
-		err_oom(e);
+	if (xmlw_open(&xb, &w, e) < 0)
 		goto out;
-	}
 	XW(junit_start(w));
 	XW(suite_start(w, "base", wt->n, wt->n_stale, wt->n_error, wt->n_unknown, wt->seconds, 0, wt));
 	for (size_t i = 0; i < wt->n; i++) {
@@ -193,10 +191,7 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 	XW(xmlTextWriterEndElement(w));
 	r = xmlw_finish(&w, xb, out, e);
 out:
-	if (w)
-		xmlFreeTextWriter(w);
-	if (xb)
-		xmlBufferFree(xb);
+	xmlw_free(w, xb);
 	return r;
 }
 
