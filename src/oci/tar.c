@@ -170,17 +170,7 @@ uint64_t tar_reader_offset(const struct tar_reader *r)
 static int src_read(struct tar_reader *r, void *buf, size_t n, size_t *got, struct err *e)
 {
 	*got = 0;
-	if (r->mem) {
-		size_t k = r->mem_len - r->in_pos;
-		if (k > n)
-			k = n;
-		memcpy(buf, r->mem + r->in_pos, k);
-		r->in_pos += k;
-		*got = k;
-		r->offset += k;
-		return 0;
-	}
-	while (r->in_pos == r->in_len) {
+	while (!r->mem && r->in_pos == r->in_len) {
 		if (r->src_eof)
 			return 0;
 		ssize_t k = r->fn(r->ctx, r->in, INBUF, e);
@@ -193,10 +183,12 @@ static int src_read(struct tar_reader *r, void *buf, size_t n, size_t *got, stru
 		r->in_len = (size_t)k;
 		r->in_pos = 0;
 	}
-	size_t k = r->in_len - r->in_pos;
+	/* a memory reader's bytes are its buffer */
+	const unsigned char *base = r->mem ? r->mem : r->in;
+	size_t k = (r->mem ? r->mem_len : r->in_len) - r->in_pos;
 	if (k > n)
 		k = n;
-	memcpy(buf, r->in + r->in_pos, k);
+	memcpy(buf, base + r->in_pos, k);
 	r->in_pos += k;
 	*got = k;
 	r->offset += k;
