@@ -34,12 +34,8 @@ bool clean_rel(const char *in, char *out, size_t outsz)
 			if (o > 0)
 				o--;
 		} else {
-			if (o + l + 2 > outsz)
+			if (!path_append(out, &o, outsz, s, l))
 				return false;
-			if (o)
-				out[o++] = '/';
-			memcpy(out + o, s, l);
-			o += l;
 		}
 		s += l;
 	}

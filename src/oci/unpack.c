@@ -255,12 +255,8 @@ static int clean_name(const char *in, char *out, size_t outsz, struct err *e)
 			return err_set(e, ERR_INPUT,
 				       "member \"%.200s\": a name component is over %d bytes", in,
 				       NAME_MAX);
-		if (o + l + 2 > outsz)
+		if (!path_append(out, &o, outsz, s, l))
 			return err_set(e, ERR_INPUT, "member name too long");
-		if (o)
-			out[o++] = '/';
-		memcpy(out + o, s, l);
-		o += l;
 		s += l;
 	}
 	out[o] = 0;
