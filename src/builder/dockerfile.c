@@ -368,21 +368,17 @@ static int parse_instr(struct dockerfile *df, struct df_instr *in, const char *l
 		if (cJSON_IsArray(j)) {
 			bool all_str = true;
 			cJSON_ArrayForEach(it, j) all_str = all_str && cJSON_IsString(it);
-			if (!all_str) {
+			const char *bad =
+			    !all_str ? "when using JSON array syntax, arrays must be comprised of "
+				       "strings only"
+			    : json_has_nul(in->rest) ? "a JSON argument holds a NUL character "
+						       "(\\u0000), which no command "
+						       "can receive"
+						     : NULL;
+			if (bad) {
 				cJSON_Delete(j);
-				return err_set(e, ERR_INPUT,
-					       "%s:%d:%d: when using JSON array syntax, arrays "
-					       "must be comprised of "
-					       "strings only",
-					       df->path, line, in->rest_col);
-			}
-			if (json_has_nul(in->rest)) {
-				cJSON_Delete(j);
-				return err_set(e, ERR_INPUT,
-					       "%s:%d:%d: a JSON argument holds a NUL character "
-					       "(\\u0000), which no "
-					       "command can receive",
-					       df->path, line, in->rest_col);
+				return err_set(e, ERR_INPUT, "%s:%d:%d: %s", df->path, line,
+					       in->rest_col, bad);
 			}
 			in->json = true;
 			cJSON_ArrayForEach(it, j)
