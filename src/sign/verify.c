@@ -396,22 +396,6 @@ struct att_found {
 	char reason[256];
 };
 
-/* Name of the first key of req that verifies one of env's signatures over
- * pae, or NULL. */
-static const char *envelope_signer(const struct verify_req *req, const struct buf *pae,
-				   const struct dsse_envelope *env)
-{
-	for (size_t k = 0; k < req->n_keys; k++)
-		for (size_t si = 0; si < env->n_sigs; si++) {
-			struct err ve = ERR_INIT;
-
-			if (sign_key_verify(&req->keys[k].key, pae->data, pae->len, env->sigs[si].sig,
-					    env->sigs[si].len, &ve) == 0)
-				return req->keys[k].name;
-		}
-	return NULL;
-}
-
 static int verify_attestations(struct reg_client *c, const char *digest, struct verify_req *req,
 			       const char *const *uris, size_t n_uris, bool need_vuln,
 			       struct buf *report, char *reasons, struct err *e)
@@ -468,7 +452,17 @@ static int verify_attestations(struct reg_client *c, const char *digest, struct 
 			intoto_statement_free(&st);
 			goto out;
 		}
-		key_name = envelope_signer(req, &pae, &env);
+		for (k = 0; k < req->n_keys && !key_name; k++) {
+			size_t si;
+
+			for (si = 0; si < env.n_sigs && !key_name; si++) {
+				struct err ve = ERR_INIT;
+
+				if (sign_key_verify(&req->keys[k].key, pae.data, pae.len, env.sigs[si].sig,
+						    env.sigs[si].len, &ve) == 0)
+					key_name = req->keys[k].name;
+			}
+		}
 		buf_free(&pae);
 		for (k = 0; k < st.n_subjects; k++)
 			if (st.subject_sha256[k] && strcmp(st.subject_sha256[k], oci_digest_hex(digest)) == 0)
