@@ -95,15 +95,13 @@ static int suite_end(xmlTextWriterPtr w)
 
 int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 {
-	xmlBufferPtr xb = xmlBufferCreate();
-	xmlTextWriterPtr w = xb ? xmlNewTextWriterMemory(xb, 0) : NULL;
+	xmlBufferPtr xb = NULL;
+	xmlTextWriterPtr w = NULL;
 	char t[2048], age[32];
 	int r = -1;
 
-	if (!w) {
-		err_oom(e);
+	if (xmlw_open(&xb, &w, e) < 0)
 		goto out;
-	}
 	XW(junit_start(w));
 	XW(suite_start(w, "base", wt->n, wt->n_stale, wt->n_error, wt->n_unknown, wt->seconds, 0, wt));
 	for (size_t i = 0; i < wt->n; i++) {
@@ -193,14 +191,24 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 	XW(xmlTextWriterEndElement(w));
 	r = xmlw_finish(&w, xb, out, e);
 out:
-	if (w)
-		xmlFreeTextWriter(w);
-	if (xb)
-		xmlBufferFree(xb);
+	xmlw_free(w, xb);
 	return r;
 }
 
 /* ---- JSON */
+
+cJSON *rescan_finding_json(const struct rescan_finding *rf)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "id", rf->id);
+	cJSON_AddStringToObject(f, "package", rf->pkg);
+	cJSON_AddStringToObject(f, "version", rf->version);
+	cJSON_AddStringToObject(f, "fixed", rf->fixed);
+	cJSON_AddStringToObject(f, "severity", rf->severity);
+	cJSON_AddStringToObject(f, "title", rf->title);
+	return f;
+}
 
 static cJSON *item_json(const struct watch_item *it)
 {
@@ -224,17 +232,8 @@ static cJSON *item_json(const struct watch_item *it)
 			cJSON_AddStringToObject(x, "error", it->scan_err.msg);
 		cJSON_AddNumberToObject(x, "findings", (double)it->n_findings);
 		cJSON *arr = cJSON_AddArrayToObject(x, "new");
-		for (size_t j = 0; j < it->n_fresh; j++) {
-			cJSON *f = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(f, "id", it->fresh[j].id);
-			cJSON_AddStringToObject(f, "package", it->fresh[j].pkg);
-			cJSON_AddStringToObject(f, "version", it->fresh[j].version);
-			cJSON_AddStringToObject(f, "fixed", it->fresh[j].fixed);
-			cJSON_AddStringToObject(f, "severity", it->fresh[j].severity);
-			cJSON_AddStringToObject(f, "title", it->fresh[j].title);
-			cJSON_AddItemToArray(arr, f);
-		}
+		for (size_t j = 0; j < it->n_fresh; j++)
+			cJSON_AddItemToArray(arr, rescan_finding_json(&it->fresh[j]));
 	}
 	return o;
 }

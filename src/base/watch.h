@@ -47,6 +47,8 @@ bool base_in_shard(const char *image, int i, int n);
 struct rescan_finding {
 	char *id, *pkg, *version, *fixed, *severity, *title;
 };
+/* {"id","package","version","fixed","severity","title"} of f. */
+struct cJSON *rescan_finding_json(const struct rescan_finding *f);
 
 struct watch_item {
 	const struct fleet_item *fi;

@@ -182,6 +182,15 @@ bool cache_get(struct build *b, struct stage *s, const char *created_by)
 	return hit;
 }
 
+bool cache_hit(struct build *b, struct stage *s, const struct df_instr *in, const char *created_by)
+{
+	if (!cache_get(b, s, created_by))
+		return false;
+	b->hits++;
+	log_step(b, in, "cache hit");
+	return true;
+}
+
 static char *write_record(struct build *b, const char *key, const char *mt, const char *digest, int64_t size,
 			  const char *diff_id)
 {

@@ -17,11 +17,8 @@ int meta_step(struct build *b, struct stage *s, const struct df_instr *in, const
 	chain_step(s, in->original, txt);
 	free(txt);
 	b->step++;
-	if (b->cache_dir && cache_get(b, s, created_by)) {
-		b->hits++;
-		log_step(b, in, "cache hit");
+	if (b->cache_dir && cache_hit(b, s, in, created_by))
 		return 0;
-	}
 	add_history(b, s, created_by, true);
 	cache_put(b, s, NULL);
 	log_step(b, in, b->cache_dir ? "cache miss" : NULL);

@@ -386,9 +386,7 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 			sha256_final_hex(&c.h, hex);
 			chain_step(s, in->original, hex);
 			b->step++;
-			if (cache_get(b, s, created_by)) {
-				b->hits++;
-				log_step(b, in, "cache hit");
+			if (cache_hit(b, s, in, created_by)) {
 				ret = 0;
 				goto out;
 			}

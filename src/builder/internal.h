@@ -116,9 +116,11 @@ struct stage *find_stage(struct build *b, const char *name, size_t before);
 int plan_stages(struct build *b, struct err *e);
 
 /* cache.c: the step cache. chain_step moves s->chain on by one step; cache_get
- * applies a hit to s; cache_put records the step (lr NULL: no layer). */
+ * applies a hit to s; cache_hit is cache_get that counts and logs the hit of
+ * instruction in; cache_put records the step (lr NULL: no layer). */
 void chain_step(struct stage *s, const char *text, const char *extra);
 bool cache_get(struct build *b, struct stage *s, const char *created_by);
+bool cache_hit(struct build *b, struct stage *s, const struct df_instr *in, const char *created_by);
 void cache_put(struct build *b, struct stage *s, const struct layer_result *lr);
 
 /* rootfs.c: the root file system */

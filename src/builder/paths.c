@@ -34,12 +34,8 @@ bool clean_rel(const char *in, char *out, size_t outsz)
 			if (o > 0)
 				o--;
 		} else {
-			if (o + l + 2 > outsz)
+			if (!path_append(out, &o, outsz, s, l))
 				return false;
-			if (o)
-				out[o++] = '/';
-			memcpy(out + o, s, l);
-			o += l;
 		}
 		s += l;
 	}
@@ -75,6 +71,21 @@ bool has_glob(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+/* Append "dir/name" ("name" when dir is empty) to *next (*nn entries). */
+static int push_path(char ***next, size_t *nn, const char *dir, const char *name, struct err *e)
+{
+	char *p = xasprintf_e(e, "%s%s%s", dir, *dir ? "/" : "", name);
+	char **t = realloc(*next, (*nn + 2) * sizeof(char *));
+	if (!p || !t) {
+		free(p);
+		free(t);
+		return err_oom(e);
+	}
+	*next = t;
+	(*next)[(*nn)++] = p;
+	return 0;
+}
+
 /* Expand a glob pattern (relative to root) into matching relative paths. */
 int glob_in(const char *root, const char *pat, char ***out, size_t *n, struct err *e)
 {
@@ -102,16 +113,10 @@ int glob_in(const char *root, const char *pat, char ***out, size_t *n, struct er
 		nn = 0;
 		for (size_t i = 0; i < nc; i++) {
 			if (!has_glob(comp)) {
-				char *p = xasprintf_e(e, "%s%s%s", cur[i], *cur[i] ? "/" : "", comp);
-				char **t = realloc(next, (nn + 2) * sizeof(char *));
-				if (!p || !t) {
-					free(p);
-					free(t);
+				if (push_path(&next, &nn, cur[i], comp, e) < 0) {
 					df_strv_free(cur, nc);
-					return err_oom(e);
+					return -1;
 				}
-				next = t;
-				next[nn++] = p;
 				continue;
 			}
 			char *real = resolve_in(root, *cur[i] ? cur[i] : ".", e);
@@ -124,17 +129,11 @@ int glob_in(const char *root, const char *pat, char ***out, size_t *n, struct er
 					continue;
 				if (fnmatch(comp, de->d_name, 0) != 0)
 					continue;
-				char *p = xasprintf_e(e, "%s%s%s", cur[i], *cur[i] ? "/" : "", de->d_name);
-				char **t = realloc(next, (nn + 2) * sizeof(char *));
-				if (!p || !t) {
-					free(p);
-					free(t);
+				if (push_path(&next, &nn, cur[i], de->d_name, e) < 0) {
 					closedir(d);
 					df_strv_free(cur, nc);
-					return err_oom(e);
+					return -1;
 				}
-				next = t;
-				next[nn++] = p;
 			}
 			if (d)
 				closedir(d);

@@ -249,9 +249,7 @@ int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct e
 	b->step++;
 	char created_by[8192];
 	run_created_by(in, argv, na, created_by, sizeof(created_by), e);
-	if (cache_get(b, s, created_by)) {
-		b->hits++;
-		log_step(b, in, "cache hit");
+	if (cache_hit(b, s, in, created_by)) {
 		ret = 0;
 		goto out;
 	}

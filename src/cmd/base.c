@@ -322,17 +322,8 @@ static cJSON *fixes_json(const struct base_scan *fx, size_t n_old, size_t n_new)
 	cJSON_AddNumberToObject(o, "oldBaseFindings", (double)n_old);
 	cJSON_AddNumberToObject(o, "currentBaseFindings", (double)n_new);
 	arr = cJSON_AddArrayToObject(o, "findings");
-	for (size_t i = 0; i < fx->n; i++) {
-		cJSON *f = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(f, "id", fx->f[i].id);
-		cJSON_AddStringToObject(f, "package", fx->f[i].pkg);
-		cJSON_AddStringToObject(f, "version", fx->f[i].version);
-		cJSON_AddStringToObject(f, "fixed", fx->f[i].fixed);
-		cJSON_AddStringToObject(f, "severity", fx->f[i].severity);
-		cJSON_AddStringToObject(f, "title", fx->f[i].title);
-		cJSON_AddItemToArray(arr, f);
-	}
+	for (size_t i = 0; i < fx->n; i++)
+		cJSON_AddItemToArray(arr, rescan_finding_json(&fx->f[i]));
 	return o;
 }
 

@@ -23,15 +23,20 @@ __attribute__((format(printf, 3, 0))) static void vset(struct err *e, int code, 
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 }
 
+/* Set e's code and message from the calling function's fmt and arguments. */
+#define VSET(e, code, fmt)                                                                         \
+	do {                                                                                       \
+		va_list ap_;                                                                       \
+		va_start(ap_, fmt);                                                                \
+		vset(e, code, fmt, ap_);                                                           \
+		va_end(ap_);                                                                       \
+	} while (0)
+
 int err_set(struct err *e, int code, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (!e)
 		return -1;
-	va_start(ap, fmt);
-	vset(e, code, fmt, ap);
-	va_end(ap);
+	VSET(e, code, fmt);
 	return -1;
 }
 
@@ -67,13 +72,10 @@ static void append(struct err *e, const char *detail)
 int err_errno(struct err *e, int code, const char *fmt, ...)
 {
 	int saved = errno;
-	va_list ap;
 
 	if (!e)
 		return -1;
-	va_start(ap, fmt);
-	vset(e, code, fmt, ap);
-	va_end(ap);
+	VSET(e, code, fmt);
 	append(e, strerror(saved));
 	errno = saved;
 	return -1;
@@ -81,15 +83,12 @@ int err_errno(struct err *e, int code, const char *fmt, ...)
 
 int err_curl(struct err *e, int curlcode, const char *errbuf, const char *fmt, ...)
 {
-	va_list ap;
 	char detail[CURL_ERROR_SIZE + 64];
 	size_t n;
 
 	if (!e)
 		return -1;
-	va_start(ap, fmt);
-	vset(e, ERR_NETWORK, fmt, ap);
-	va_end(ap);
+	VSET(e, ERR_NETWORK, fmt);
 	if (errbuf && *errbuf) {
 		snprintf(detail, sizeof(detail), "%s", errbuf);
 		n = strlen(detail);
@@ -104,7 +103,6 @@ int err_curl(struct err *e, int curlcode, const char *errbuf, const char *fmt, .
 
 int err_openssl(struct err *e, int code, const char *fmt, ...)
 {
-	va_list ap;
 	unsigned long l, last = 0;
 	char detail[256];
 
@@ -114,9 +112,7 @@ int err_openssl(struct err *e, int code, const char *fmt, ...)
 		last = l;
 	if (!e)
 		return -1;
-	va_start(ap, fmt);
-	vset(e, code, fmt, ap);
-	va_end(ap);
+	VSET(e, code, fmt);
 	if (last) {
 		const char *reason = ERR_reason_error_string(last);
 
@@ -131,28 +127,22 @@ int err_openssl(struct err *e, int code, const char *fmt, ...)
 
 int err_archive(struct err *e, int code, void *a, const char *fmt, ...)
 {
-	va_list ap;
 	const char *s = a ? archive_error_string((struct archive *)a) : NULL;
 
 	if (!e)
 		return -1;
-	va_start(ap, fmt);
-	vset(e, code, fmt, ap);
-	va_end(ap);
+	VSET(e, code, fmt);
 	append(e, s ? s : "archive error");
 	return -1;
 }
 
 int err_json(struct err *e, const char *input, size_t len, const char *fmt, ...)
 {
-	va_list ap;
 	char detail[64];
 
 	if (!e)
 		return -1;
-	va_start(ap, fmt);
-	vset(e, ERR_INPUT, fmt, ap);
-	va_end(ap);
+	VSET(e, ERR_INPUT, fmt);
 	/* cJSON_GetErrorPtr is global state and not reliable across threads, so
 	 * report only what we know for sure. */
 	(void)input;

@@ -133,6 +133,17 @@ double backoff_scale(void)
 	return *end || !(f >= 0.0 && f <= 1.0) ? 1.0 : f;
 }
 
+bool path_append(char *out, size_t *o, size_t outsz, const char *s, size_t l)
+{
+	if (*o + l + 2 > outsz)
+		return false;
+	if (*o)
+		out[(*o)++] = '/';
+	memcpy(out + *o, s, l);
+	*o += l;
+	return true;
+}
+
 void time_rfc3339(int64_t t, char out[32])
 {
 	time_t tt = (time_t)t;

@@ -44,6 +44,10 @@ double time_now(void);
 double backoff_scale(void);
 /* RFC 3339 UTC "2024-01-02T03:04:05Z" of t into out[32] (thread-safe). */
 void time_rfc3339(int64_t t, char out[32]);
+/* Append the component s[0, l) to the relative path out (*o bytes long), after a
+ * '/' unless out is empty; false (out unchanged) when it would not fit in outsz
+ * with room for a NUL. out is not terminated here. */
+bool path_append(char *out, size_t *o, size_t outsz, const char *s, size_t l);
 
 /* Human-readable size: "12.3 MiB" into out[16]. */
 void fmt_size(uint64_t n, char out[16]);

@@ -107,7 +107,12 @@ static int mkdir_p_depth(int rootfd, const char *path, int mode, int depth, stru
 	return cur;
 }
 
-static int rm_children(int dfd, struct err *e)
+struct pset;
+static bool pset_has(const struct pset *p, const char *s);
+
+/* Remove what directory dfd (closed here) holds; with ps, what is in dir
+ * (its path in the root) and not named in ps. */
+static int rm_children(int dfd, const char *dir, const struct pset *ps, struct err *e)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *de;
@@ -115,11 +120,20 @@ static int rm_children(int dfd, struct err *e)
 
 	if (!d) {
 		close(dfd);
+		if (ps)
+			return err_errno(e, ERR_INTERNAL, "opendir %s", dir);
 		return err_errno(e, ERR_INTERNAL, "opendir");
 	}
 	while ((de = readdir(d))) {
+		char p[PATH_MAX];
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		if (ps) {
+			snprintf(p, sizeof(p), "%s%s%s", strcmp(dir, ".") ? dir : "",
+				 strcmp(dir, ".") ? "/" : "", de->d_name);
+			if (pset_has(ps, p))
+				continue;
+		}
 		if (oci_rm_at(dirfd(d), de->d_name, e) < 0) {
 			ret = -1;
 			break;
@@ -139,7 +153,7 @@ int oci_rm_at(int dirfd_, const char *name, struct err *e)
 		int fd = openat(dirfd_, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return err_errno(e, ERR_INTERNAL, "open %s", name);
-		if (rm_children(fd, e) < 0)
+		if (rm_children(fd, NULL, NULL, e) < 0)
 			return -1;
 		if (unlinkat(dirfd_, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 			return err_errno(e, ERR_INTERNAL, "rmdir %s", name);
@@ -241,12 +255,8 @@ static int clean_name(const char *in, char *out, size_t outsz, struct err *e)
 			return err_set(e, ERR_INPUT,
 				       "member \"%.200s\": a name component is over %d bytes", in,
 				       NAME_MAX);
-		if (o + l + 2 > outsz)
+		if (!path_append(out, &o, outsz, s, l))
 			return err_set(e, ERR_INPUT, "member name too long");
-		if (o)
-			out[o++] = '/';
-		memcpy(out + o, s, l);
-		o += l;
 		s += l;
 	}
 	out[o] = 0;
@@ -270,32 +280,10 @@ static void split_parent(char *path, const char **parent, const char **base)
 static int opaque_dir(int rootfd, const char *dir, const struct pset *ps, struct err *e)
 {
 	int fd = oci_root_open(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
-	DIR *d;
-	struct dirent *de;
-	int ret = 0;
 
 	if (fd < 0)
 		return errno == ENOENT ? 0 : err_errno(e, ERR_INPUT, "opaque directory %s", dir);
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return err_errno(e, ERR_INTERNAL, "opendir %s", dir);
-	}
-	while ((de = readdir(d))) {
-		char p[PATH_MAX];
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s%s%s", strcmp(dir, ".") ? dir : "",
-			 strcmp(dir, ".") ? "/" : "", de->d_name);
-		if (pset_has(ps, p))
-			continue;
-		if (oci_rm_at(dirfd(d), de->d_name, e) < 0) {
-			ret = -1;
-			break;
-		}
-	}
-	closedir(d);
-	return ret;
+	return rm_children(fd, dir, ps, e);
 }
 
 static int write_data(struct tar_reader *tr, int fd, const char *name, struct err *e)

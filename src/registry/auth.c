@@ -104,6 +104,17 @@ static void set_param(struct chal_tmp *t, const char *name, size_t nlen, char *v
 	*slot = val;
 }
 
+/* Keep cur as the first Bearer or the first Basic challenge, or free it. */
+static void keep_challenge(struct chal_tmp *cur, struct chal_tmp *bearer, struct chal_tmp *basic)
+{
+	if (!bearer->scheme[0] && strcmp(cur->scheme, "bearer") == 0)
+		*bearer = *cur;
+	else if (!basic->scheme[0] && strcmp(cur->scheme, "basic") == 0)
+		*basic = *cur;
+	else
+		tmp_free(cur);
+}
+
 int auth_parse_challenge(const char *hdr, struct auth_challenge *ch)
 {
 	struct chal_tmp cur = {0}, bearer = {0}, basic = {0};
@@ -144,12 +155,7 @@ int auth_parse_challenge(const char *hdr, struct auth_challenge *ch)
 		}
 		/* a new challenge: keep the first Bearer and the first Basic */
 		if (have_cur) {
-			if (!bearer.scheme[0] && strcmp(cur.scheme, "bearer") == 0)
-				bearer = cur;
-			else if (!basic.scheme[0] && strcmp(cur.scheme, "basic") == 0)
-				basic = cur;
-			else
-				tmp_free(&cur);
+			keep_challenge(&cur, &bearer, &basic);
 			memset(&cur, 0, sizeof(cur));
 		}
 		have_cur = true;
@@ -158,14 +164,8 @@ int auth_parse_challenge(const char *hdr, struct auth_challenge *ch)
 		for (char *s = cur.scheme; *s; s++)
 			*s = (char)tolower((unsigned char)*s);
 	}
-	if (have_cur) {
-		if (!bearer.scheme[0] && strcmp(cur.scheme, "bearer") == 0)
-			bearer = cur;
-		else if (!basic.scheme[0] && strcmp(cur.scheme, "basic") == 0)
-			basic = cur;
-		else
-			tmp_free(&cur);
-	}
+	if (have_cur)
+		keep_challenge(&cur, &bearer, &basic);
 	if (bearer.scheme[0]) {
 		tmp_free(&basic);
 		memcpy(ch, &bearer, sizeof(*ch));

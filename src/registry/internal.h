@@ -1,6 +1,6 @@
 /* Private to src/registry: the client state, the HTTP exchange and job
- * engine (http.c), auth (auth.c) and credentials (creds.c). Unit tests
- * include it for the parsers. */
+ * engine (http.c; its header and URL helpers in http_parse.c), auth (auth.c)
+ * and credentials (creds.c). Unit tests include it for the parsers. */
 #ifndef BOSUN_REGISTRY_INTERNAL_H
 #define BOSUN_REGISTRY_INTERNAL_H
 

@@ -595,15 +595,13 @@ static void classname(const char *stage, const char *pkg, char *out, size_t cap)
 
 int results_junit(const struct results *r, struct buf *out, struct err *e)
 {
-	xmlBufferPtr xb = xmlBufferCreate();
-	xmlTextWriterPtr w = xb ? xmlNewTextWriterMemory(xb, 0) : NULL;
+	xmlBufferPtr xb = NULL;
+	xmlTextWriterPtr w = NULL;
 	char t[2048], cls[600];
 	int rc = -1;
 
-	if (!w) {
-		err_oom(e);
+	if (xmlw_open(&xb, &w, e) < 0)
 		goto out;
-	}
 	XW(junit_start(w));
 	for (size_t s = 0; s < RS__N; s++) {
 		const struct res_stage_info *si = &r->stage[s];
@@ -708,9 +706,6 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 	XW(xmlTextWriterEndElement(w));
 	rc = xmlw_finish(&w, xb, out, e);
 out:
-	if (w)
-		xmlFreeTextWriter(w);
-	if (xb)
-		xmlBufferFree(xb);
+	xmlw_free(w, xb);
 	return rc;
 }

@@ -348,15 +348,13 @@ int report_cyclonedx(const struct report_in *in, struct buf *out, struct err *e)
 
 int report_junit(const struct report_in *in, struct buf *out, struct err *e)
 {
-	xmlBufferPtr xb = xmlBufferCreate();
-	xmlTextWriterPtr w = xb ? xmlNewTextWriterMemory(xb, 0) : NULL;
+	xmlBufferPtr xb = NULL;
+	xmlTextWriterPtr w = NULL;
 	char t[2048];
 	int tests = 0, failures = 0, skipped = 0, r = -1;
 
-	if (!w) {
-		err_oom(e);
+	if (xmlw_open(&xb, &w, e) < 0)
 		goto out;
-	}
 	for (size_t i = 0; i < in->res->n; i++) {
 		tests++;
 		failures += in->res->f[i].failing;
@@ -419,10 +417,7 @@ int report_junit(const struct report_in *in, struct buf *out, struct err *e)
 	XW(xmlTextWriterEndElement(w));
 	r = xmlw_finish(&w, xb, out, e);
 out:
-	if (w)
-		xmlFreeTextWriter(w);
-	if (xb)
-		xmlBufferFree(xb);
+	xmlw_free(w, xb);
 	return r;
 }
 

@@ -89,6 +89,21 @@ int xmlw_finish(xmlTextWriterPtr *w, xmlBufferPtr xb, struct buf *out, struct er
 	return buf_add(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb), e);
 }
 
+int xmlw_open(xmlBufferPtr *xb, xmlTextWriterPtr *w, struct err *e)
+{
+	*xb = xmlBufferCreate();
+	*w = *xb ? xmlNewTextWriterMemory(*xb, 0) : NULL;
+	return *w ? 0 : err_oom(e);
+}
+
+void xmlw_free(xmlTextWriterPtr w, xmlBufferPtr xb)
+{
+	if (w)
+		xmlFreeTextWriter(w);
+	if (xb)
+		xmlBufferFree(xb);
+}
+
 int junit_start(xmlTextWriterPtr w)
 {
 	xmlTextWriterSetIndent(w, 1);

@@ -19,6 +19,10 @@ int xmlw_attrf(xmlTextWriterPtr w, const char *name, const char *fmt, ...)
 struct buf;
 struct err;
 int xmlw_finish(xmlTextWriterPtr *w, xmlBufferPtr xb, struct buf *out, struct err *e);
+/* A writer into a new memory buffer (-1 with e set when out of memory; *xb
+ * may then be set, and xmlw_free frees it); xmlw_free frees either when set. */
+int xmlw_open(xmlBufferPtr *xb, xmlTextWriterPtr *w, struct err *e);
+void xmlw_free(xmlTextWriterPtr w, xmlBufferPtr xb);
 
 /* The JUnit layout every writer shares (scan, ship, base watch): one
  * <testsuites>, each suite with the same attributes in the same order and

@@ -33,6 +33,9 @@ void cat_drop(struct inventory *inv, size_t first);
 bool cat_utf8_valid(const char *s, size_t n);
 /* "Key: value" in an RFC 822 style paragraph [s, end), copied into out. */
 bool cat_field(const char *s, const char *end, const char *key, char *out, size_t cap);
+/* The value [v, le) without its leading blanks and trailing spaces and CRs,
+ * copied into out (cut to cap - 1 bytes). */
+void cat_copy_value(const char *v, const char *le, char *out, size_t cap);
 const struct kfile *cat_find(const struct fileset *fs, const char *path);
 
 /* OS: os-release and friends, dpkg, apk, rpm (cat_os.c). */

@@ -173,17 +173,7 @@ static bool prop(const char *s, const char *end, const char *key, char *out, siz
 			while (v < le && (*v == ' ' || *v == '\t'))
 				v++;
 			if (v < le && (*v == '=' || *v == ':')) {
-				size_t n;
-
-				for (v++; v < le && (*v == ' ' || *v == '\t');)
-					v++;
-				n = (size_t)(le - v);
-				while (n && (v[n - 1] == '\r' || v[n - 1] == ' '))
-					n--;
-				if (n >= cap)
-					n = cap - 1;
-				memcpy(out, v, n);
-				out[n] = 0;
+				cat_copy_value(v + 1, le, out, cap);
 				return true;
 			}
 		}

@@ -90,6 +90,21 @@ bool cat_utf8_valid(const char *s, size_t n)
 	return true;
 }
 
+void cat_copy_value(const char *v, const char *le, char *out, size_t cap)
+{
+	size_t n;
+
+	while (v < le && (*v == ' ' || *v == '\t'))
+		v++;
+	n = (size_t)(le - v);
+	while (n && (v[n - 1] == '\r' || v[n - 1] == ' '))
+		n--;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, v, n);
+	out[n] = 0;
+}
+
 /* "Key: value" in an RFC 822 style paragraph [s, end). Copies into out. */
 bool cat_field(const char *s, const char *end, const char *key, char *out, size_t cap)
 {
@@ -100,18 +115,7 @@ bool cat_field(const char *s, const char *end, const char *key, char *out, size_
 		const char *le = nl ? nl : end;
 
 		if ((size_t)(le - l) > kl && strncasecmp(l, key, kl) == 0 && l[kl] == ':') {
-			const char *v = l + kl + 1;
-			size_t n;
-
-			while (v < le && (*v == ' ' || *v == '\t'))
-				v++;
-			n = (size_t)(le - v);
-			while (n && (v[n - 1] == '\r' || v[n - 1] == ' '))
-				n--;
-			if (n >= cap)
-				n = cap - 1;
-			memcpy(out, v, n);
-			out[n] = 0;
+			cat_copy_value(l + kl + 1, le, out, cap);
 			return true;
 		}
 		l = le + 1;

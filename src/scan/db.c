@@ -79,6 +79,22 @@ static int step_done(struct builder *b, sqlite3_stmt *s, struct err *e)
 	return 0;
 }
 
+/* One row of affected; a NULL ranges, versions or severity stays NULL. */
+static int insert_affected(struct builder *b, const char *id, const char *eco, const char *name,
+			   const char *ranges, const char *versions, const char *severity, struct err *e)
+{
+	sqlite3_bind_text(b->ins_aff, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(b->ins_aff, 2, eco, -1, SQLITE_STATIC);
+	sqlite3_bind_text(b->ins_aff, 3, name, -1, SQLITE_STATIC);
+	if (ranges)
+		sqlite3_bind_text(b->ins_aff, 4, ranges, -1, SQLITE_STATIC);
+	if (versions)
+		sqlite3_bind_text(b->ins_aff, 5, versions, -1, SQLITE_STATIC);
+	if (severity)
+		sqlite3_bind_text(b->ins_aff, 6, severity, -1, SQLITE_STATIC);
+	return step_done(b, b->ins_aff, e);
+}
+
 static const char *jstr(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -260,17 +276,8 @@ static int import_osv(struct builder *b, const char *json, size_t len, const cha
 				name = pyname; /* the inventory's names are normalised the same way */
 			rj = cJSON_IsArray(ranges) ? cJSON_PrintUnformatted(ranges) : NULL;
 			vj = cJSON_IsArray(versions) ? cJSON_PrintUnformatted(versions) : NULL;
-			sqlite3_bind_text(b->ins_aff, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(b->ins_aff, 2, eco, -1, SQLITE_STATIC);
-			sqlite3_bind_text(b->ins_aff, 3, name, -1, SQLITE_STATIC);
-			if (rj)
-				sqlite3_bind_text(b->ins_aff, 4, rj, -1, SQLITE_STATIC);
-			if (vj)
-				sqlite3_bind_text(b->ins_aff, 5, vj, -1, SQLITE_STATIC);
-			if (asev)
-				sqlite3_bind_text(b->ins_aff, 6, severity_name((enum severity)severity_parse(asev)), -1,
-						  SQLITE_STATIC);
-			rc = step_done(b, b->ins_aff, e);
+			rc = insert_affected(b, id, eco, name, rj, vj,
+					     asev ? severity_name((enum severity)severity_parse(asev)) : NULL, e);
 			free(rj);
 			free(vj);
 			if (rc < 0)
@@ -444,11 +451,7 @@ static int import_secdb(struct builder *b, const char *path, struct err *e)
 				sqlite3_bind_text(b->ins_alias, 2, id, -1, SQLITE_STATIC);
 				if (step_done(b, b->ins_alias, e) < 0)
 					goto out;
-				sqlite3_bind_text(b->ins_aff, 1, id, -1, SQLITE_STATIC);
-				sqlite3_bind_text(b->ins_aff, 2, eco, -1, SQLITE_STATIC);
-				sqlite3_bind_text(b->ins_aff, 3, name, -1, SQLITE_STATIC);
-				sqlite3_bind_text(b->ins_aff, 4, ranges, -1, SQLITE_STATIC);
-				if (step_done(b, b->ins_aff, e) < 0)
+				if (insert_affected(b, id, eco, name, ranges, NULL, NULL, e) < 0)
 					goto out;
 				b->st->secdb++;
 				b->st->affected++;

@@ -183,6 +183,23 @@ TEST(sizes)
 	CHECK_STR(s, "130.0 MiB");
 }
 
+TEST(path_append_cap)
+{
+	char out[8];
+	size_t o = 0;
+
+	CHECK(path_append(out, &o, sizeof(out), "ab", 2));
+	CHECK(path_append(out, &o, sizeof(out), "cd", 2));
+	out[o] = 0;
+	CHECK_STR(out, "ab/cd");
+	/* "ab/cd/e" and its NUL need 8 bytes: fits; one more byte does not */
+	CHECK(!path_append(out, &o, sizeof(out), "ef", 2));
+	CHECK_INT((int)o, 5);
+	CHECK(path_append(out, &o, sizeof(out), "e", 1));
+	out[o] = 0;
+	CHECK_STR(out, "ab/cd/e");
+}
+
 int main(void)
 {
 	RUN(err_chain);
@@ -194,5 +211,6 @@ int main(void)
 	RUN(fs_atomic_special_files);
 	RUN(fs_read_missing);
 	RUN(sizes);
+	RUN(path_append_cap);
 	return test_done();
 }
