@@ -456,7 +456,7 @@ int sig_append_layer(struct reg_client *c, const char *tag, const char *mt, cons
 {
 	struct oci_desc d = {.annotations_json = (char *)annotations_json};
 	_cleanup_free_ char *keyid = oci_desc_annotation(&d, ANN_KEYID);
-	struct layer_rmw l = {.w = {layer_read, layer_write, c, tag, keyid},
+	struct layer_rmw l = {.w = {layer_read, layer_write, c, tag, keyid, 0},
 			      .mt = mt,
 			      .annotations_json = annotations_json,
 			      .blob = blob,
@@ -603,7 +603,7 @@ int referrers_index_add(struct reg_client *c, const char *subject_digest,
 {
 	_cleanup_free_ char *tag = referrers_tag(subject_digest, e);
 	_cleanup_free_ char *keyid = oci_desc_annotation(entry, ANN_BUNDLE_KEYID);
-	struct index_rmw x = {.w = {index_read, index_write, c, NULL, keyid}, .entry = entry};
+	struct index_rmw x = {.w = {index_read, index_write, c, NULL, keyid, 0}, .entry = entry};
 	int rc;
 
 	if (!tag)
