@@ -56,10 +56,11 @@ static const struct option sign_own[] = {{"annotation", required_argument, NULL,
 static int annotation_opt(void *ctx, int c, const char *arg, struct err *e)
 {
 	struct annotations *an = ctx;
-	const char *eq = strchr(arg, '=');
+	const char *eq;
 
 	if (c != 'a')
 		return 0;
+	eq = strchr(arg, '=');
 	if (!eq || eq == arg)
 		return cmd_usage_error(e, "sign", "-a takes KEY=VALUE");
 	if (an->n == MAX_ANN)

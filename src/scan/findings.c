@@ -169,9 +169,11 @@ static int apply_ignore(struct scan_result *r, const struct policy *p, struct er
 			if (str_starts(tok, "exp:")) {
 				exp = parse_day(tok + 4);
 				if (exp < 0) {
+					/* the message before the buffer tok points into is freed */
+					err_set(e, ERR_INPUT, "%s: line %d: bad expiry \"%s\" (want exp:YYYY-MM-DD)",
+						p->ignore_file, ln, tok);
 					buf_free(&b);
-					return err_set(e, ERR_INPUT, "%s: line %d: bad expiry \"%s\" (want exp:YYYY-MM-DD)",
-						       p->ignore_file, ln, tok);
+					return -1;
 				}
 			}
 		}
