@@ -128,7 +128,7 @@ START=$(date +%s)
 # (offline mode fails fast instead of retrying for minutes).
 NPM_ONLINE=1
 timeout 20 npm ping >/dev/null 2>&1 || { NPM_ONLINE=""; export npm_config_offline=true; }
-if ! timeout 900 make -s -C "$REPO" vsix VSIX_BOSUN="$BOSUN" VSIX_OUT="$W/dist" VSIX_BUILD="$W/stage" >vsix.out 2>vsix.err; then
+if ! timeout 900 make -s --no-print-directory -C "$REPO" vsix VSIX_BOSUN="$BOSUN" VSIX_OUT="$W/dist" VSIX_BUILD="$W/stage" >vsix.out 2>vsix.err; then
     if [ -z "$NPM_ONLINE" ]; then
         skip "the extension tests" "the npm registry is unreachable (npm ping) and npm's cache cannot serve make vsix: $(grep -m1 -i 'err' vsix.err)"
         finish
