@@ -128,7 +128,7 @@ START=$(date +%s)
 # (offline mode fails fast instead of retrying for minutes).
 NPM_ONLINE=1
 timeout 20 npm ping >/dev/null 2>&1 || { NPM_ONLINE=""; export npm_config_offline=true; }
-if ! timeout 900 make -s --no-print-directory -C "$REPO" vsix VSIX_BOSUN="$BOSUN" VSIX_OUT="$W/dist" VSIX_BUILD="$W/stage" >vsix.out 2>vsix.err; then
+if ! timeout 900 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$REPO" vsix VSIX_BOSUN="$BOSUN" VSIX_OUT="$W/dist" VSIX_BUILD="$W/stage" >vsix.out 2>vsix.err; then
     if [ -z "$NPM_ONLINE" ]; then
         skip "the extension tests" "the npm registry is unreachable (npm ping) and npm's cache cannot serve make vsix: $(grep -m1 -i 'err' vsix.err)"
         finish
@@ -137,7 +137,7 @@ if ! timeout 900 make -s --no-print-directory -C "$REPO" vsix VSIX_BOSUN="$BOSUN
     finish
 fi
 unset npm_config_offline
-VSIX=$(tail -1 vsix.out)
+VSIX=$(grep -E "\.vsix$" vsix.out | tail -1)
 case "$VSIX" in "$W/dist/bosun-azure-pipelines-"*.vsix) ok "make vsix wrote $(basename "$VSIX") ($(($(date +%s) - START)) s)" ;;
     *) fail "make vsix names the .vsix" "$VSIX" ;; esac
 check "the .vsix opens as a zip: extension.vsixmanifest, each task's handler, bosun-task.js and node_modules, the bundled binary" \
@@ -384,6 +384,11 @@ print(json.dumps(m))
 PY
 curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary @sig-tampered.json \
     "$REG_URL/v2/app/clean/manifests/$SIGTAG" >/dev/null || fail "the tampered signature is put"
+# ship also signed with a Sigstore bundle (an OCI 1.1 referrer, listed in the
+# referrers tag schema index): the attacker empties that list too
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}' >refs-empty.json
+curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' --data-binary @refs-empty.json \
+    "$REG_URL/v2/app/clean/manifests/sha256-${DIG#sha256:}" >/dev/null || fail "the referrers index is emptied"
 task BosunVerifyV1 v2.json "{\"image\": \"$REG/app/clean@$DIG\", \"publicKeys\": \"k.pub\"}"
 [ "$(res v2.json)" = Failed ] && [ "$(out v2.json verified)" = false ] \
     && grep -q "$REG/app/clean@$DIG is not signed by the expected key: not deploying" <<<"$(jq_ v2.json 'd["message"]')" \
