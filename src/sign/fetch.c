@@ -1,0 +1,241 @@
+/* Reading what signing stored, and carrying it along: the digest a
+ * reference resolves to, the referrers of an image (through the API or the
+ * tag schema) and their Sigstore bundles, and the copy of an image's
+ * signatures, attestations and referrers to another registry
+ * (copy --with-signatures). Writing is in store.c. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "oci/desc.h"
+#include "oci/manifest.h"
+#include "sign/bundle.h"
+#include "sign/cosign.h"
+#include "sign/store.h"
+#include "sign/verify.h"
+
+int sign_resolve(struct reg_client *c, const struct oci_ref *ref, char digest[OCI_DIGEST_MAX],
+		 struct err *e)
+{
+	struct buf body __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	_cleanup_free_ char *d = NULL;
+
+	if (ref->digest) {
+		snprintf(digest, OCI_DIGEST_MAX, "%s", ref->digest);
+		return 0;
+	}
+	/* GET rather than HEAD: the body is verified against the digest we sign. */
+	buf_init(&body, BUF_CAP_MANIFEST);
+	if (reg_get_manifest(c, ref->tag, &body, NULL, &d, e) < 0)
+		return -1;
+	if (!d || !oci_digest_valid(d)) {
+		char tmp[72];
+
+		sha256_digest_str(body.data, body.len, tmp);
+		snprintf(digest, OCI_DIGEST_MAX, "%s", tmp);
+	} else {
+		snprintf(digest, OCI_DIGEST_MAX, "%s", d);
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------- reading referrers */
+
+int referrers_list(struct reg_client *c, const char *digest, struct oci_index *idx, bool *api,
+		   struct err *e)
+{
+	struct buf body __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	_cleanup_free_ char *tag = NULL;
+	bool found;
+
+	memset(idx, 0, sizeof(*idx));
+	buf_init(&body, BUF_CAP_MANIFEST);
+	if (reg_get_referrers(c, digest, &body, api, e) < 0)
+		return -1;
+	if (*api) {
+		if (oci_index_parse(idx, body.data, body.len, MT_OCI_INDEX, e) < 0)
+			return err_prefix(e, "referrers of %s", digest);
+		if (idx->n > SIG_MAX_REFERRERS) {
+			oci_index_free(idx);
+			return err_set(e, ERR_INPUT, "referrers of %s: more than %d", digest,
+				       SIG_MAX_REFERRERS);
+		}
+		return 0;
+	}
+	if (!(tag = referrers_tag(digest, e)))
+		return -1;
+	return referrers_index_fetch(c, tag, idx, &found, NULL, e);
+}
+
+void sig_bundle_item_free(struct sig_bundle_item *b)
+{
+	free(b->manifest_digest);
+	free(b->subject_digest);
+	free(b->annotations_json);
+	buf_free(&b->blob);
+	memset(b, 0, sizeof(*b));
+}
+
+void sig_bundles_free(struct sig_bundle_item *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sig_bundle_item_free(&v[i]);
+	free(v);
+}
+
+int sig_bundles_fetch(struct reg_client *c, const char *digest, struct sig_bundle_item **out,
+		      size_t *n, bool *api, struct err *e)
+{
+	struct oci_index idx;
+	struct sig_bundle_item *v = NULL;
+	size_t cnt = 0;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (referrers_list(c, digest, &idx, api, e) < 0)
+		return -1;
+	if (idx.n && !(v = calloc(idx.n, sizeof(*v)))) {
+		oci_index_free(&idx);
+		return err_oom(e);
+	}
+	for (size_t i = 0; i < idx.n; i++) {
+		const struct oci_desc *d = &idx.manifests[i];
+		struct buf body __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+		struct sig_bundle_item *b;
+		struct oci_manifest m;
+		_cleanup_free_ char *mt = NULL;
+
+		if (!d->artifact_type || strcmp(d->artifact_type, MT_SIGSTORE_BUNDLE) != 0)
+			continue; /* not ours to judge (SBOMs, other signers) */
+		b = &v[cnt++];
+		buf_init(&b->blob, PAYLOAD_MAX);
+		buf_init(&body, BUF_CAP_MANIFEST);
+		if (!(b->manifest_digest = xstrdup_e(d->digest, e)) ||
+		    reg_get_manifest(c, d->digest, &body, &mt, NULL, e) < 0)
+			goto out;
+		if (oci_manifest_parse(&m, body.data, body.len, mt, e) < 0) {
+			err_prefix(e, "referrer %s", d->digest);
+			goto out;
+		}
+		if (m.n_layers != 1 || !m.layers[0].media_type ||
+		    strcmp(m.layers[0].media_type, MT_SIGSTORE_BUNDLE) != 0 ||
+		    m.layers[0].size > (int64_t)PAYLOAD_MAX) {
+			err_set(e, ERR_INPUT, "referrer %s: not one Sigstore bundle layer",
+				d->digest);
+			oci_manifest_free(&m);
+			goto out;
+		}
+		if ((m.subject && !(b->subject_digest = xstrdup_e(m.subject->digest, e))) ||
+		    (m.annotations_json &&
+		     !(b->annotations_json = xstrdup_e(m.annotations_json, e))) ||
+		    reg_get_blob_buf(c, &m.layers[0], &b->blob, PAYLOAD_MAX, e) < 0) {
+			err_prefix(e, "referrer %s", d->digest);
+			oci_manifest_free(&m);
+			goto out;
+		}
+		oci_manifest_free(&m);
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	rc = 0;
+out:
+	if (v)
+		sig_bundles_free(v, cnt);
+	oci_index_free(&idx);
+	return rc;
+}
+
+/* ------------------------------------------------------------- copying */
+
+static int copy_manifest_blobs(struct reg_client *src, struct reg_client *dst,
+			       const struct oci_manifest *m, struct err *e)
+{
+	struct buf b __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+
+	buf_init(&b, PAYLOAD_MAX);
+	for (size_t i = 0; i <= m->n_layers; i++) {
+		const struct oci_desc *d = i < m->n_layers ? &m->layers[i] : &m->config;
+
+		if (d->size > (int64_t)PAYLOAD_MAX)
+			return err_set(e, ERR_INPUT, "blob %s is larger than %u bytes", d->digest,
+				       PAYLOAD_MAX);
+		if (reg_get_blob_buf(src, d, &b, PAYLOAD_MAX, e) < 0 ||
+		    reg_push_blob_buf(dst, b.data, b.len, d->digest, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int sign_copy_signatures(struct reg_client *src, struct reg_client *dst, const char *digest,
+			 struct sign_copy_stats *st, struct err *e)
+{
+	static const char *const kinds[] = {"sig", "att"};
+	struct oci_index idx;
+	bool api;
+	int rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		_cleanup_free_ char *tag = cosign_tag(digest, kinds[k], e);
+		struct sig_set s;
+		bool found;
+
+		if (!tag || sig_set_fetch(src, tag, &s, &found, e) < 0)
+			return -1;
+		for (size_t i = 0; found && i < s.n; i++) {
+			bool added;
+
+			if (sig_append_layer(dst, tag, s.layers[i].media_type,
+					     s.layers[i].blob.data, s.layers[i].blob.len,
+					     s.layers[i].annotations_json, &added, e) < 0) {
+				sig_set_free(&s);
+				return err_prefix(e, "copy %s", tag);
+			}
+			st->legacy += added;
+		}
+		sig_set_free(&s);
+	}
+	if (referrers_list(src, digest, &idx, &api, e) < 0)
+		return -1;
+	for (size_t i = 0; i < idx.n; i++) {
+		const struct oci_desc *d = &idx.manifests[i];
+		struct buf body __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+		_cleanup_free_ char *mt = NULL;
+		struct referrer_result rr;
+		struct oci_manifest m;
+
+		buf_init(&body, BUF_CAP_MANIFEST);
+		if (reg_get_manifest(src, d->digest, &body, &mt, NULL, e) < 0)
+			goto out;
+		if (mt && !oci_mt_is_manifest(mt))
+			continue; /* referrers that are indexes: not copied */
+		if (oci_manifest_parse(&m, body.data, body.len, mt, e) < 0) {
+			err_prefix(e, "referrer %s", d->digest);
+			goto out;
+		}
+		if (!m.subject || !m.subject->digest || strcmp(m.subject->digest, digest) != 0) {
+			oci_manifest_free(&m);
+			continue; /* listed for this image, but about another one */
+		}
+		rc = copy_manifest_blobs(src, dst, &m, e);
+		oci_manifest_free(&m);
+		if (rc < 0 || referrer_put(dst, digest, body.data, body.len, d->artifact_type,
+					   d->annotations_json, &rr, e) < 0) {
+			rc = -1;
+			err_prefix(e, "copy referrer %s", d->digest);
+			goto out;
+		}
+		rc = -1;
+		st->referrers++;
+		st->api = rr.api;
+	}
+	rc = 0;
+out:
+	oci_index_free(&idx);
+	return rc;
+}
