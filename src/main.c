@@ -20,6 +20,7 @@ const struct cmd cmd_table[] = {
 	{ "attest", cmd_attest, "attach a signed in-toto attestation to an image" },
 	{ "verify", cmd_verify, "verify signatures and attestations: the deploy gate" },
 	{ "base", cmd_base, "check and pin base images, watch a fleet for base updates" },
+	{ "patch", cmd_patch, "upgrade an image's vulnerable OS packages in one new layer, no rebuild" },
 	{ "ship", cmd_ship, "build, scan, gate, push, sign and attest in one pipeline step" },
 	{ "copy", cmd_copy, "copy an image between registries, OCI layouts and docker archives" },
 	{ "inspect", cmd_inspect, "show an image's manifest, platforms, config and layers" },

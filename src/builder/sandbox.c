@@ -82,7 +82,11 @@ static void make_point(const char *merged, const char *rel, bool is_file)
 		if (dfd < 0)
 			fail_code(ERR_INTERNAL, "sandbox: %s", e.msg);
 		close(dfd);
-		int fd = oci_root_open(rootfd, rel, O_WRONLY | O_CREAT, 0644);
+		/* An existing file is left alone: opening it for writing would
+		 * copy it up into the layer. */
+		int fd = oci_root_open(rootfd, rel, O_PATH, 0);
+		if (fd < 0)
+			fd = oci_root_open(rootfd, rel, O_WRONLY | O_CREAT, 0644);
 		if (fd < 0 && errno != EISDIR)
 			die(rel);
 		if (fd >= 0)

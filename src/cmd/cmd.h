@@ -24,6 +24,7 @@ int cmd_sign(int argc, char **argv, struct err *e);
 int cmd_attest(int argc, char **argv, struct err *e);
 int cmd_verify(int argc, char **argv, struct err *e);
 int cmd_ship(int argc, char **argv, struct err *e);
+int cmd_patch(int argc, char **argv, struct err *e);
 int cmd_copy(int argc, char **argv, struct err *e);
 int cmd_inspect(int argc, char **argv, struct err *e);
 int cmd_base(int argc, char **argv, struct err *e);
@@ -106,6 +107,11 @@ int cmd_parse_age(const char *s, long long *secs);
 
 /* Prints digest on stdout and, when file is given, writes "digest\n" to it. */
 int cmd_put_digest(const char *digest, const char *file, struct err *e);
+
+/* The vulnerability database to open: given, else the one 'bosun db update'
+ * keeps in the cache root (cache, or the default one); *owned is set when
+ * the path was allocated. NULL with ERR_INPUT when there is none. */
+const char *cmd_find_db(const char *given, const char *cache, char **owned, struct err *e);
 
 /* A registry reference for sign/attest/verify (those work on registries only). */
 struct location;

@@ -7,6 +7,7 @@
 #include "cmd/cmd.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "scan/dbsync.h"
 
 int cmd_common_opt(int c)
 {
@@ -117,4 +118,27 @@ int cmd_put_digest(const char *digest, const char *file, struct err *e)
 	if (!file)
 		return 0;
 	return fs_write_atomic(file, line, (size_t)n, 0644, e);
+}
+
+/* The database to open: --db, else the one 'bosun db update' keeps in the
+ * cache (scan itself never downloads it). *owned is set when allocated. */
+const char *cmd_find_db(const char *given, const char *cache, char **owned, struct err *e)
+{
+	char *root;
+
+	if (given)
+		return given;
+	root = bosun_cache_dir(cache, e);
+	*owned = root ? vdb_cached_path(root, e) : NULL;
+	free(root);
+	if (!*owned)
+		return NULL;
+	if (!fs_exists(*owned)) {
+		err_set(
+		    e, ERR_INPUT,
+		    "no vulnerability database at %s: run 'bosun db update' (or give --db FILE)",
+		    *owned);
+		return NULL;
+	}
+	return *owned;
 }

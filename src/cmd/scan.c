@@ -151,29 +151,6 @@ static int write_reports(const struct scan_cli *s, struct report_in *in, struct 
 	return 0;
 }
 
-/* The database to open: --db, else the one 'bosun db update' keeps in the
- * cache (scan itself never downloads it). *owned is set when allocated. */
-static const char *find_db(const char *given, const char *cache, char **owned, struct err *e)
-{
-	char *root;
-
-	if (given)
-		return given;
-	root = bosun_cache_dir(cache, e);
-	*owned = root ? vdb_cached_path(root, e) : NULL;
-	free(root);
-	if (!*owned)
-		return NULL;
-	if (!fs_exists(*owned)) {
-		err_set(
-		    e, ERR_INPUT,
-		    "no vulnerability database at %s: run 'bosun db update' (or give --db FILE)",
-		    *owned);
-		return NULL;
-	}
-	return *owned;
-}
-
 int cmd_scan(int argc, char **argv, struct err *e)
 {
 	struct scan_cli sc = {.pending_fmt = -1};
@@ -197,7 +174,7 @@ int cmd_scan(int argc, char **argv, struct err *e)
 		sc.fmts[sc.nout] = RF_TABLE, sc.outs[sc.nout++] = NULL;
 	if (argc - optind != 1)
 		return cmd_usage_error(e, "scan", "expected one TARGET");
-	if (!(dbpath = find_db(cl.scan.db, sc.cache, &dbv, e))) {
+	if (!(dbpath = cmd_find_db(cl.scan.db, sc.cache, &dbv, e))) {
 		free(dbv);
 		return -1;
 	}
