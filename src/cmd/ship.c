@@ -30,6 +30,12 @@ static const char help[] =
     "Scan and policy options (as for bosun scan; ship's gate defaults to --fail-on "
     "high):\n" SCAN_OPTS_HELP
     "  --push-on-fail             push even when the gate fails (never signed)\n"
+    "Patching (see bosun patch):\n"
+    "  --patch                    when the gate fails only on findings a distribution package\n"
+    "                             fixes, patch the image, scan it again and ship the patched\n"
+    "                             image (with --attest, a patch attestation lists the packages)\n"
+    "  --package-mirror [security=|main=]URL   archives for the patch (repeatable)\n"
+    "  --tool-image REF           distroless images: the root that downloads the packages\n"
     "Signing:\n" SIGN_OPTS_HELP
     "  --attest                   attach SBOM, vulnerability and SLSA provenance attestations\n"
     "Reports (in --report-dir, default bosun-reports: junit.xml, results.json,\n"
@@ -103,17 +109,22 @@ static int finish(const struct results *r, const char *dir, const char *junit, b
 /* ship's own options beside the build, scan, signing, report and registry groups. */
 struct ship_cli {
 	const char *from;
-	bool no_push, push_on_fail, attest, ci_publish;
+	bool no_push, push_on_fail, attest, ci_publish, patch;
 	long base_max_age_days;
+	const char *mirrors[CLI_MAXV], *tool_image;
+	size_t n_mirrors;
 };
 
-enum { O_FROM = 3000, O_NOPUSH, O_PUSHFAIL, O_ATTEST, O_BASEAGE, O_NOCIPUB };
+enum { O_FROM = 3000, O_NOPUSH, O_PUSHFAIL, O_ATTEST, O_BASEAGE, O_NOCIPUB, O_PATCH, O_MIRROR, O_TOOL };
 static const struct option ship_own[] = {{"from-results", required_argument, NULL, O_FROM},
 					 {"no-push", no_argument, NULL, O_NOPUSH},
 					 {"push-on-fail", no_argument, NULL, O_PUSHFAIL},
 					 {"attest", no_argument, NULL, O_ATTEST},
 					 {"base-max-age", required_argument, NULL, O_BASEAGE},
 					 {"no-ci-publish", no_argument, NULL, O_NOCIPUB},
+					 {"patch", no_argument, NULL, O_PATCH},
+					 {"package-mirror", required_argument, NULL, O_MIRROR},
+					 {"tool-image", required_argument, NULL, O_TOOL},
 					 {NULL, 0, NULL, 0}};
 
 static int ship_own_opt(void *ctx, int c, const char *arg, struct err *e)
@@ -137,6 +148,17 @@ static int ship_own_opt(void *ctx, int c, const char *arg, struct err *e)
 		return 1;
 	case O_NOCIPUB:
 		s->ci_publish = false;
+		return 1;
+	case O_PATCH:
+		s->patch = true;
+		return 1;
+	case O_MIRROR:
+		if (s->n_mirrors >= CLI_MAXV)
+			return cmd_usage_error(e, "ship", "too many --package-mirror");
+		s->mirrors[s->n_mirrors++] = arg;
+		return 1;
+	case O_TOOL:
+		s->tool_image = arg;
 		return 1;
 	case O_BASEAGE:
 		d = strtol(arg, &end, 10);
@@ -211,6 +233,10 @@ static int ship_setup(struct cli *cl, const struct ship_cli *s, const char *cont
 	o->pol = cl->scan.pol;
 	o->report_dir = cl->report_dir;
 	o->base_max_age_days = s->base_max_age_days;
+	o->patch = s->patch;
+	o->patch_mirrors = s->mirrors;
+	o->n_patch_mirrors = s->n_mirrors;
+	o->patch_tool_image = s->tool_image;
 	o->reg = cli_reg_opts(cl);
 	return 0;
 }

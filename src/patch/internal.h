@@ -34,6 +34,7 @@ struct dpkg_db {
 };
 
 struct patch_image {
+	struct patch_opts opts; /* a copy: the strings it points to are the caller's */
 	const struct patch_opts *o;
 	char *work;	  /* private work directory, locked */
 	int work_lock;

@@ -413,7 +413,8 @@ int patch_open(struct patch_image **out, const char *src, const struct patch_opt
 	*out = NULL;
 	if (!p)
 		return err_oom(e);
-	p->o = o;
+	p->opts = *o;
+	p->o = &p->opts;
 	p->work_lock = -1;
 	p->rootless = geteuid() != 0;
 	fs_tmpdir_sweep("bosun-patch");

@@ -56,7 +56,7 @@ struct patch_image;
  * patch layer and unpacks the layers below it, and tells the distribution.
  * ERR_INPUT for an image with no OS packages, an unknown distribution or a
  * package database that does not parse; "not supported yet" for apk and
- * rpm. */
+ * rpm. o is copied; the strings and arrays it points to must outlive p. */
 int patch_open(struct patch_image **out, const char *src, const struct patch_opts *o, struct err *e);
 void patch_close(struct patch_image *p); /* removes the work directory; NULL-safe */
 

@@ -138,6 +138,34 @@ static const char script[] =
 	"var r=p.localeCompare(q,undefined,{numeric:true});return asc?r:-r;});"
 	"rows.forEach(function(r){tb.appendChild(r);});});})(i,hs[i]);})();";
 
+/* ship --patch: the scan of the build, and the packages upgraded. */
+static int patched(const struct results *r, struct buf *out, struct err *e)
+{
+	size_t failing_before = r->before_failing, before = 0;
+
+	if (!r->patch_from)
+		return 0;
+	for (size_t i = 0; i < RSEV__N; i++)
+		before += r->before_counts[i];
+	LIT("<section id=\"patch\"><h2 class=\"sect\">Patched</h2><div class=\"tablewrap\"><p>The image as built (<span "
+	    "class=\"mono\">");
+	ESC(r->patch_from);
+	FMT("</span>) had %zu finding%s, %zu at or above the threshold; the shipped image is the patched one.</p>"
+	    "<table><thead><tr><th>Package</th><th>From</th><th>To</th></tr></thead><tbody>",
+	    before, before == 1 ? "" : "s", failing_before);
+	for (size_t i = 0; i < r->n_patched; i++) {
+		LIT("<tr><td data-label=\"Package\">");
+		ESC(r->patched[i].name);
+		LIT("</td><td data-label=\"From\" class=\"mono\">");
+		ESC(*r->patched[i].from ? r->patched[i].from : "(new)");
+		LIT("</td><td data-label=\"To\" class=\"mono\">");
+		ESC(r->patched[i].to);
+		LIT("</td></tr>");
+	}
+	LIT("</tbody></table></div></section>");
+	return 0;
+}
+
 static const char *const sev_color[RSEV__N] = { "#b3261e", "#e8590c", "#d4a017", "#2f7dd1", "#8a94a3" };
 
 static int chart(const struct results *r, struct buf *out, struct err *e)
@@ -270,6 +298,8 @@ static int stages(const struct results *r, struct buf *out, struct err *e)
 	for (size_t i = 0; i < RS__N; i++) {
 		const struct res_stage_info *s = &r->stage[i];
 
+		if (i == RS_PATCH && s->status == RST_NOT_RUN)
+			continue;
 		FMT("<li class=\"stage %s\" data-stage=\"%s\"><b>%s</b><span class=\"st\">%s</span> "
 		    "<span>%.1f s</span>",
 		    res_status_name(s->status), res_stage_name((enum res_stage)i),
@@ -412,7 +442,7 @@ int results_html(const struct results *r, struct buf *out, struct err *e)
 	if (stages(r, out, e))
 		return -1;
 	LIT("</div></section>");
-	if (cards(r, out, e))
+	if (cards(r, out, e) || patched(r, out, e))
 		return -1;
 	LIT("<section><h2 class=\"sect\">Findings</h2>");
 	if (findings(r, out, e))

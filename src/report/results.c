@@ -16,7 +16,7 @@
 #include "core/util.h"
 #include "scan/cvss.h"
 
-static const char *const stage_names[RS__N] = { "build", "scan", "policy", "push", "sign", "attest" };
+static const char *const stage_names[RS__N] = { "build", "scan", "policy", "patch", "push", "sign", "attest" };
 static const char *const status_names[] = { "not-run", "passed", "failed", "error", "skipped" };
 static const char *const sev_names[RSEV__N] = { "critical", "high", "medium", "low", "unknown" };
 
@@ -75,6 +75,10 @@ void results_free(struct results *r)
 	free(r->sign_key), free(r->sign_key_id);
 	free_list(r->signed_refs, r->n_signed);
 	free_list(r->attestations, r->n_attestations);
+	free(r->patch_from);
+	for (size_t i = 0; i < r->n_patched; i++)
+		free(r->patched[i].name), free(r->patched[i].from), free(r->patched[i].to);
+	free(r->patched);
 	results_init(r);
 }
 
@@ -146,6 +150,36 @@ fail:
 	return -1;
 }
 
+void results_clear_findings(struct results *r)
+{
+	for (size_t i = 0; i < r->n_f; i++)
+		finding_free(&r->f[i]);
+	free(r->f);
+	r->f = NULL;
+	r->n_f = r->alloc_f = 0;
+}
+
+int results_add_patched(struct results *r, const char *name, const char *from, const char *to, struct err *e)
+{
+	struct res_patch_pkg *t;
+
+	if (r->n_patched >= RESULTS_MAX_LIST)
+		return err_set(e, ERR_INPUT, "more than %u patched packages", RESULTS_MAX_LIST);
+	if (!(t = realloc(r->patched, (r->n_patched + 1) * sizeof(*t))))
+		return err_oom(e);
+	r->patched = t;
+	t += r->n_patched;
+	t->name = xstrdup_e(name ? name : "", e);
+	t->from = xstrdup_e(from ? from : "", e);
+	t->to = xstrdup_e(to ? to : "", e);
+	if (!t->name || !t->from || !t->to) {
+		free(t->name), free(t->from), free(t->to);
+		return -1;
+	}
+	r->n_patched++;
+	return 0;
+}
+
 void results_counts(const struct results *r, size_t counts[RSEV__N])
 {
 	int s;
@@ -173,6 +207,30 @@ static cJSON *list_json(char **l, size_t n)
 	for (size_t i = 0; a && i < n; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(l[i]));
 	return a;
+}
+
+static int patch_json(const struct results *r, cJSON *root)
+{
+	cJSON *p, *a, *b, *c;
+
+	if (!r->patch_from)
+		return cJSON_AddNullToObject(root, "patch") ? 0 : -1;
+	if (!(p = cJSON_AddObjectToObject(root, "patch")) || !cJSON_AddStringToObject(p, "from", r->patch_from) ||
+	    !(a = cJSON_AddArrayToObject(p, "packages")) || !(b = cJSON_AddObjectToObject(p, "before")) ||
+	    !(c = cJSON_AddObjectToObject(b, "counts")))
+		return -1;
+	for (size_t i = 0; i < r->n_patched; i++) {
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			return -1;
+		cJSON_AddItemToArray(a, o);
+		cJSON_AddStringToObject(o, "name", r->patched[i].name);
+		cJSON_AddStringToObject(o, "from", r->patched[i].from);
+		cJSON_AddStringToObject(o, "to", r->patched[i].to);
+	}
+	for (size_t i = 0; i < RSEV__N; i++)
+		cJSON_AddNumberToObject(c, sev_names[i], (double)r->before_counts[i]);
+	return cJSON_AddNumberToObject(b, "failing", (double)r->before_failing) ? 0 : -1;
 }
 
 int results_to_json(const struct results *r, struct buf *out, struct err *e)
@@ -251,6 +309,10 @@ int results_to_json(const struct results *r, struct buf *out, struct err *e)
 	cJSON_AddItemToObject(o, "keyId", str_or_null(r->sign_key_id));
 	cJSON_AddItemToObject(o, "signed", list_json(r->signed_refs, r->n_signed));
 	cJSON_AddItemToObject(o, "attestations", list_json(r->attestations, r->n_attestations));
+	if (patch_json(r, root) < 0) {
+		err_oom(e);
+		goto out;
+	}
 	txt = cJSON_Print(root);
 	if (!txt) {
 		err_oom(e);
@@ -373,6 +435,46 @@ out:
 	return rc;
 }
 
+static int parse_patch(struct results *r, const cJSON *o, struct err *e)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "packages"), *it, *b, *c;
+	int bad;
+	double d;
+
+	if (get_str(o, "from", &r->patch_from, e))
+		return -1;
+	if (!r->patch_from)
+		return err_set(e, ERR_INPUT, "\"from\" is missing");
+	if (a && !cJSON_IsArray(a))
+		return err_set(e, ERR_INPUT, "\"packages\" must be an array");
+	cJSON_ArrayForEach(it, a) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name"), *f = cJSON_GetObjectItemCaseSensitive(it, "from"),
+			    *t = cJSON_GetObjectItemCaseSensitive(it, "to");
+		if (!cJSON_IsString(n) || !cJSON_IsString(f) || !cJSON_IsString(t))
+			return err_set(e, ERR_INPUT, "\"packages\" entries need name, from and to strings");
+		if (results_add_patched(r, n->valuestring, f->valuestring, t->valuestring, e) < 0)
+			return -1;
+	}
+	if ((b = get_obj(o, "before", e, &bad))) {
+		if ((c = get_obj(b, "counts", e, &bad)))
+			for (size_t i = 0; i < RSEV__N; i++) {
+				d = 0;
+				if (get_num(c, sev_names[i], 0, RESULTS_MAX_FINDINGS, &d, e))
+					return err_prefix(e, "before.counts");
+				r->before_counts[i] = (size_t)d;
+			}
+		else if (bad)
+			return -1;
+		d = 0;
+		if (get_num(b, "failing", 0, RESULTS_MAX_FINDINGS, &d, e))
+			return err_prefix(e, "before");
+		r->before_failing = (size_t)d;
+	} else if (bad) {
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_root(struct results *r, const cJSON *root, struct err *e)
 {
 	const cJSON *img, *base, *o, *st, *it;
@@ -474,7 +576,9 @@ static int parse_root(struct results *r, const cJSON *root, struct err *e)
 	} else if (bad) {
 		return -1;
 	}
-	return 0;
+	if ((o = get_obj(root, "patch", e, &bad)))
+		return parse_patch(r, o, e) < 0 ? err_prefix(e, "patch") : 0;
+	return bad ? -1 : 0;
 }
 
 int results_from_json(struct results *r, const char *s, size_t n, struct err *e)
@@ -518,6 +622,27 @@ static int md_cell(struct buf *out, const char *s, struct err *e)
 	return 0;
 }
 
+/* ship --patch: both scans and what changed. */
+static int md_patch(const struct results *r, struct buf *out, struct err *e)
+{
+	size_t c[RSEV__N];
+
+	results_counts(r, c);
+	if (buf_addf(out, e, "\n### Patched\n\nThe image as built (`%s`) had %zu critical, %zu high, %zu medium, %zu low, "
+			     "%zu unknown (%zu over the threshold); after the patch %zu critical, %zu high, %zu medium, "
+			     "%zu low, %zu unknown.\n\n| Package | From | To |\n|---|---|---|\n",
+		     r->patch_from, r->before_counts[RSEV_CRITICAL], r->before_counts[RSEV_HIGH],
+		     r->before_counts[RSEV_MEDIUM], r->before_counts[RSEV_LOW], r->before_counts[RSEV_UNKNOWN],
+		     r->before_failing, c[RSEV_CRITICAL], c[RSEV_HIGH], c[RSEV_MEDIUM], c[RSEV_LOW], c[RSEV_UNKNOWN]))
+		return -1;
+	for (size_t i = 0; i < r->n_patched; i++)
+		if (buf_adds(out, "| ", e) || md_cell(out, r->patched[i].name, e) || buf_adds(out, " | ", e) ||
+		    md_cell(out, *r->patched[i].from ? r->patched[i].from : "(new)", e) || buf_adds(out, " | ", e) ||
+		    md_cell(out, r->patched[i].to, e) || buf_adds(out, " |\n", e))
+			return -1;
+	return 0;
+}
+
 int results_markdown(const struct results *r, struct buf *out, struct err *e)
 {
 	size_t counts[RSEV__N], shown = 0;
@@ -553,7 +678,9 @@ int results_markdown(const struct results *r, struct buf *out, struct err *e)
 	if (buf_adds(out, " |\n\n### Stages\n\n| Stage | Status | Time | Details |\n|---|---|---|---|\n", e))
 		return -1;
 	for (size_t i = 0; i < RS__N; i++)
-		if (buf_addf(out, e, "| %s | %s %s | %.1f s | ", stage_names[i], icon[r->stage[i].status],
+		if (i == RS_PATCH && r->stage[i].status == RST_NOT_RUN)
+			continue;
+		else if (buf_addf(out, e, "| %s | %s %s | %.1f s | ", stage_names[i], icon[r->stage[i].status],
 			     status_names[r->stage[i].status], r->stage[i].seconds) ||
 		    md_cell(out, r->stage[i].details, e) || buf_adds(out, " |\n", e))
 			return -1;
@@ -576,6 +703,8 @@ int results_markdown(const struct results *r, struct buf *out, struct err *e)
 		}
 	if (shown > 50 && buf_addf(out, e, "\n…and %zu more; see report.html.\n", shown - 50))
 		return -1;
+	if (r->patch_from && md_patch(r, out, e) < 0)
+		return -1;
 	return buf_adds(out, "\nFull report: `report.html`, JUnit: `junit.xml`.\n", e);
 }
 
@@ -593,6 +722,29 @@ static void classname(const char *stage, const char *pkg, char *out, size_t cap)
 	out[n < cap ? n : cap - 1] = 0;
 }
 
+/* The patch stage: one passing case per package upgraded. */
+static int junit_patch_suite(xmlTextWriterPtr w, const struct results *r, const struct res_stage_info *si)
+{
+	char t[1024], cls[600];
+	const struct junit_suite js = { "patch", r->n_patched, si->status == RST_FAILED, si->status == RST_ERROR, 0,
+					RS_PATCH, si->seconds, r->created };
+	const struct junit_prop p[] = { { "image.ref", r->ref ? r->ref : "" },
+					{ "image.digest", r->digest ? r->digest : "" },
+					{ "patch.from", r->patch_from ? r->patch_from : "" } };
+
+	if (junit_suite_start(w, &js, p, ARRAY_SIZE(p)) < 0)
+		return -1;
+	for (size_t i = 0; i < r->n_patched; i++) {
+		classname("patch", r->patched[i].name, cls, sizeof(cls));
+		snprintf(t, sizeof(t), "%s %s -> %s", r->patched[i].name,
+			 *r->patched[i].from ? r->patched[i].from : "(new)", r->patched[i].to);
+		if (xmlTextWriterStartElement(w, BAD_CAST "testcase") < 0 || xmlw_attr(w, "classname", cls) < 0 ||
+		    xmlw_attr(w, "name", t) < 0 || xmlw_attr(w, "time", "0") < 0 || xmlTextWriterEndElement(w) < 0)
+			return -1;
+	}
+	return junit_suite_end(w, si->details ? si->details : "");
+}
+
 int results_junit(const struct results *r, struct buf *out, struct err *e)
 {
 	xmlBufferPtr xb = NULL;
@@ -607,6 +759,13 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 		const struct res_stage_info *si = &r->stage[s];
 		size_t tests = 1, failures = 0, errors = 0, skipped = 0;
 		bool per_finding = s == RS_SCAN || s == RS_POLICY;
+
+		if (s == RS_PATCH && si->status == RST_NOT_RUN)
+			continue;
+		if (s == RS_PATCH && r->n_patched) {
+			XW(junit_patch_suite(w, r, si));
+			continue;
+		}
 
 		/* scan: every finding checked (failing ones fail in policy);
 		 * policy: one case per finding, failing when over the threshold. */

@@ -12,7 +12,7 @@
  *                        "ageDays": N, "maxAgeDays": N } },
  *   "policy": { "failOn": SEVERITY|"none", "passed": bool, "pushOnFail": bool },
  *   "database": { "version": TEXT },
- *   "stages": { "build"|"scan"|"policy"|"push"|"sign"|"attest":
+ *   "stages": { "build"|"scan"|"policy"|"patch"|"push"|"sign"|"attest":
  *               { "status": "passed"|"failed"|"error"|"skipped"|"not-run",
  *                 "duration": SECONDS, "details": TEXT } },
  *   "counts": { "critical": N, "high": N, "medium": N, "low": N, "unknown": N },
@@ -20,8 +20,13 @@
  *                   "fixed", "layer", "fromBase": bool, "title", "failing": bool,
  *                   "suppressed": bool } ],
  *   "signing": { "key": PATH, "keyId": TEXT, "signed": [REF@DIGEST...],
- *                "attestations": [PREDICATE TYPE...] }
+ *                "attestations": [PREDICATE TYPE...] },
+ *   "patch": null | { "from": DIGEST (the image as built),
+ *                     "packages": [ { "name", "from", "to" } ],
+ *                     "before": { "counts": {...}, "failing": N } }
  * }
+ * With ship --patch, "findings" and "counts" are the scan of the patched
+ * image (the one shipped); "patch.before" sums up the scan of the build.
  */
 #ifndef BOSUN_REPORT_RESULTS_H
 #define BOSUN_REPORT_RESULTS_H
@@ -31,7 +36,8 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-enum res_stage { RS_BUILD, RS_SCAN, RS_POLICY, RS_PUSH, RS_SIGN, RS_ATTEST, RS__N };
+/* RS_PATCH runs only with ship --patch; reports leave it out while "not-run". */
+enum res_stage { RS_BUILD, RS_SCAN, RS_POLICY, RS_PATCH, RS_PUSH, RS_SIGN, RS_ATTEST, RS__N };
 enum res_status { RST_NOT_RUN, RST_PASSED, RST_FAILED, RST_ERROR, RST_SKIPPED };
 /* Severities, most severe first; index into counts[]. */
 enum res_sev { RSEV_CRITICAL, RSEV_HIGH, RSEV_MEDIUM, RSEV_LOW, RSEV_UNKNOWN, RSEV__N };
@@ -55,6 +61,10 @@ struct res_finding {
 	double cvss_score; /* its score; meaningful only with cvss_vector */
 };
 
+struct res_patch_pkg {
+	char *name, *from, *to;
+};
+
 struct results {
 	char *tool, *created;
 	char *ref, *digest, *platform;
@@ -75,6 +85,11 @@ struct results {
 	size_t n_signed;
 	char **attestations;
 	size_t n_attestations;
+	/* ship --patch: NULL patch_from when nothing was patched */
+	char *patch_from;
+	struct res_patch_pkg *patched;
+	size_t n_patched;
+	size_t before_counts[RSEV__N], before_failing;
 };
 
 const char *res_stage_name(enum res_stage s);
@@ -88,6 +103,10 @@ void results_init(struct results *r);
 void results_free(struct results *r);
 /* Append a finding (strings copied; NULL becomes ""). */
 int results_add_finding(struct results *r, const struct res_finding *f, struct err *e);
+/* Drop every finding (ship --patch replaces the build's scan by the rescan). */
+void results_clear_findings(struct results *r);
+/* Append a patched package (strings copied). */
+int results_add_patched(struct results *r, const char *name, const char *from, const char *to, struct err *e);
 /* Counts per severity of the findings. */
 void results_counts(const struct results *r, size_t counts[RSEV__N]);
 /* Set a string field: frees the old value, copies s (NULL allowed). */

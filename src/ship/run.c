@@ -21,14 +21,12 @@
 #include "sign/cosign.h"
 #include "sign/keys.h"
 #include "sign/store.h"
+#include "ship/internal.h"
 #include "ship/ship.h"
 #include "core/version.h"
 #include "core/ojson.h"
 
-static void stage_set(struct results *r, enum res_stage s, enum res_status st, double t0, const char *fmt,
-		      ...) __attribute__((format(printf, 5, 6)));
-static void stage_set(struct results *r, enum res_stage s, enum res_status st, double t0, const char *fmt,
-		      ...)
+void ship_stage_set(struct results *r, enum res_stage s, enum res_status st, double t0, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -45,7 +43,7 @@ static void stage_set(struct results *r, enum res_stage s, enum res_status st, d
 	}
 }
 
-static const char *sev_lower(enum severity s)
+const char *ship_sev_lower(enum severity s)
 {
 	switch (s) {
 	case SEV_CRITICAL: return "critical";
@@ -129,8 +127,8 @@ static void free_list(char **l, size_t n)
 	free(l);
 }
 
-static int add_findings(struct results *r, const struct inventory *inv, const struct scan_result *res,
-			struct err *e)
+int ship_add_findings(struct results *r, const struct inventory *inv, const struct scan_result *res,
+		      struct err *e)
 {
 	for (size_t i = 0; i < res->n; i++) {
 		const struct finding *f = &res->f[i];
@@ -147,7 +145,7 @@ static int add_findings(struct results *r, const struct inventory *inv, const st
 		cJSON_Delete(a);
 		if (rc == 0) {
 			rf.id = f->id;
-			rf.severity = (char *)sev_lower(f->severity);
+			rf.severity = (char *)ship_sev_lower(f->severity);
 			rf.package = f->pkg->name;
 			rf.installed = f->pkg->version;
 			rf.fixed = f->fixed;
@@ -374,12 +372,12 @@ static int push_stage(const struct ship_opts *o, struct results *r, const struct
 		rc = image_copy(src, &dst, &co, &cr, e);
 		location_free(&dst);
 		if (rc < 0) {
-			stage_set(r, RS_PUSH, RST_ERROR, tscan, "--output %s: %s", o->output, e->msg);
+			ship_stage_set(r, RS_PUSH, RST_ERROR, tscan, "--output %s: %s", o->output, e->msg);
 			return err_prefix(e, "--output %s", o->output);
 		}
 	}
 	if (o->no_push || (!r->policy_passed && !o->push_on_fail)) {
-		stage_set(r, RS_PUSH, RST_SKIPPED, 0, "%s",
+		ship_stage_set(r, RS_PUSH, RST_SKIPPED, 0, "%s",
 			  o->no_push ? "--no-push" : "the policy gate failed: nothing pushed");
 	} else {
 		for (size_t i = 0; i < o->n_tags; i++) {
@@ -396,12 +394,12 @@ static int push_stage(const struct ship_opts *o, struct results *r, const struct
 			progress_free(co.dst_reg.progress);
 			location_free(&dst);
 			if (rc < 0) {
-				stage_set(r, RS_PUSH, RST_ERROR, tscan, "%s: %s", o->tags[i], e->msg);
+				ship_stage_set(r, RS_PUSH, RST_ERROR, tscan, "%s: %s", o->tags[i], e->msg);
 				return err_prefix(e, "push %s", o->tags[i]);
 			}
 		}
 		r->pushed = true;
-		stage_set(r, RS_PUSH, RST_PASSED, tscan, "%zu tag%s%s", o->n_tags, o->n_tags == 1 ? "" : "s",
+		ship_stage_set(r, RS_PUSH, RST_PASSED, tscan, "%zu tag%s%s", o->n_tags, o->n_tags == 1 ? "" : "s",
 			  r->policy_passed ? "" : " (--push-on-fail: the gate failed)");
 	}
 	return 0;
@@ -416,14 +414,14 @@ static int sign_stage(const struct ship_opts *o, struct results *r, struct sign_
 		o->on_stage(RS_SIGN, o->cb_arg);
 	tscan = time_now();
 	if (!o->key) {
-		stage_set(r, RS_SIGN, RST_SKIPPED, 0, "no --key");
+		ship_stage_set(r, RS_SIGN, RST_SKIPPED, 0, "no --key");
 	} else if (!r->pushed) {
-		stage_set(r, RS_SIGN, RST_SKIPPED, 0, "not pushed");
+		ship_stage_set(r, RS_SIGN, RST_SKIPPED, 0, "not pushed");
 	} else if (!r->policy_passed) {
-		stage_set(r, RS_SIGN, RST_SKIPPED, 0, "the policy gate failed: pushed with --push-on-fail, never signed");
+		ship_stage_set(r, RS_SIGN, RST_SKIPPED, 0, "the policy gate failed: pushed with --push-on-fail, never signed");
 	} else {
 		if (sign_key_load_private(key, o->key, e) < 0) {
-			stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s", e->msg);
+			ship_stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s", e->msg);
 			return -1;
 		}
 		results_set(&r->sign_key, o->key, e);
@@ -445,7 +443,7 @@ static int sign_stage(const struct ship_opts *o, struct results *r, struct sign_
 				return -1;
 			if (reg_open(&cl, &dst.ref, &o->reg, true, e) < 0 ||
 			    sign_image(cl, &dst.ref, key, NULL, NULL, 0, &sr, e) < 0) {
-				stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s: %s", o->tags[i], e->msg);
+				ship_stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s: %s", o->tags[i], e->msg);
 				err_prefix(e, "sign %s", o->tags[i]);
 				reg_close(cl);
 				location_free(&dst);
@@ -460,7 +458,7 @@ static int sign_stage(const struct ship_opts *o, struct results *r, struct sign_
 			location_free(&dst);
 			sign_result_free(&sr);
 		}
-		stage_set(r, RS_SIGN, RST_PASSED, tscan, "%s key %.23s…", sign_alg_name(key->alg), key->fingerprint);
+		ship_stage_set(r, RS_SIGN, RST_PASSED, tscan, "%s key %.23s…", sign_alg_name(key->alg), key->fingerprint);
 	}
 	return 0;
 }
@@ -475,17 +473,19 @@ static int attest_stage(const struct ship_opts *o, struct results *r, const stru
 		o->on_stage(RS_ATTEST, o->cb_arg);
 	tscan = time_now();
 	if (!o->attest) {
-		stage_set(r, RS_ATTEST, RST_SKIPPED, 0, "no --attest");
+		ship_stage_set(r, RS_ATTEST, RST_SKIPPED, 0, "no --attest");
 	} else if (!r->n_signed) {
-		stage_set(r, RS_ATTEST, RST_SKIPPED, 0, "nothing signed");
+		ship_stage_set(r, RS_ATTEST, RST_SKIPPED, 0, "nothing signed");
 	} else {
-		static const char *const types[] = { "cyclonedx", "vuln", "slsaprovenance" };
-		struct buf pred[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
+		static const char *const types[] = { "cyclonedx", "vuln", "slsaprovenance", "patch" };
+		struct buf pred[4] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
+		size_t nt = r->patch_from ? 4 : 3;
 		int ok = report_cyclonedx(in, &pred[0], e) == 0 &&
 			 vuln_predicate(in, started, finished, &pred[1], e) == 0 &&
-			 provenance(o, r, started, finished, &pred[2], e) == 0;
+			 provenance(o, r, started, finished, &pred[2], e) == 0 &&
+			 (nt == 3 || ship_patch_predicate(r, started, &pred[3], e) == 0);
 
-		for (size_t t = 0; ok && t < 3; t++) {
+		for (size_t t = 0; ok && t < nt; t++) {
 			const char *pt = intoto_predicate_type(types[t]);
 
 			for (size_t i = 0; ok && i < o->n_tags; i++) {
@@ -511,13 +511,14 @@ static int attest_stage(const struct ship_opts *o, struct results *r, const stru
 			if (ok)
 				results_list_add(&r->attestations, &r->n_attestations, pt, e);
 		}
-		for (size_t t = 0; t < 3; t++)
+		for (size_t t = 0; t < 4; t++)
 			buf_free(&pred[t]);
 		if (!ok) {
-			stage_set(r, RS_ATTEST, RST_ERROR, tscan, "%s", e->msg);
+			ship_stage_set(r, RS_ATTEST, RST_ERROR, tscan, "%s", e->msg);
 			return -1;
 		}
-		stage_set(r, RS_ATTEST, RST_PASSED, tscan, "SBOM (CycloneDX), vulnerability scan, SLSA provenance");
+		ship_stage_set(r, RS_ATTEST, RST_PASSED, tscan, "SBOM (CycloneDX), vulnerability scan, SLSA provenance%s",
+			       nt == 4 ? ", patch" : "");
 	}
 	return 0;
 }
@@ -533,6 +534,7 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 	char spec[4096], started[32], finished[32], *dbv = NULL;
 	double t0 = time_now(), tscan;
 	int failing = 0, rc = -1;
+	struct patch_image *pimg = NULL;
 	bool built = false;
 
 	time_rfc3339((int64_t)time(NULL), started);
@@ -540,7 +542,7 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 	results_set(&r->tool, spec, e);
 	results_set(&r->created, started, e);
 	results_set(&r->platform, o->build.platform ? o->build.platform : "linux/amd64", e);
-	results_set(&r->fail_on, o->pol.fail_on >= 0 ? sev_lower((enum severity)o->pol.fail_on) : "none", e);
+	results_set(&r->fail_on, o->pol.fail_on >= 0 ? ship_sev_lower((enum severity)o->pol.fail_on) : "none", e);
 	r->push_on_fail = o->push_on_fail;
 	r->base_max_age_days = o->base_max_age_days;
 	for (size_t i = 0; i < o->n_tags; i++)
@@ -553,13 +555,13 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 		o->on_stage(RS_BUILD, o->cb_arg);
 	log_info("ship: build %s", o->build.context);
 	if (build_run(&o->build, &br, e) < 0) {
-		stage_set(r, RS_BUILD, RST_ERROR, t0, "%s", e->msg);
+		ship_stage_set(r, RS_BUILD, RST_ERROR, t0, "%s", e->msg);
 		err_prefix(e, "build");
 		goto out;
 	}
 	built = true;
 	results_set(&r->digest, br.digest, e);
-	stage_set(r, RS_BUILD, RST_PASSED, t0, "%d step%s, %d cached", br.steps, br.steps == 1 ? "" : "s", br.hits);
+	ship_stage_set(r, RS_BUILD, RST_PASSED, t0, "%d step%s, %d cached", br.steps, br.steps == 1 ? "" : "s", br.hits);
 	snprintf(spec, sizeof(spec), "oci:%s:build", br.layout);
 	base_info(r, spec, o);
 
@@ -568,7 +570,7 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 		o->on_stage(RS_SCAN, o->cb_arg);
 	tscan = time_now();
 	if (vdb_open(&db, o->db, e) < 0) {
-		stage_set(r, RS_SCAN, RST_ERROR, tscan, "%s", e->msg);
+		ship_stage_set(r, RS_SCAN, RST_ERROR, tscan, "%s", e->msg);
 		goto out;
 	}
 	{
@@ -591,7 +593,7 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 		goto scan_err;
 	dbv = vdb_meta(db, "built");
 	results_set(&r->db_version, dbv, e);
-	stage_set(r, RS_SCAN, RST_PASSED, tscan, "%zu package%s (%s), %zu finding%s", inv.n, inv.n == 1 ? "" : "s",
+	ship_stage_set(r, RS_SCAN, RST_PASSED, tscan, "%zu package%s (%s), %zu finding%s", inv.n, inv.n == 1 ? "" : "s",
 		  inv.os.pretty[0] ? inv.os.pretty : "no OS detected", sres.n, sres.n == 1 ? "" : "s");
 
 	/* ---- policy */
@@ -600,19 +602,21 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 	tscan = time_now();
 	failing = scan_policy(&sres, &o->pol, e);
 	if (failing < 0) {
-		stage_set(r, RS_POLICY, RST_ERROR, tscan, "%s", e->msg);
+		ship_stage_set(r, RS_POLICY, RST_ERROR, tscan, "%s", e->msg);
 		goto out;
 	}
-	if (add_findings(r, &inv, &sres, e) < 0)
+	if (ship_add_findings(r, &inv, &sres, e) < 0)
 		goto out;
 	r->policy_passed = failing == 0;
 	if (r->policy_passed)
-		stage_set(r, RS_POLICY, RST_PASSED, tscan, "no findings at or above %s", r->fail_on);
+		ship_stage_set(r, RS_POLICY, RST_PASSED, tscan, "no findings at or above %s", r->fail_on);
 	else
-		stage_set(r, RS_POLICY, RST_FAILED, tscan, "%d finding%s at or above %s", failing,
+		ship_stage_set(r, RS_POLICY, RST_FAILED, tscan, "%d finding%s at or above %s", failing,
 			  failing == 1 ? "" : "s", r->fail_on);
 	if (sres.warnings)
 		log_warn("%s", sres.warnings);
+	if (ship_patch_stage(o, r, db, spec, sizeof(spec), &inv, &sres, &failing, &pimg, e) < 0)
+		goto out;
 	time_rfc3339((int64_t)time(NULL), finished);
 	{
 		struct report_in in = { &inv, &sres, o->pol.fail_on, dbv, bosun_version, false, time_now() - t0 };
@@ -633,15 +637,16 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 	rc = 0;
 	goto out;
 scan_err:
-	stage_set(r, RS_SCAN, RST_ERROR, tscan, "%s", e->msg);
+	ship_stage_set(r, RS_SCAN, RST_ERROR, tscan, "%s", e->msg);
 	err_prefix(e, "scan");
 out:
 	if (!built && r->stage[RS_BUILD].status == RST_NOT_RUN)
-		stage_set(r, RS_BUILD, RST_ERROR, t0, "%s", e->msg);
+		ship_stage_set(r, RS_BUILD, RST_ERROR, t0, "%s", e->msg);
 	free(dbv);
 	if (src.text)
 		location_free(&src);
 	sign_key_free(&key);
+	patch_close(pimg);
 	scan_result_free(&sres);
 	inventory_free(&inv);
 	vdb_close(db);

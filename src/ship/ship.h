@@ -52,6 +52,10 @@ struct ship_opts {
 	struct policy pol;            /* gate: fail_on, severities, ignores, VEX */
 	const char *report_dir;       /* scan.sarif and sbom.cdx.json go here */
 	long base_max_age_days;       /* base freshness threshold, -1 none */
+	bool patch;                   /* --patch: patch when only distro-fixable findings fail the gate */
+	const char *const *patch_mirrors; /* --package-mirror */
+	size_t n_patch_mirrors;
+	const char *patch_tool_image; /* --tool-image */
 	struct reg_opts reg;
 	/* called as each stage starts (the command opens a CI log group) */
 	void (*on_stage)(enum res_stage s, void *arg);

@@ -241,6 +241,7 @@ static const struct {
 	{ "cyclonedx", "https://cyclonedx.org/bom" },
 	{ "spdxjson", "https://spdx.dev/Document" },
 	{ "vuln", PREDICATE_VULN },
+	{ "patch", PREDICATE_PATCH },
 	{ "openvex", "https://openvex.dev/ns" },
 	{ "custom", PREDICATE_CUSTOM },
 	{ "link", "https://in-toto.io/Link/v1" },

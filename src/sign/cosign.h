@@ -15,6 +15,8 @@
 #define INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
 #define INTOTO_STATEMENT_V1 "https://in-toto.io/Statement/v1"
 #define PREDICATE_VULN "https://cosign.sigstore.dev/attestation/vuln/v1"
+/* bosun ship --patch: what the patch changed (image from/to, packages). */
+#define PREDICATE_PATCH "https://bosun.dev/patch/v1"
 #define PREDICATE_CUSTOM "https://cosign.sigstore.dev/attestation/v1"
 #define PAYLOAD_MAX (4u << 20)
 
