@@ -211,6 +211,10 @@ static int check_args(const struct patch_cli *pc, const struct cli *cl, struct e
 		return cmd_usage_error(e, "patch", "give one of --db, --report, --all and --only");
 	if (pc->n_dest == 0)
 		return cmd_usage_error(e, "patch", "give at least one -t DEST or --output DEST");
+	for (size_t i = 0; i < pc->n_mirrors; i++)
+		if (!patch_mirror_valid(pc->mirrors[i]))
+			return cmd_usage_error(e, "patch", "--package-mirror %s: expected [security=|main=]http(s)://URL",
+					       pc->mirrors[i]);
 	for (size_t i = 0; i < pc->n_dest; i++) {
 		struct location l;
 		if (location_parse(&l, pc->dest[i], e) < 0)
@@ -252,11 +256,10 @@ int cmd_patch(int argc, char **argv, struct err *e)
 				.comp = LAYER_GZIP,
 				.cache_dir = pc.cache };
 	rc = -1;
-	if (patch_open(&p, argv[optind], &o, e) < 0)
+	if (wants_only(&pc, &w, e) < 0 || patch_open(&p, argv[optind], &o, e) < 0)
 		goto out;
-	if (pc.n_only ? wants_only(&pc, &w, e) < 0
-		      : pc.report ? patch_wants_from_report(&w, pc.report, p, e) < 0
-				  : !pc.all && wants_scan(&cl, &pc, p, &w, e) < 0)
+	if (!pc.n_only && (pc.report ? patch_wants_from_report(&w, pc.report, p, e) < 0
+				     : !pc.all && wants_scan(&cl, &pc, p, &w, e) < 0))
 		goto out;
 	if (patch_apply(p, &w, &r, e) < 0) {
 		err_prefix(e, "patch %s", argv[optind]);

@@ -210,8 +210,10 @@ void dpkg_db_free(struct dpkg_db *db)
 
 /* ------------------------------------------------------------------ sources */
 
-static bool url_ok(const char *u)
+bool patch_mirror_valid(const char *m)
 {
+	const char *u = str_starts(m, "main=") ? m + 5 : str_starts(m, "security=") ? m + 9 : m;
+
 	if (!str_starts(u, "http://") && !str_starts(u, "https://") && !str_starts(u, "file:/"))
 		return false;
 	for (; *u; u++)
@@ -239,7 +241,7 @@ int apt_sources(const struct patch_image *p, const char *path, bool *hide_own, s
 		} else {
 			sec = str_starts(m, "security=") ? m + 9 : m;
 		}
-		if (!url_ok(str_starts(m, "main=") ? m + 5 : sec))
+		if (!patch_mirror_valid(m))
 			return err_set(e, ERR_USAGE, "--package-mirror %.200s: expected [security=|main=]http(s)://...", m);
 	}
 	/* Debian 10 named its security suite CODENAME/updates. */

@@ -81,6 +81,8 @@ int patch_wants_from_report(struct patch_wants *w, const char *path, const struc
 int patch_wants_add(struct patch_wants *w, const char *name, const char *fixed, struct err *e);
 /* Whether s is a Debian package name (policy 5.6.1), safe to hand to apt. */
 bool patch_valid_name(const char *s);
+/* Whether m is a --package-mirror value: [security=|main=]http(s):// or file:/ URL. */
+bool patch_mirror_valid(const char *m);
 void patch_wants_free(struct patch_wants *w);
 
 struct patch_result {
