@@ -120,6 +120,7 @@ bench: bosun
 	tests/bench/scan_trivy.sh
 	tests/bench/sign.sh
 	tests/bench/base.sh
+	tests/bench/patch.sh
 
 # One command on a fresh machine: dependencies, build, demo.
 demo: deps
