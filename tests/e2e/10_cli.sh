@@ -58,7 +58,7 @@ for o in --skip-db-update --db-max-age --vex --unknown-as --cacert --compression
     help_opts ship '.' | grep -qx -- "$o" && ok "ship --help lists $o" || fail "ship --help lists $o"
 done
 # every command: a missing value and an unknown option give one line, exit 2
-for c in copy inspect build scan "db build" "db update" keygen sign attest verify ship "base check" version; do
+for c in copy inspect build scan "db build" "db update" keygen sign attest verify ship patch "base check" version; do
     # shellcheck disable=SC2086
     expect_exit 2 "$c: unknown option exits 2" "$BOSUN" $c --no-such-option
     [ "$(printf '%s\n' "$OUT" | wc -l)" -eq 1 ] && [ -n "$OUT" ] && ok "$c: unknown option, one line" || fail "$c: unknown option, one line" "$OUT"
