@@ -407,15 +407,45 @@ int apt_failure(const struct patch_image *p, const char *step, struct err *e)
 static const char apt_script[] =
     "io=/.bosun-patch\n"
     "mode=$1; shift\n"
-    "apt-get -q -o APT::Update::Error-Mode=any update >$io/update.log 2>&1 || exit 10\n"
+    "t() { echo \"$1 $(date +%s.%N)\" >>$io/times; }\n"
+    "t start\n"
+    "apt-get -q -o APT::Update::Error-Mode=any -o Acquire::Languages=none update >$io/update.log 2>&1 || exit 10\n"
     "grep -Eq '^(W|E): (Failed to fetch|Some index files failed)' $io/update.log && exit 10\n"
+    "t update\n"
     "auto=$(apt-mark showauto 2>/dev/null)\n"
+    "t showauto\n"
     "o='-q -y --no-install-recommends -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef'\n"
     "if [ \"$mode\" = all ]; then apt-get $o upgrade >$io/install.log 2>&1 || exit 11\n"
     "else apt-get $o --only-upgrade install \"$@\" >$io/install.log 2>&1 || exit 11; fi\n"
+    "t install\n"
     "[ -z \"$auto\" ] || apt-mark auto $auto >/dev/null 2>&1\n"
+    "t mark\n"
     "apt-get -q clean >/dev/null 2>&1\n"
+    "t clean\n"
     "exit 0\n";
+
+/* The script's step times (io/times: "step seconds.nanos" lines) as one log line. */
+static void log_times(const struct patch_image *p)
+{
+	char path[4096], line[128], name[32], out[512] = "";
+	double prev = -1, t;
+	size_t o = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/io/times", p->work);
+	if (!(f = fopen(path, "re")))
+		return;
+	while (fgets(line, sizeof(line), f) && o < sizeof(out) - 64)
+		if (sscanf(line, "%31s %lf", name, &t) == 2) {
+			if (prev >= 0)
+				o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s %.1f s", o ? ", " : "", name, t - prev);
+			prev = t;
+		}
+	fclose(f);
+	unlink(path);
+	if (o)
+		log_debug("patch: %s", out);
+}
 
 int apt_upgrade(struct patch_image *p, const struct patch_wants *w, const char *upper, struct err *e)
 {
@@ -432,8 +462,11 @@ int apt_upgrade(struct patch_image *p, const struct patch_wants *w, const char *
 		log_info("patch: apt-get upgrade of every package with a newer version");
 	else
 		log_info("patch: apt-get install --only-upgrade of %zu package%s", w->n, w->n == 1 ? "" : "s");
+	double t0 = time_now();
 	if (apt_sandbox(p, p->root, upper, apt_script, args, na, NULL, NULL, &status, e) < 0)
 		goto out;
+	log_times(p);
+	log_debug("patch: the sandbox run took %.1f s", time_now() - t0);
 	if (status == 10) {
 		apt_failure(p, "update", e);
 		goto out;

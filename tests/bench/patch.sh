@@ -7,7 +7,8 @@
 #   (b) the same with python3, perl, git, curl, gcc and make (a few hundred).
 # "patch": bosun patch --all (apt-get in the image with bookworm-security);
 # "rebuild": bosun build of the same Dockerfile with bookworm-security in its
-# sources, so it ends with the same packages. Both fetch .debs through the
+# sources and an apt-get upgrade, so it ends with the same packages as the
+# patched image (the base's packages upgraded too). Both fetch .debs through the
 # caching proxy of the real-world suite (tests/lib/debproxy.py), warmed by a
 # first run, so the archive's speed does not decide. Prints the median wall
 # time of BENCH_RUNS runs (default 3), peak RSS and patch/rebuild.
@@ -34,7 +35,9 @@ mk_ctx() { # DIR EXTRA_PACKAGES SECURITY(0|1)
     {
         printf 'ARG BASE\nFROM ${BASE}\nARG http_proxy\nRUN '
         [ "$3" = 1 ] && printf "echo 'deb http://deb.debian.org/debian-security bookworm-security main' >/etc/apt/sources.list.d/security.list && "
-        printf 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssl ca-certificates libexpat1 libssh2-1 rsync %s && apt-get clean && rm -rf /var/lib/apt/lists/*\n' "$2"
+        printf 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssl ca-certificates libexpat1 libssh2-1 rsync %s ' "$2"
+        [ "$3" = 1 ] && printf '&& DEBIAN_FRONTEND=noninteractive apt-get upgrade -y '
+        printf '&& apt-get clean && rm -rf /var/lib/apt/lists/*\n'
         printf 'COPY app.sh /usr/local/bin/app.sh\nCMD ["/usr/local/bin/app.sh"]\n'
     } >"$1/Dockerfile"
 }
@@ -46,11 +49,14 @@ mk_ctx "$W/b-sec" "python3 perl git curl gcc make" 1
 # t CMD...: wall, user, sys seconds and peak KiB of one run, appended to $TIMES
 t() { /usr/bin/time -f '%e %U %S %M' -o "$W/one" "$@" >/dev/null 2>"$W/last.err" || { cat "$W/last.err" >&2; return 1; }; cat "$W/one" >>"$TIMES"; }
 B=(--build-arg "BASE=oci:$BASE_OCI:12" --build-arg "http_proxy=$PROXY")
+mkdir -p "$W/osv"
+"$BOSUN" -q db build --osv "$W/osv" -o "$W/empty.db" >/dev/null
 for img in a b; do
     echo "building image ($img) once from the release archive..."
-    "$BOSUN" -q build "${B[@]}" --output "oci:$W/img-$img:1" "$W/$img" >/dev/null
-    "$BOSUN" -q build "${B[@]}" --output "oci:$W/warm-$img:1" "$W/$img-sec" >/dev/null # warms the proxy
-    n=$("$BOSUN" scan --db /dev/null --format json "oci:$W/img-$img:1" 2>/dev/null | "$PYTHON" -c 'import json,sys; print(len(json.load(sys.stdin)["packages"]))' || echo "?")
+    "$BOSUN" -q build "${B[@]}" --output "oci:$W/img-$img:1" "$W/$img" >/dev/null 2>"$W/build.log"
+    "$BOSUN" -q build "${B[@]}" --output "oci:$W/warm-$img:1" "$W/$img-sec" >/dev/null 2>>"$W/build.log" # warms the proxy
+    n=$("$BOSUN" scan --db "$W/empty.db" --db-max-age 0 --no-cache --format json "oci:$W/img-$img:1" 2>/dev/null |
+        "$PYTHON" -c 'import json,sys; print(sum(p["type"] == "deb" for p in json.load(sys.stdin)["packages"]))' || echo "?")
     echo "  image ($img): $n packages"
     for i in $(seq "$RUNS"); do
         TIMES="$W/patch-$img" t "$BOSUN" -q patch --all --output "oci:$W/p-$img-$i:1" "oci:$W/img-$img:1"
