@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/ojson.h"
 #include "core/util.h"
 #include "oci/desc.h"
 #include "oci/manifest.h"
@@ -464,6 +465,19 @@ char *referrers_tag(const char *digest, struct err *e)
 	return xasprintf_e(e, "%.*s-%s", (int)(colon - digest), digest, colon + 1);
 }
 
+int referrers_index_parse(struct oci_index *idx, const struct buf *body, const char *mt,
+			  const char *what, const char *name, struct err *e)
+{
+	if (oci_index_parse(idx, body->data, body->len, mt, e) < 0)
+		return err_prefix(e, "%s %s", what, name);
+	if (idx->n > SIG_MAX_REFERRERS) {
+		oci_index_free(idx);
+		return err_set(e, ERR_INPUT, "%s %s lists more than %d manifests", what, name,
+			       SIG_MAX_REFERRERS);
+	}
+	return 0;
+}
+
 int referrers_index_fetch(struct reg_client *c, const char *tag, struct oci_index *idx, bool *found,
 			  char digest[72], struct err *e)
 {
@@ -485,13 +499,8 @@ int referrers_index_fetch(struct reg_client *c, const char *tag, struct oci_inde
 	if (mt && !oci_mt_is_index(mt))
 		return err_set(e, ERR_INPUT, "referrers tag %s is a %s, not an image index", tag,
 			       mt);
-	if (oci_index_parse(idx, body.data, body.len, mt, e) < 0)
-		return err_prefix(e, "referrers tag %s", tag);
-	if (idx->n > SIG_MAX_REFERRERS) {
-		oci_index_free(idx);
-		return err_set(e, ERR_INPUT, "referrers tag %s lists more than %d manifests", tag,
-			       SIG_MAX_REFERRERS);
-	}
+	if (referrers_index_parse(idx, &body, mt, "referrers tag", tag, e) < 0)
+		return -1;
 	*found = true;
 	if (digest)
 		snprintf(digest, 72, "%s", dg ? dg : "");
@@ -527,26 +536,23 @@ static int index_write(struct rmw *w, const char *before, char digest[72], bool 
 		       struct err *e)
 {
 	struct index_rmw *x = (struct index_rmw *)w;
-	cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray(), *it;
+	_cleanup_cjson_ cJSON *root = cJSON_CreateObject();
+	cJSON *arr = cJSON_CreateArray(), *it;
 	_cleanup_free_ char *body = NULL;
-	int rc = -1;
 
 	if (!root || !arr) {
-		cJSON_Delete(root);
 		cJSON_Delete(arr);
 		return err_oom(e);
 	}
 	cJSON_AddNumberToObject(root, "schemaVersion", 2);
 	cJSON_AddStringToObject(root, "mediaType", MT_OCI_INDEX);
 	cJSON_AddItemToObject(root, "manifests", arr);
-	if (x->idx.n >= SIG_MAX_REFERRERS) {
-		err_set(e, ERR_INPUT, "referrers tag %s lists %d manifests already", w->tag,
-			SIG_MAX_REFERRERS);
-		goto out;
-	}
+	if (x->idx.n >= SIG_MAX_REFERRERS)
+		return err_set(e, ERR_INPUT, "referrers tag %s lists %d manifests already", w->tag,
+			       SIG_MAX_REFERRERS);
 	for (size_t i = 0; i <= x->idx.n; i++) {
 		if (!(it = oci_desc_to_json(i < x->idx.n ? &x->idx.manifests[i] : x->entry, e)))
-			goto out;
+			return -1;
 		cJSON_AddItemToArray(arr, it);
 	}
 	if (x->found && x->idx.annotations_json) {
@@ -555,25 +561,18 @@ static int index_write(struct rmw *w, const char *before, char digest[72], bool 
 		if (a)
 			cJSON_AddItemToObject(root, "annotations", a);
 	}
-	if (!(body = cJSON_PrintUnformatted(root))) {
-		err_oom(e);
-		goto out;
-	}
+	if (!(body = cJSON_PrintUnformatted(root)))
+		return err_oom(e);
 	if (tag_moved(w->c, w->tag, before, moved, e) < 0)
-		goto out;
-	if (*moved) {
-		rc = 0;
-		goto out;
-	}
+		return -1;
+	if (*moved)
+		return 0;
 	w->put_span = time_now();
 	if (reg_put_manifest(w->c, w->tag, body, strlen(body), MT_OCI_INDEX, e) < 0)
-		goto out;
+		return -1;
 	w->put_span = time_now() - w->put_span;
 	sha256_digest_str(body, strlen(body), digest);
-	rc = 0;
-out:
-	cJSON_Delete(root);
-	return rc;
+	return 0;
 }
 
 int referrers_index_add(struct reg_client *c, const char *subject_digest,
@@ -703,11 +702,9 @@ static int bundle_push(struct reg_client *c, const struct oci_desc *subject,
 	struct oci_desc layer = {0};
 	struct referrer_result rr;
 	char ld[72], ts[32];
-	_cleanup_free_ char *body = NULL;
+	_cleanup_free_ char *body = NULL, *ann = NULL;
 	cJSON *a = NULL;
-	char *ann = NULL;
 	size_t blen = 0;
-	int rc = -1;
 
 	sha256_digest_str(bundle->data, bundle->len, ld);
 	time_rfc3339((int64_t)time(NULL), ts);
@@ -723,7 +720,7 @@ static int bundle_push(struct reg_client *c, const struct oci_desc *subject,
 		return err_oom(e);
 	if (reg_push_blob_buf(c, "{}", 2, EMPTY_DIGEST, e) < 0 ||
 	    reg_push_blob_buf(c, bundle->data, bundle->len, ld, e) < 0)
-		goto out;
+		return -1;
 	layer.media_type = (char *)MT_SIGSTORE_BUNDLE;
 	layer.digest = ld;
 	layer.size = (int64_t)bundle->len;
@@ -740,14 +737,11 @@ static int bundle_push(struct reg_client *c, const struct oci_desc *subject,
 	body = oci_manifest_serialise(&m, &blen, e);
 	if (!body ||
 	    referrer_put(c, subject->digest, body, blen, MT_SIGSTORE_BUNDLE, ann, &rr, e) < 0)
-		goto out;
+		return -1;
 	snprintf(r->referrer, sizeof(r->referrer), "%s", rr.digest);
 	r->api = rr.api;
 	r->added = r->added || rr.api || rr.added;
-	rc = 0;
-out:
-	free(ann);
-	return rc;
+	return 0;
 }
 
 /* What signing and attesting start with: the digest the tag points at now,
