@@ -195,7 +195,7 @@ static bool recent_foreign(const char *annotations_json, const char *keyid_key, 
 	struct oci_desc d = {.annotations_json = (char *)annotations_json};
 	_cleanup_free_ char *t = oci_desc_annotation(&d, ANN_CREATED);
 	_cleanup_free_ char *k = oci_desc_annotation(&d, keyid_key);
-	long long when = t ? parse_rfc3339(t) : -1;
+	long long when = t ? time_parse_rfc3339(t, true) : -1;
 
 	if (when < 0 || (long long)time(NULL) - when > RECENT_S)
 		return false;
@@ -617,7 +617,7 @@ static int layer_annotations(const char *sig_b64, const char *pred_type, const c
 			     struct buf *out, struct err *e)
 {
 	cJSON *a = cJSON_CreateObject();
-	char ts[32], *t;
+	char ts[32];
 	int rc;
 
 	if (!a)
@@ -628,12 +628,8 @@ static int layer_annotations(const char *sig_b64, const char *pred_type, const c
 	time_rfc3339((int64_t)time(NULL), ts);
 	cJSON_AddStringToObject(a, ANN_CREATED, ts);
 	cJSON_AddStringToObject(a, ANN_KEYID, keyid);
-	t = cJSON_PrintUnformatted(a);
+	rc = oj_print_buf(a, false, out, e);
 	cJSON_Delete(a);
-	if (!t)
-		return err_oom(e);
-	rc = buf_adds(out, t, e);
-	free(t);
 	return rc;
 }
 
@@ -744,6 +740,24 @@ static int bundle_push(struct reg_client *c, const struct oci_desc *subject,
 	return 0;
 }
 
+/* The statement st signed into a Sigstore bundle and pushed as a referrer
+ * of r->digest; a failed push is prefixed with what. */
+static int bundle_store(struct reg_client *c, const struct sign_key *k, const struct buf *st,
+			const char *pred_type, const char *hint, const char *what,
+			struct sign_result *r, struct err *e)
+{
+	struct buf bundle __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	struct oci_desc subj;
+	int rc;
+
+	if (bundle_build_dsse(k, st->data, st->len, &bundle, e) < 0 ||
+	    subject_desc(c, r->digest, &subj, e) < 0)
+		return -1;
+	rc = bundle_push(c, &subj, &bundle, pred_type, hint, r, e);
+	oci_desc_free(&subj);
+	return rc < 0 ? err_prefix(e, "%s", what) : 0;
+}
+
 /* What signing and attesting start with: the digest the tag points at now,
  * the repository name for the payload, and the sha256-<hex>.KIND tag. */
 static int store_begin(struct reg_client *c, const struct oci_ref *ref, const char *kind,
@@ -757,18 +771,6 @@ static int store_begin(struct reg_client *c, const struct oci_ref *ref, const ch
 	if (!*name || !r->tag)
 		return *name ? -1 : err_oom(e);
 	return 0;
-}
-
-static char *b64_of(const unsigned char *p, size_t n, struct err *e)
-{
-	char *s = malloc(base64_enc_len(n) + 1);
-
-	if (!s) {
-		err_oom(e);
-		return NULL;
-	}
-	base64_encode(p, n, s);
-	return s;
 }
 
 int sign_image_fmt(struct reg_client *c, const struct oci_ref *ref, const struct sign_key *k,
@@ -790,7 +792,7 @@ int sign_image_fmt(struct reg_client *c, const struct oci_ref *ref, const struct
 		if (cosign_payload_build(name, r->digest, keys, vals, n_ann, &payload, e) < 0 ||
 		    sign_key_sign(k, payload.data, payload.len, &sig, &siglen, e) < 0)
 			return -1;
-		b64 = b64_of(sig, siglen, e);
+		b64 = base64_alloc(sig, siglen, e);
 		free(sig);
 		if (!b64 || layer_annotations(b64, NULL, hint, &ann, e) < 0)
 			return -1;
@@ -800,18 +802,11 @@ int sign_image_fmt(struct reg_client *c, const struct oci_ref *ref, const struct
 	}
 	if (fmt & SIG_FORMAT_BUNDLE) {
 		struct buf st __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		struct buf bundle __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		struct oci_desc subj;
-		int rc;
 
 		if (cosign_sign_statement_build(r->digest, keys, vals, n_ann, &st, e) < 0 ||
-		    bundle_build_dsse(k, st.data, st.len, &bundle, e) < 0 ||
-		    subject_desc(c, r->digest, &subj, e) < 0)
+		    bundle_store(c, k, &st, PREDICATE_COSIGN_SIGN, hint, "store signature bundle", r,
+				 e) < 0)
 			return -1;
-		rc = bundle_push(c, &subj, &bundle, PREDICATE_COSIGN_SIGN, hint, r, e);
-		oci_desc_free(&subj);
-		if (rc < 0)
-			return err_prefix(e, "store signature bundle");
 	}
 	return 0;
 }
@@ -858,19 +853,9 @@ int attest_image_fmt(struct reg_client *c, const struct oci_ref *ref, const stru
 				     e) < 0)
 			return err_prefix(e, "store attestation %s", r->tag);
 	}
-	if (fmt & SIG_FORMAT_BUNDLE) {
-		struct buf bundle __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		struct oci_desc subj;
-		int rc;
-
-		if (bundle_build_dsse(k, st.data, st.len, &bundle, e) < 0 ||
-		    subject_desc(c, r->digest, &subj, e) < 0)
-			return -1;
-		rc = bundle_push(c, &subj, &bundle, predicate_type, hint, r, e);
-		oci_desc_free(&subj);
-		if (rc < 0)
-			return err_prefix(e, "store attestation bundle");
-	}
+	if ((fmt & SIG_FORMAT_BUNDLE) &&
+	    bundle_store(c, k, &st, predicate_type, hint, "store attestation bundle", r, e) < 0)
+		return -1;
 	return 0;
 }
 

@@ -62,39 +62,6 @@ long long sign_parse_duration(const char *s)
 	return -1;
 }
 
-long long parse_rfc3339(const char *s)
-{
-	struct tm tm = {0};
-	int y, mo, d, h, mi, sec, n = 0, oh, om;
-	long long t;
-	const char *p;
-
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1)
-		return -1;
-	p = s + n;
-	if (*p == '.')
-		for (p++; isdigit((unsigned char)*p); p++)
-			;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = (long long)timegm(&tm);
-	if (*p == 'Z' || *p == 'z')
-		return p[1] ? -1 : t;
-	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5 &&
-	    !p[6]) {
-		long long off = oh * 3600LL + om * 60LL;
-
-		return *p == '+' ? t - off : t + off;
-	}
-	return -1;
-}
-
 void sign_policy_free(struct sign_policy *p)
 {
 	size_t i;
@@ -273,7 +240,7 @@ static void layer_time(const struct sig_layer *l, char out[40])
 	struct oci_desc d = {.annotations_json = l->annotations_json};
 	char *t = oci_desc_annotation(&d, ANN_CREATED);
 
-	snprintf(out, 40, "%s", t && parse_rfc3339(t) >= 0 ? t : "unknown time");
+	snprintf(out, 40, "%s", t && time_parse_rfc3339(t, true) >= 0 ? t : "unknown time");
 	free(t);
 }
 
@@ -296,7 +263,7 @@ static void bundle_time(const struct sig_bundle_item *b, char out[40])
 	struct oci_desc d = {.annotations_json = b->annotations_json};
 	char *t = oci_desc_annotation(&d, ANN_CREATED);
 
-	snprintf(out, 40, "%s", t && parse_rfc3339(t) >= 0 ? t : "unknown time");
+	snprintf(out, 40, "%s", t && time_parse_rfc3339(t, true) >= 0 ? t : "unknown time");
 	free(t);
 }
 
@@ -428,7 +395,7 @@ static int verify_sig_layer(const char *digest, const char *name, const char *ta
 	_cleanup_free_ char *b64 = NULL;
 	_cleanup_free_ unsigned char *sig = NULL;
 	struct cosign_payload p;
-	long siglen;
+	size_t siglen = 0;
 	bool any = false;
 	int rc = 0;
 
@@ -439,10 +406,9 @@ static int verify_sig_layer(const char *digest, const char *name, const char *ta
 	if (!b64 || !*b64 || strlen(b64) > 8192)
 		return err_set(e, ERR_INPUT, "%s: layer %zu has no %s annotation", tag, i,
 			       ANN_COSIGN_SIG);
-	if (!(sig = malloc(strlen(b64))))
-		return err_oom(e);
-	siglen = base64_decode(b64, strlen(b64), sig, false);
-	if (siglen <= 0)
+	if (base64_decode_alloc(b64, &sig, &siglen, e) < 0 && e->code != ERR_INPUT)
+		return -1;
+	if (!sig || siglen == 0)
 		return err_set(e, ERR_INPUT, "%s: layer %zu: signature is not base64", tag, i);
 	if (cosign_payload_parse(&p, l->blob.data, l->blob.len, e) < 0)
 		return err_prefix(e, "%s: layer %zu", tag, i);
@@ -451,7 +417,7 @@ static int verify_sig_layer(const char *digest, const char *name, const char *ta
 		struct err ve = ERR_INIT;
 		char when[40];
 
-		if (sign_key_verify(&vk->key, l->blob.data, l->blob.len, sig, (size_t)siglen, &ve) < 0)
+		if (sign_key_verify(&vk->key, l->blob.data, l->blob.len, sig, siglen, &ve) < 0)
 			continue;
 		any = true;
 		if (strcmp(p.digest, digest) != 0) {
@@ -592,8 +558,8 @@ static int att_consider(struct att_ctx *a, const char *label, const struct intot
 	if (strcmp(st->predicate_type, PREDICATE_VULN) == 0) {
 		const cJSON *fin = cJSON_GetObjectItemCaseSensitive(
 		    cJSON_GetObjectItemCaseSensitive(st->predicate, "metadata"), "scanFinishedOn");
-		long long t = cJSON_IsString(fin) ? parse_rfc3339(fin->valuestring) : -1;
-		long long signed_t = parse_rfc3339(when);
+		long long t = cJSON_IsString(fin) ? time_parse_rfc3339(fin->valuestring, true) : -1;
+		long long signed_t = time_parse_rfc3339(when, true);
 
 		if (t < 0)
 			return err_set(e, ERR_INPUT,
