@@ -31,7 +31,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 # checks that it still does, one probe per function.
 BANNED := strcpy strcat strncpy strncat sprintf vsprintf gets strtok gmtime localtime ctime asctime tmpnam mktemp
 
-.PHONY: all deps test test-realworld unit e2e check-asan static static-e2e bench clean banned fmt demo FORCE
+.PHONY: all deps test test-realworld unit e2e check-asan static static-e2e bench clean banned fmt demo structure-check FORCE
 all: bosun
 
 bosun: $(LIB_OBJS) $(CMD_OBJS)
@@ -64,6 +64,11 @@ banned:
 		{ echo "banned: $$f compiles (src/core/banned.h)"; exit 1; }; \
 	done; echo "banned: every one of $(words $(BANNED)) functions is a compile error"
 
+# The structure targets (docs/ARCHITECTURE.md): no file in src/ over 900
+# lines, no function over 150, one cleanup style per function.
+structure-check:
+	@scripts/structure-check.sh
+
 # Every build and test dependency, from Debian packages. Idempotent.
 DEB_DEPS := build-essential pkg-config git file libcurl4-openssl-dev libssl-dev libarchive-dev \
 	libcjson-dev libxml2-dev libsqlite3-dev musl-tools dpkg-dev docker-registry skopeo \
@@ -86,7 +91,7 @@ e2e: bosun
 	@B=$(B) tests/run.sh
 
 # Unit programs, then end-to-end scripts; closing line "N passed, N failed".
-test: bosun $(UNIT_BINS)
+test: bosun $(UNIT_BINS) structure-check
 	@B=$(B) tests/run.sh $(UNIT_BINS)
 
 # Real-world images built by bosun and by buildah from the debootstrap'd

@@ -52,36 +52,6 @@ void base_age_string(int64_t s, char *out, size_t cap)
 		snprintf(out, cap, "%lld minutes", (long long)(s / 60));
 }
 
-/* RFC 3339 "2024-01-02T03:04:05[.fff](Z|+hh:mm)" to Unix time, -1 if not. */
-static int64_t parse_time(const char *s)
-{
-	int y, mo, d, h, mi, sec, n = 0;
-	struct tm tm = { 0 };
-	const char *p;
-	int64_t t;
-
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = (int64_t)timegm(&tm);
-	p = s + n;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	if (*p == '+' || *p == '-') {
-		int oh = 0, om = 0;
-
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) == 2)
-			t += (*p == '+' ? -1 : 1) * (int64_t)(oh * 3600 + om * 60);
-	}
-	return t;
-}
-
 /* String value of key in a JSON object text, malloc'd, or NULL. */
 static char *json_str(const char *obj, const char *key)
 {
@@ -403,8 +373,8 @@ static int compare(const struct base_opts *o, const struct oci_platform *plat, s
 	}
 	r->state = BASE_STALE;
 	if (r->current_created)
-		r->age_seconds = (int64_t)time(NULL) - parse_time(r->current_created);
-	if (parse_time(r->current_created) < 0)
+		r->age_seconds = (int64_t)time(NULL) - time_parse_rfc3339(r->current_created, false);
+	if (time_parse_rfc3339(r->current_created, false) < 0)
 		r->age_seconds = -1;
 	rc = 0;
 	goto out;

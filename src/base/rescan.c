@@ -11,6 +11,7 @@
 #include "base/scan.h"
 #include "base/watch.h"
 #include "core/fs.h"
+#include "core/ojson.h"
 #include "core/util.h"
 
 #define STATE_SCHEMA "bosun.base.watch-state.v1"
@@ -137,7 +138,7 @@ int base_watch_rescan(struct watch *w, const struct watch_opts *o, struct err *e
 {
 	struct vdb *db = NULL;
 	cJSON *state = NULL, *images;
-	char ts[32], *txt = NULL;
+	char ts[32];
 	int rc = -1;
 
 	if (vdb_open(&db, o->db, e) < 0)
@@ -201,16 +202,10 @@ int base_watch_rescan(struct watch *w, const struct watch_opts *o, struct err *e
 		base_scan_free(&s);
 	}
 	cJSON_ReplaceItemInObjectCaseSensitive(state, "schema", cJSON_CreateString(STATE_SCHEMA));
-	txt = cJSON_Print(state);
-	if (!txt) {
-		err_oom(e);
-		goto out;
-	}
-	if (fs_write_atomic(o->state, txt, strlen(txt), 0644, e) < 0)
+	if (oj_write_file(o->state, state, true, e) < 0)
 		goto out;
 	rc = 0;
 out:
-	free(txt);
 	cJSON_Delete(state);
 	vdb_close(db);
 	return rc;

@@ -9,6 +9,7 @@
 #include "core/pool.h"
 #include "base/watch.h"
 #include "report/xmlw.h"
+#include "core/ojson.h"
 #include "core/util.h"
 
 static void check_one(void *ctx, size_t i)
@@ -97,7 +98,7 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 {
 	xmlBufferPtr xb = NULL;
 	xmlTextWriterPtr w = NULL;
-	char t[2048], age[32];
+	char t[2048], msg[2048], age[32];
 	int r = -1;
 
 	if (xmlw_open(&xb, &w, e) < 0)
@@ -107,18 +108,12 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 	for (size_t i = 0; i < wt->n; i++) {
 		const struct base_result *r0 = &wt->it[i].r;
 
-		XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
 		/* Stable name (history is keyed by it); classname without dots. */
-		XW(xmlw_attr(w, "classname", "base"));
-		XW(xmlw_attr(w, "name", wt->it[i].fi->image));
-		XW(xmlw_attr(w, "time", "0"));
+		XW(junit_case_start(w, "base", wt->it[i].fi->image, NULL));
 		switch (r0->state) {
 		case BASE_STALE:
 			base_age_string(r0->age_seconds, age, sizeof(age));
-			snprintf(t, sizeof(t), "base %s was updated: %s", r0->base_name, r0->current_digest);
-			XW(xmlTextWriterStartElement(w, BAD_CAST "failure"));
-			XW(xmlw_attr(w, "message", t));
-			XW(xmlw_attr(w, "type", "stale-base"));
+			snprintf(msg, sizeof(msg), "base %s was updated: %s", r0->base_name, r0->current_digest);
 			snprintf(t, sizeof(t),
 				 "%s was built on %s@%s; the tag now points at %s%s%s (new base age: %s). "
 				 "Rebuild and redeploy%s%s.",
@@ -127,20 +122,14 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 				 r0->current_platform_digest ? r0->current_platform_digest : "", age,
 				 wt->it[i].fi->pipeline ? " with pipeline " : "",
 				 wt->it[i].fi->pipeline ? wt->it[i].fi->pipeline : "");
-			xmlw_clean(t, t, sizeof(t));
-			XW(xmlTextWriterWriteString(w, BAD_CAST t));
-			XW(xmlTextWriterEndElement(w));
+			XW(junit_outcome(w, "failure", msg, "stale-base", t));
 			break;
 		case BASE_ERROR:
-			XW(xmlTextWriterStartElement(w, BAD_CAST "error"));
-			XW(xmlw_attr(w, "message", r0->err.msg));
-			XW(xmlw_attr(w, "type", r0->err.code == ERR_NETWORK ? "network" : "input"));
-			XW(xmlTextWriterEndElement(w));
+			XW(junit_outcome(w, "error", r0->err.msg,
+					 r0->err.code == ERR_NETWORK ? "network" : "input", NULL));
 			break;
 		case BASE_UNKNOWN:
-			XW(xmlTextWriterStartElement(w, BAD_CAST "skipped"));
-			XW(xmlw_attr(w, "message", r0->note ? r0->note : "no base recorded"));
-			XW(xmlTextWriterEndElement(w));
+			XW(junit_outcome(w, "skipped", r0->note ? r0->note : "no base recorded", NULL, NULL));
 			break;
 		case BASE_UP_TO_DATE: break;
 		}
@@ -157,32 +146,19 @@ int base_watch_junit(const struct watch *wt, struct buf *out, struct err *e)
 			const struct watch_item *it = &wt->it[i];
 
 			if (it->scan_err.code) {
-				XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
-				XW(xmlw_attr(w, "classname", "rescan"));
-				XW(xmlw_attr(w, "name", it->fi->image));
-				XW(xmlw_attr(w, "time", "0"));
-				XW(xmlTextWriterStartElement(w, BAD_CAST "error"));
-				XW(xmlw_attr(w, "message", it->scan_err.msg));
-				XW(xmlw_attr(w, "type", "scan"));
-				XW(xmlTextWriterEndElement(w));
+				XW(junit_case_start(w, "rescan", it->fi->image, NULL));
+				XW(junit_outcome(w, "error", it->scan_err.msg, "scan", NULL));
 				XW(xmlTextWriterEndElement(w));
 			}
 			for (size_t j = 0; j < it->n_fresh; j++) {
 				const struct rescan_finding *f = &it->fresh[j];
 
-				XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
-				XW(xmlw_attr(w, "classname", "rescan"));
-				snprintf(t, sizeof(t), "%s %s %s", it->fi->image, f->pkg, f->id);
-				XW(xmlw_attr(w, "name", t));
-				XW(xmlw_attr(w, "time", "0"));
-				XW(xmlTextWriterStartElement(w, BAD_CAST "failure"));
-				XW(xmlw_attr(w, "message", f->title && *f->title ? f->title : f->id));
-				XW(xmlw_attr(w, "type", f->severity));
+				snprintf(msg, sizeof(msg), "%s %s %s", it->fi->image, f->pkg, f->id);
+				XW(junit_case_start(w, "rescan", msg, NULL));
 				snprintf(t, sizeof(t), "new since the last watch: %s %s in %s %s; fixed version: %s", f->id,
 					 f->severity, f->pkg, f->version, *f->fixed ? f->fixed : "none");
-				xmlw_clean(t, t, sizeof(t));
-				XW(xmlTextWriterWriteString(w, BAD_CAST t));
-				XW(xmlTextWriterEndElement(w));
+				XW(junit_outcome(w, "failure", f->title && *f->title ? f->title : f->id,
+						 f->severity, t));
 				XW(xmlTextWriterEndElement(w));
 			}
 		}
@@ -241,7 +217,6 @@ static cJSON *item_json(const struct watch_item *it)
 int base_watch_json(const struct watch *w, struct buf *out, struct err *e)
 {
 	cJSON *o = cJSON_CreateObject(), *arr, *s;
-	char *txt;
 	int r;
 
 	cJSON_AddStringToObject(o, "schema", "bosun.base.watch.v1");
@@ -264,12 +239,8 @@ int base_watch_json(const struct watch *w, struct buf *out, struct err *e)
 	arr = cJSON_AddArrayToObject(o, "images");
 	for (size_t i = 0; i < w->n; i++)
 		cJSON_AddItemToArray(arr, item_json(&w->it[i]));
-	txt = cJSON_Print(o);
+	r = oj_print_buf(o, true, out, e);
 	cJSON_Delete(o);
-	if (!txt)
-		return err_oom(e);
-	r = buf_adds(out, txt, e);
-	free(txt);
 	return r < 0 ? -1 : buf_adds(out, "\n", e);
 }
 

@@ -102,8 +102,8 @@ int write_layer(struct build *b, struct stage *s, const char *dir, bool overlay,
 	return 0;
 }
 
-/* The instruction table. RUN, COPY and ADD locate their own errors; a
- * config-only instruction is one empty-layer step. */
+/* The instruction table; exec_instr locates every error (file:line:col:
+ * instruction). A config-only instruction is one empty-layer step. */
 static int instr_run(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e)
 {
 	return do_run(b, s, in, e);
@@ -158,10 +158,10 @@ int exec_instr(struct build *b, struct stage *s, const struct df_instr *in, bool
 		err_set(e, ERR_INPUT, "unsupported instruction");
 		return at(b, in, e);
 	}
-	if (!d->config_only)
-		return d->fn(b, s, in, onbuild, e);
 	if (d->fn(b, s, in, onbuild, e) < 0)
 		return at(b, in, e);
+	if (!d->config_only)
+		return 0;
 	snprintf(cb, sizeof(cb), "%s", in->original);
 	return meta_step(b, s, in, cb);
 }

@@ -366,16 +366,16 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 	c.s = s;
 	c.uid = c.gid = c.chmod_mode = -1;
 	if (copy_words(b, in, &j.w, &j.n, e) < 0)
-		goto fail;
+		goto out;
 	if (j.n < 2) {
 		err_set(e, ERR_INPUT, "requires at least two arguments (SRC... DEST)");
-		goto fail;
+		goto out;
 	}
 	if (copy_flags(b, s, in, &c, e) < 0 || copy_from(b, s, df_flag(in, "from"), &c, &j, e) < 0 ||
 	    copy_dest(s, &j, e) < 0)
-		goto fail;
+		goto out;
 	if (sha256_init(&c.h, e) < 0)
-		goto fail;
+		goto out;
 	/* Pass 1: hash what would be copied (the cache key), pass 2: copy on a miss. */
 	snprintf(created_by, sizeof(created_by), "%s", in->original);
 	/* Without a cache nobody needs the content hash: skip that read. */
@@ -392,27 +392,24 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 			}
 			log_step(b, in, b->cache_dir ? "cache miss" : NULL);
 			if (sync_rootfs(b, s, e) < 0)
-				goto fail;
+				goto out;
 			c.layer = new_tmp(b, "layer", e);
 			if (!c.layer)
-				goto fail;
+				goto out;
 		}
 		if (copy_sources(&c, &j, e) < 0)
-			goto fail;
+			goto out;
 	}
 	/* The destination directory itself exists even when the sources were empty. */
 	if (j.dst_dir) {
 		char d2[PATH_MAX];
 		snprintf(d2, sizeof(d2), "%s/x", j.dst);
 		if (make_parents(&c, d2, e) < 0)
-			goto fail;
+			goto out;
 	}
 	if (write_layer(b, s, c.layer, false, created_by, e) < 0)
-		goto fail;
+		goto out;
 	ret = 0;
-	goto out;
-fail:
-	at(b, in, e);
 out:
 	sha256_free(&c.h);
 	if (c.layer) {

@@ -234,18 +234,18 @@ int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct e
 
 	memset(mounts, 0, sizeof(mounts));
 	if (run_flags(b, in, mounts, ARRAY_SIZE(mounts), &nm, &net_none, e) < 0)
-		goto fail;
+		goto out;
 	if (run_argv(s, in, &argv, &na, e) < 0)
-		goto fail;
+		goto out;
 	envp = config_env(s, true, true);
 	if (!envp) {
 		err_oom(e);
-		goto fail;
+		goto out;
 	}
 	cJSON *u = cJSON_GetObjectItemCaseSensitive(cfg_obj(s), "User");
 	const char *user = cJSON_IsString(u) ? u->valuestring : "";
 	if (run_chain(s, in, argv, na, envp, user, net_none, e) < 0)
-		goto fail;
+		goto out;
 	b->step++;
 	char created_by[8192];
 	run_created_by(in, argv, na, created_by, sizeof(created_by), e);
@@ -256,11 +256,11 @@ int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct e
 	log_step(b, in, b->cache_dir ? "cache miss" : NULL);
 	long uid = 0, gid = 0;
 	if (*user && resolve_user(b, s, user, &uid, &gid, e) < 0)
-		goto fail;
+		goto out;
 	if (sync_rootfs(b, s, e) < 0)
-		goto fail;
+		goto out;
 	if (run_overlay(b, &ovl, &upper, &work, &merged, e) < 0)
-		goto fail;
+		goto out;
 	struct sandbox_opts so = { .lower = s->rootfs,
 				   .upper = upper,
 				   .work = work,
@@ -274,21 +274,18 @@ int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct e
 				   .mounts = mounts,
 				   .n_mounts = nm };
 	if (sandbox_run(&so, &status, e) < 0)
-		goto fail;
+		goto out;
 	if (status != 0) {
 		err_set(e, ERR_POLICY, "step %d/%d failed: \"%.200s\" exited with code %d", b->step, b->n_steps,
 			in->rest, status);
-		goto fail;
+		goto out;
 	}
 	if (sandbox_cleanup_upper(&so, s->rootfs, e) < 0)
-		goto fail;
+		goto out;
 	/* The changes become the layer; the rootfs catches up by unpacking it. */
 	if (write_layer(b, s, upper, true, created_by, e) < 0)
-		goto fail;
+		goto out;
 	ret = 0;
-	goto out;
-fail:
-	at(b, in, e);
 out:
 	if (ovl) {
 		struct err e2 = ERR_INIT;

@@ -559,7 +559,7 @@ static int sub_watch(int argc, char **argv, struct err *e)
 	struct watch w = { 0 };
 	struct watch_opts wo = { 0 };
 	struct buf junit = BUF_INIT, json = BUF_INIT, md = BUF_INIT, sl = BUF_INIT, sp = BUF_INIT;
-	_cleanup_free_ char *state = NULL;
+	char *state = NULL;
 	char n1[32], n2[32], n3[32], n4[32];
 	int r = parse(argc, argv, "watch", help_watch, allowed, &b, e);
 	const struct err *worst = NULL;
@@ -653,6 +653,7 @@ static int sub_watch(int argc, char **argv, struct err *e)
 	}
 	r = b.fail_if_stale && w.n_stale ? 1 : 0;
 out:
+	free(state);
 	base_watch_free(&w);
 	fleet_free(&f);
 	buf_free(&junit);

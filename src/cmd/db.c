@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "core/util.h"
 #include "scan/db.h"
 #include "scan/dbsync.h"
@@ -47,71 +48,151 @@ static const char help[] =
 	"  bosun db info vuln.db\n\n" EXIT_CODES_HELP;
 
 #define MAXIN 64
+#define MAXECO 32
+
+/* The options of every db subcommand; each takes the ones its table names. */
+enum { O_OSV = 3000, O_SECDB, O_NVD, O_ECO, O_DB };
+
+struct db_cli {
+	const char *cmd; /* "db build", "db update", ... */
+	bool push;	 /* db push (--db) or db pull (-o) */
+	const char *osv[MAXIN], *secdb[MAXIN], *nvd[MAXIN], *eco[MAXECO], *out;
+	size_t n_osv, n_secdb, n_nvd, n_eco, n_bufs;
+	char *ecobufs[MAXECO]; /* the --ecosystem values, split in place */
+};
+
+static int add_list(struct db_cli *d, char *s, struct err *e)
+{
+	char *save = NULL;
+
+	for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (d->n_eco >= MAXECO)
+			return cmd_usage_error(e, d->cmd, "at most %d ecosystems", MAXECO);
+		d->eco[d->n_eco++] = t;
+	}
+	return 0;
+}
+
+static int db_own_opt(void *ctx, int c, const char *arg, struct err *e)
+{
+	struct db_cli *d = ctx;
+
+	switch (c) {
+	case O_OSV:
+	case O_SECDB:
+	case O_NVD: {
+		size_t *n = c == O_OSV ? &d->n_osv : c == O_SECDB ? &d->n_secdb : &d->n_nvd;
+		const char **a = c == O_OSV ? d->osv : c == O_SECDB ? d->secdb : d->nvd;
+
+		if (*n >= MAXIN)
+			return cmd_usage_error(e, d->cmd, "at most %d inputs of a kind", MAXIN);
+		a[(*n)++] = arg;
+		return 1;
+	}
+	case O_ECO:
+		if (d->n_bufs >= MAXECO)
+			return cmd_usage_error(e, d->cmd, "at most %d --ecosystem options", MAXECO);
+		if (!(d->ecobufs[d->n_bufs] = xstrdup_e(arg, e)))
+			return -1;
+		return add_list(d, d->ecobufs[d->n_bufs++], e) < 0 ? -1 : 1;
+	case O_DB:
+		if (!d->push)
+			return cmd_usage_error(e, d->cmd, "--db is for push (pull takes -o FILE)");
+		d->out = arg;
+		return 1;
+	case 'o':
+		if (d->push)
+			return cmd_usage_error(e, d->cmd, "-o is for pull (push takes --db FILE)");
+		d->out = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void db_cli_free(struct db_cli *d)
+{
+	for (size_t i = 0; i < d->n_bufs; i++)
+		free(d->ecobufs[i]);
+}
+
+/* cli_parse with the db options of table own (-o when it names "output"),
+ * the registry group with reg and the plain options vals; 1 when --help was
+ * printed. */
+static int db_parse(struct db_cli *d, int argc, char **argv, bool reg, const struct option *own,
+		    const struct cli_val *vals, struct cli *cl, struct err *e)
+{
+	bool short_o = false;
+
+	for (const struct option *o = own; o && o->name; o++)
+		short_o = short_o || o->val == 'o';
+	const struct cli_cmd cmd = {d->cmd, help,	reg ? CLI_REG : 0, short_o ? "o:" : NULL,
+				    own,    db_own_opt, d,		   vals};
+
+	cli_init(cl);
+	return cli_parse(&cmd, argc, argv, cl, e);
+}
 
 static int db_build(int argc, char **argv, struct err *e)
 {
-	enum { O_OSV = 3000, O_SECDB, O_NVD };
-	static const struct option lo[] = { COMMON_LONGOPTS,
-					    { "osv", required_argument, NULL, O_OSV },
-					    { "alpine-secdb", required_argument, NULL, O_SECDB },
-					    { "nvd", required_argument, NULL, O_NVD },
-					    { "output", required_argument, NULL, 'o' },
-					    { NULL, 0, NULL, 0 } };
-	const char *osv[MAXIN], *secdb[MAXIN], *nvd[MAXIN], *out = NULL;
-	struct vdb_build_opts o = { osv, 0, secdb, 0, nvd, 0 };
+	static const struct option lo[] = {{"osv", required_argument, NULL, O_OSV},
+					   {"alpine-secdb", required_argument, NULL, O_SECDB},
+					   {"nvd", required_argument, NULL, O_NVD},
+					   {"output", required_argument, NULL, 'o'},
+					   {NULL, 0, NULL, 0}};
+	struct db_cli d = {.cmd = "db build"};
 	struct vdb_stats st;
-	int c;
+	struct cli cl;
+	int r = db_parse(&d, argc, argv, false, lo, NULL, &cl, e);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "o:", lo, NULL)) != -1) {
-		if (cmd_common_opt(c))
-			continue;
-		switch (c) {
-		case 'h': cmd_print_help(help); return 0;
-		case 'o': out = optarg; break;
-		case O_OSV:
-		case O_SECDB:
-		case O_NVD: {
-			size_t *n = c == O_OSV ? &o.n_osv : c == O_SECDB ? &o.n_secdb : &o.n_nvd;
-			const char **a = c == O_OSV ? osv : c == O_SECDB ? secdb : nvd;
+	if (r != 0)
+		return r > 0 ? 0 : -1;
+	if (!d.out || optind != argc)
+		return cmd_usage_error(e, d.cmd, "expected -o FILE and no other arguments");
+	if (!d.n_osv && !d.n_secdb)
+		return cmd_usage_error(e, d.cmd, "nothing to build from (--osv or --alpine-secdb)");
+	{
+		struct vdb_build_opts o = {d.osv, d.n_osv, d.secdb, d.n_secdb, d.nvd, d.n_nvd};
 
-			if (*n >= MAXIN)
-				return cmd_usage_error(e, "db build", "at most %d inputs of a kind", MAXIN);
-			a[(*n)++] = optarg;
-			break;
-		}
-		default: return cmd_usage_error(e, "db build", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
-		}
+		if (vdb_build(d.out, &o, &st, e) < 0)
+			return -1;
 	}
-	if (!out || optind != argc)
-		return cmd_usage_error(e, "db build", "expected -o FILE and no other arguments");
-	if (!o.n_osv && !o.n_secdb)
-		return cmd_usage_error(e, "db build", "nothing to build from (--osv or --alpine-secdb)");
-	if (vdb_build(out, &o, &st, e) < 0)
-		return -1;
 	printf("%s: %ld records (%ld withdrawn dropped, %ld rejected), %ld affected packages, %ld secdb fixes, "
 	       "%ld NVD CVEs, %ld enriched\n",
-	       out, st.records, st.withdrawn, st.rejected, st.affected, st.secdb, st.nvd, st.enriched);
+	       d.out, st.records, st.withdrawn, st.rejected, st.affected, st.secdb, st.nvd, st.enriched);
 	return 0;
+}
+
+/* The cached database's path (CACHE/db/vuln.db), cache_opt or the default
+ * cache root; NULL with e filled. */
+static char *cached_db(const char *cache_opt, struct err *e)
+{
+	char *cache = bosun_cache_dir(cache_opt, e), *path;
+
+	if (!cache)
+		return NULL;
+	path = vdb_cached_path(cache, e);
+	free(cache);
+	return path;
 }
 
 static int db_info(int argc, char **argv, struct err *e)
 {
-	struct vdb *db;
-	char *v;
 	static const char *const keys[] = { "schema_version", "built", "sources", "counts" };
+	struct db_cli d = {.cmd = "db info"};
+	struct vdb *db;
+	struct cli cl;
+	char *v, *path = NULL;
+	int rc = db_parse(&d, argc, argv, false, NULL, NULL, &cl, e);
 
-	char *cache = NULL, *path = NULL;
-	int rc;
-
-	if (argc > 2)
-		return cmd_usage_error(e, "db info", "expected at most one FILE");
-	if (argc == 1 && (!(cache = bosun_cache_dir(NULL, e)) || !(path = vdb_cached_path(cache, e)))) {
-		free(cache);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	if (argc - optind > 1)
+		return cmd_usage_error(e, d.cmd, "expected at most one FILE");
+	if (argc == optind && !(path = cached_db(NULL, e)))
 		return -1;
-	}
-	rc = vdb_open(&db, argc == 2 ? argv[1] : path, e);
-	free(cache), free(path);
+	rc = vdb_open(&db, argc > optind ? argv[optind] : path, e);
+	free(path);
 	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -126,109 +207,42 @@ static int db_info(int argc, char **argv, struct err *e)
 	return 0;
 }
 
-#define MAXECO 32
-
-static int add_list(const char **a, size_t *n, char *s, struct err *e)
+/* db update --db-repository REF: pull the ready database into the cache. */
+static int update_pull(const char *repo, const struct cli *cl, const char *cache, struct err *e)
 {
-	char *save = NULL;
+	struct reg_opts ro = cli_reg_opts(cl);
+	struct oci_ref ref;
+	char dg[72] = "", *path = vdb_cached_path(cache, e);
+	int r;
 
-	for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (*n >= MAXECO)
-			return cmd_usage_error(e, "db update", "at most %d ecosystems", MAXECO);
-		a[(*n)++] = t;
+	if (!path || oci_ref_parse(&ref, repo, e) < 0) {
+		free(path);
+		return -1;
 	}
-	return 0;
+	r = vdb_pull(&ref, &ro, path, dg, e);
+	oci_ref_free(&ref);
+	if (r == 0)
+		printf("%s: pulled %s (%s)\n", path, repo, dg);
+	free(path);
+	return r;
 }
 
-static int db_update(int argc, char **argv, struct err *e)
+/* db update from the feeds: download what changed, rebuild when needed. */
+static int update_feeds(struct db_cli *d, struct vdb_update_opts *uo, const struct cli *cl,
+			char *cache, struct err *e)
 {
-	enum { O_ECO = 3000, O_URL, O_REPO, O_CACHE, O_FORCE, O_NVD };
-	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
-					    { "ecosystem", required_argument, NULL, O_ECO },
-					    { "osv-url", required_argument, NULL, O_URL },
-					    { "db-repository", required_argument, NULL, O_REPO },
-					    { "cache-dir", required_argument, NULL, O_CACHE },
-					    { "force", no_argument, NULL, O_FORCE },
-					    { "nvd", required_argument, NULL, O_NVD },
-					    { NULL, 0, NULL, 0 } };
-	const char *eco[MAXECO], *nvd[MAXIN], *repo = NULL, *cache_opt = NULL;
-	char *defeco = NULL, *ecobufs[MAXECO], *cache = NULL;
-	size_t n_eco = 0, n_nvd = 0, n_bufs = 0;
-	struct reg_cli rc = { 0 };
-	struct vdb_update_opts uo = { 0 };
 	struct vdb_update_result ur = { 0 };
-	int c, r = -1;
+	char *defeco = NULL;
+	int r = -1;
 
-	optind = 1;
-	uo.base_url = getenv("BOSUN_OSV_URL");
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, lo, NULL)) != -1) {
-		int v;
-
-		if (cmd_common_opt(c))
-			continue;
-		switch (c) {
-		case 'h': cmd_print_help(help); r = 0; goto out;
-		case O_ECO:
-			if (n_bufs >= MAXECO || !(ecobufs[n_bufs] = xstrdup_e(optarg, e)))
-				goto out;
-			if (add_list(eco, &n_eco, ecobufs[n_bufs++], e) < 0)
-				goto out;
-			break;
-		case O_URL: uo.base_url = optarg; break;
-		case O_REPO: repo = optarg; break;
-		case O_CACHE: cache_opt = optarg; break;
-		case O_FORCE: uo.force = true; break;
-		case O_NVD:
-			if (n_nvd >= MAXIN) {
-				cmd_usage_error(e, "db update", "too many --nvd");
-				goto out;
-			}
-			nvd[n_nvd++] = optarg;
-			break;
-		default:
-			v = cmd_reg_opt(&rc, c, optarg, "db update", e);
-			if (v < 0)
-				goto out;
-			if (v == 0) {
-				cmd_usage_error(e, "db update", "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
-				goto out;
-			}
-		}
-	}
-	if (optind != argc) {
-		cmd_usage_error(e, "db update", "unexpected argument \"%s\"", argv[optind]);
+	if (!d->n_eco && (!(defeco = xstrdup_e(VDB_DEFAULT_ECOSYSTEMS, e)) || add_list(d, defeco, e) < 0))
 		goto out;
-	}
-	if (!(cache = bosun_cache_dir(cache_opt, e)))
-		goto out;
-	if (repo) {
-		struct reg_opts ro = { rc.creds, rc.cacert, rc.insecure, rc.parallel, rc.retries, NULL };
-		struct oci_ref ref;
-		char dg[72] = "", *path = vdb_cached_path(cache, e);
-		int pr;
-
-		if (!path || oci_ref_parse(&ref, repo, e) < 0) {
-			free(path);
-			goto out;
-		}
-		pr = vdb_pull(&ref, &ro, path, dg, e);
-		oci_ref_free(&ref);
-		if (pr == 0)
-			printf("%s: pulled %s (%s)\n", path, repo, dg);
-		free(path);
-		r = pr;
-		goto out;
-	}
-	if (!n_eco) {
-		if (!(defeco = xstrdup_e(VDB_DEFAULT_ECOSYSTEMS, e)) || add_list(eco, &n_eco, defeco, e) < 0)
-			goto out;
-	}
-	uo.dir = cache;
-	uo.ecosystems = eco, uo.n_ecosystems = n_eco;
-	uo.nvd = nvd, uo.n_nvd = n_nvd;
-	uo.fetch.cacert = rc.cacert;
-	uo.fetch.retries = rc.retries;
-	if (vdb_update(&uo, &ur, e) < 0)
+	uo->dir = cache;
+	uo->ecosystems = d->eco, uo->n_ecosystems = d->n_eco;
+	uo->nvd = d->nvd, uo->n_nvd = d->n_nvd;
+	uo->fetch.cacert = cl->reg.cacert;
+	uo->fetch.retries = cl->reg.retries;
+	if (vdb_update(uo, &ur, e) < 0)
 		goto out;
 	for (size_t i = 0; i < ur.n; i++) {
 		if (ur.feeds[i].status == FEED_NOT_MODIFIED)
@@ -243,81 +257,77 @@ static int db_update(int argc, char **argv, struct err *e)
 		printf("%s: up to date\n", ur.db_path);
 	r = 0;
 out:
-	for (size_t i = 0; i < n_bufs; i++)
-		free(ecobufs[i]);
-	free(defeco), free(cache);
+	free(defeco);
 	vdb_update_result_free(&ur);
+	return r;
+}
+
+static int db_update(int argc, char **argv, struct err *e)
+{
+	static const struct option lo[] = {{"ecosystem", required_argument, NULL, O_ECO},
+					   {"nvd", required_argument, NULL, O_NVD},
+					   {NULL, 0, NULL, 0}};
+	struct db_cli d = {.cmd = "db update"};
+	struct vdb_update_opts uo = { 0 };
+	const char *repo = NULL, *cache_opt = NULL;
+	const struct cli_val vals[] = {{"osv-url", &uo.base_url, NULL},
+				       {"db-repository", &repo, NULL},
+				       {"cache-dir", &cache_opt, NULL},
+				       {"force", NULL, &uo.force},
+				       {NULL, NULL, NULL}};
+	struct cli cl;
+	char *cache = NULL;
+	int r;
+
+	uo.base_url = getenv("BOSUN_OSV_URL");
+	r = db_parse(&d, argc, argv, true, lo, vals, &cl, e);
+	if (r != 0) {
+		r = r > 0 ? 0 : -1;
+	} else if (optind != argc) {
+		r = cmd_usage_error(e, d.cmd, "unexpected argument \"%s\"", argv[optind]);
+	} else if (!(cache = bosun_cache_dir(cache_opt, e))) {
+		r = -1;
+	} else {
+		r = repo ? update_pull(repo, &cl, cache, e) : update_feeds(&d, &uo, &cl, cache, e);
+	}
+	free(cache);
+	db_cli_free(&d);
 	return r;
 }
 
 static int db_pushpull(int argc, char **argv, bool push, struct err *e)
 {
-	enum { O_DB = 3000, O_CACHE };
-	static const struct option lo[] = { COMMON_LONGOPTS, REG_LONGOPTS,
-					    { "db", required_argument, NULL, O_DB },
-					    { "output", required_argument, NULL, 'o' },
-					    { "cache-dir", required_argument, NULL, O_CACHE },
-					    { NULL, 0, NULL, 0 } };
-	const char *cmd = push ? "db push" : "db pull", *file = NULL, *cache_opt = NULL;
-	struct reg_cli rc = { 0 };
+	static const struct option lo[] = {{"db", required_argument, NULL, O_DB},
+					   {"output", required_argument, NULL, 'o'},
+					   {NULL, 0, NULL, 0}};
+	struct db_cli d = {.cmd = push ? "db push" : "db pull", .push = push};
+	const char *cache_opt = NULL;
+	const struct cli_val vals[] = {{"cache-dir", &cache_opt, NULL}, {NULL, NULL, NULL}};
+	struct reg_opts ro;
 	struct oci_ref ref;
-	char *cache = NULL, *def = NULL, dg[72] = "";
-	int c, r;
+	struct cli cl;
+	char *def = NULL, dg[72] = "";
+	const char *file;
+	int r = db_parse(&d, argc, argv, true, lo, vals, &cl, e);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "o:", lo, NULL)) != -1) {
-		int v;
-
-		if (cmd_common_opt(c))
-			continue;
-		switch (c) {
-		case 'h': cmd_print_help(help); return 0;
-		case O_DB:
-			if (!push)
-				return cmd_usage_error(e, cmd, "--db is for push (pull takes -o FILE)");
-			file = optarg;
-			break;
-		case 'o':
-			if (push)
-				return cmd_usage_error(e, cmd, "-o is for pull (push takes --db FILE)");
-			file = optarg;
-			break;
-		case O_CACHE: cache_opt = optarg; break;
-		default:
-			v = cmd_reg_opt(&rc, c, optarg, cmd, e);
-			if (v < 0)
-				return -1;
-			if (v == 0)
-				return cmd_usage_error(e, cmd, "bad option \"%s\": unknown, or its value is missing", argv[optind - 1]);
-		}
-	}
+	if (r != 0)
+		return r > 0 ? 0 : -1;
 	if (argc - optind != 1)
-		return cmd_usage_error(e, cmd, "expected one REF");
-	if (!file) {
-		if (!(cache = bosun_cache_dir(cache_opt, e)) || !(def = vdb_cached_path(cache, e))) {
-			free(cache);
-			return -1;
-		}
-		file = def;
-	}
+		return cmd_usage_error(e, d.cmd, "expected one REF");
+	if (!(file = d.out) && !(file = def = cached_db(cache_opt, e)))
+		return -1;
 	if (oci_ref_parse(&ref, argv[optind], e) < 0) {
-		free(cache), free(def);
+		free(def);
 		return -1;
 	}
-	{
-		struct reg_opts ro = { rc.creds, rc.cacert, rc.insecure, rc.parallel, rc.retries, NULL };
-
-		r = push ? vdb_push(file, &ref, &ro, dg, e) : vdb_pull(&ref, &ro, file, dg, e);
-	}
-	if (r == 0)
-	{
-		if (push)
-			printf("pushed %s to %s (%s)\n", file, argv[optind], dg);
-		else
-			printf("pulled %s to %s (%s)\n", argv[optind], file, dg);
-	}
+	ro = cli_reg_opts(&cl);
+	r = push ? vdb_push(file, &ref, &ro, dg, e) : vdb_pull(&ref, &ro, file, dg, e);
+	if (r == 0 && push)
+		printf("pushed %s to %s (%s)\n", file, argv[optind], dg);
+	else if (r == 0)
+		printf("pulled %s to %s (%s)\n", argv[optind], file, dg);
 	oci_ref_free(&ref);
-	free(cache), free(def);
+	free(def);
 	return r;
 }
 
@@ -327,15 +337,11 @@ int cmd_db(int argc, char **argv, struct err *e)
 		cmd_print_help(help);
 		return argc < 2 ? cmd_usage_error(e, "db", "expected a subcommand: build, info") : 0;
 	}
+	optind = 0;
 	if (strcmp(argv[1], "build") == 0)
 		return db_build(argc - 1, argv + 1, e);
-	if (strcmp(argv[1], "info") == 0) {
-		if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-			cmd_print_help(help);
-			return 0;
-		}
+	if (strcmp(argv[1], "info") == 0)
 		return db_info(argc - 1, argv + 1, e);
-	}
 	if (strcmp(argv[1], "update") == 0)
 		return db_update(argc - 1, argv + 1, e);
 	if (strcmp(argv[1], "push") == 0 || strcmp(argv[1], "pull") == 0)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/util.h"
 
 cJSON *oj_parse_object(const char *json, size_t len, size_t cap, const char *what, struct err *e)
@@ -112,6 +113,18 @@ char *oj_print(const cJSON *j, struct err *e)
 	return s;
 }
 
+int oj_write_file(const char *path, const cJSON *j, bool pretty, struct err *e)
+{
+	char *s = j ? (pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j)) : NULL;
+	int r;
+
+	if (!s)
+		return err_oom(e);
+	r = fs_write_atomic(path, s, strlen(s), 0644, e);
+	free(s);
+	return r;
+}
+
 int oj_object_text(const cJSON *o, const char *key, char **out, struct err *e)
 {
 	*out = NULL;
@@ -157,14 +170,23 @@ int oj_add_raw_object(cJSON *o, const char *key, const char *text, struct err *e
 	return 0;
 }
 
-int oj_print_buf(const cJSON *j, struct buf *out, struct err *e)
+int oj_print_buf(const cJSON *j, bool pretty, struct buf *out, struct err *e)
 {
-	char *t = j ? cJSON_PrintUnformatted(j) : NULL;
+	char *t = !j ? NULL : pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
 	int r;
 
 	if (!t)
 		return err_oom(e);
 	r = buf_adds(out, t, e);
 	free(t);
+	return r;
+}
+
+int oj_str_buf(struct buf *out, const char *s, struct err *e)
+{
+	cJSON *j = cJSON_CreateString(s);
+	int r = oj_print_buf(j, false, out, e);
+
+	cJSON_Delete(j);
 	return r;
 }

@@ -36,8 +36,14 @@ int oj_add_raw_object(cJSON *o, const char *key, const char *text, struct err *e
 void oj_strv_free(char **v);
 /* cJSON_PrintUnformatted with OOM reported. */
 char *oj_print(const cJSON *j, struct err *e);
-/* The compact text of j appended to out (j may be NULL: out of memory). */
+/* The text of j (indented when pretty) written atomically to path, mode
+ * 0644 (fs_write_atomic); j may be NULL: out of memory. */
+int oj_write_file(const char *path, const cJSON *j, bool pretty, struct err *e);
+/* The text of j (indented when pretty, compact else) appended to out (j may
+ * be NULL: out of memory). */
 struct buf;
-int oj_print_buf(const cJSON *j, struct buf *out, struct err *e);
+int oj_print_buf(const cJSON *j, bool pretty, struct buf *out, struct err *e);
+/* s as a JSON string literal (escaped as cJSON escapes) appended to out. */
+int oj_str_buf(struct buf *out, const char *s, struct err *e);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,6 +86,35 @@ void base64_encode(const void *in, size_t n, char *out)
 	out[o] = 0;
 }
 
+int base64_decode_alloc(const char *in, unsigned char **out, size_t *len, struct err *e)
+{
+	size_t n = strlen(in);
+	long r;
+
+	if (!(*out = malloc(n * 3 / 4 + 3)))
+		return err_oom(e);
+	r = base64_decode(in, n, *out, false);
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+		return err_set(e, ERR_INPUT, "invalid base64");
+	}
+	*len = (size_t)r;
+	return 0;
+}
+
+char *base64_alloc(const void *in, size_t n, struct err *e)
+{
+	char *s = malloc(base64_enc_len(n) + 1);
+
+	if (!s) {
+		err_oom(e);
+		return NULL;
+	}
+	base64_encode(in, n, s);
+	return s;
+}
+
 long base64_decode(const char *in, size_t n, unsigned char *out, bool url)
 {
 	const char *alpha = url ? b64url : b64;
@@ -154,6 +184,39 @@ void time_rfc3339(int64_t t, char out[32])
 		return;
 	}
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+long long time_parse_rfc3339(const char *s, bool strict)
+{
+	struct tm tm = {0};
+	int y, mo, d, h, mi, sec, n = 0, oh = 0, om = 0, m = 0;
+	long long t, off;
+	const char *p;
+
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+		return -1;
+	if (strict && (n != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+		       sec > 60 || y < 1))
+		return -1;
+	p = s + n;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = (long long)timegm(&tm);
+	if (strict && (*p == 'Z' || *p == 'z'))
+		return p[1] ? -1 : t;
+	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &m) == 2 &&
+	    (!strict || (m == 5 && !p[6]))) {
+		off = oh * 3600LL + om * 60LL;
+		return *p == '+' ? t - off : t + off;
+	}
+	return strict ? -1 : t;
 }
 
 void fmt_size(uint64_t n, char out[16])

@@ -32,9 +32,15 @@ bool str_ends(const char *s, const char *suffix);
 /* Standard base64 (with padding). out must hold base64_enc_len(n)+1. */
 size_t base64_enc_len(size_t n);
 void base64_encode(const void *in, size_t n, char *out);
+/* The base64 of in[0, n) in a malloc'd string; NULL with e filled (out of
+ * memory). */
+char *base64_alloc(const void *in, size_t n, struct err *e);
 /* Returns decoded length or -1 on invalid input; out must hold n*3/4+3. Accepts
  * missing padding. url=true for the URL-safe alphabet. */
 long base64_decode(const char *in, size_t n, unsigned char *out, bool url);
+/* The decoded bytes of in (standard alphabet) into *out (malloc'd, the
+ * caller frees it) and *len; invalid base64 is ERR_INPUT "invalid base64". */
+int base64_decode_alloc(const char *in, unsigned char **out, size_t *len, struct err *e);
 
 /* Monotonic clock in seconds. */
 double time_now(void);
@@ -44,6 +50,10 @@ double time_now(void);
 double backoff_scale(void);
 /* RFC 3339 UTC "2024-01-02T03:04:05Z" of t into out[32] (thread-safe). */
 void time_rfc3339(int64_t t, char out[32]);
+/* RFC 3339 "2024-01-02T03:04:05[.fff](Z|+hh:mm)" to Unix time, -1 when it
+ * is not one. strict: the fields in range, the zone required and nothing
+ * after it; else the zone may be missing (UTC) and anything may follow. */
+long long time_parse_rfc3339(const char *s, bool strict);
 /* Append the component s[0, l) to the relative path out (*o bytes long), after a
  * '/' unless out is empty; false (out unchanged) when it would not fit in outsz
  * with room for a NUL. out is not terminated here. */

@@ -79,49 +79,45 @@ static char *blob_dir(const struct oci_layout *l, const char *alg_or_digest)
 	return xasprintf_e(NULL, "%s/blobs/%.*s", l->dir, (int)n, alg_or_digest);
 }
 
+/* The files of the layout at l->dir: index.json must be there, or with
+ * create the blobs directory, oci-layout and an empty index.json are made. */
+static int layout_init(struct oci_layout *l, bool create, struct err *e)
+{
+	_cleanup_free_ char *layout_file = fs_join(l->dir, "oci-layout");
+	_cleanup_free_ char *blobs = fs_join(l->dir, "blobs/sha256");
+	struct stat st;
+	int lockfd, rc;
+
+	if (!(l->index_path = fs_join(l->dir, "index.json")) || !layout_file || !blobs)
+		return err_oom(e);
+	if (!create) {
+		if (stat(l->index_path, &st) < 0 || !S_ISREG(st.st_mode))
+			return err_set(e, ERR_INPUT, "%s: not an OCI layout (no index.json)", l->dir);
+		return 0;
+	}
+	if (fs_mkdir_p(blobs, 0755, e) < 0 ||
+	    (!fs_exists(layout_file) &&
+	     fs_write_atomic(layout_file, LAYOUT_FILE_CONTENT, strlen(LAYOUT_FILE_CONTENT), 0644, e) < 0))
+		return -1;
+	/* Under the lock so a concurrent set_ref is never overwritten by an empty index. */
+	if ((lockfd = layout_lock(l, e)) < 0)
+		return -1;
+	rc = !fs_exists(l->index_path) &&
+	     fs_write_atomic(l->index_path, EMPTY_INDEX, strlen(EMPTY_INDEX), 0644, e) < 0 ? -1 : 0;
+	layout_unlock(lockfd);
+	return rc;
+}
+
 int oci_layout_open(struct oci_layout **out, const char *dir, bool create, struct err *e)
 {
+	struct oci_layout *l;
+
 	*out = NULL;
 	if (!dir || !*dir)
 		return err_set(e, ERR_USAGE, "empty OCI layout path");
-	struct oci_layout *l = calloc(1, sizeof *l);
-	if (!l)
+	if (!(l = calloc(1, sizeof *l)))
 		return err_oom(e);
-	int rc = -1, lockfd = -1;
-	char *layout_file = NULL, *blobs = NULL;
-	l->dir = xstrdup_e(dir, e);
-	l->index_path = l->dir ? fs_join(l->dir, "index.json") : NULL;
-	layout_file = l->dir ? fs_join(l->dir, "oci-layout") : NULL;
-	blobs = l->dir ? fs_join(l->dir, "blobs/sha256") : NULL;
-	if (!l->index_path || !layout_file || !blobs) {
-		err_oom(e);
-		goto out;
-	}
-	if (!create) {
-		struct stat st;
-		if (stat(l->index_path, &st) < 0 || !S_ISREG(st.st_mode)) {
-			err_set(e, ERR_INPUT, "%s: not an OCI layout (no index.json)", dir);
-			goto out;
-		}
-		rc = 0;
-		goto out;
-	}
-	if (fs_mkdir_p(blobs, 0755, e) < 0)
-		goto out;
-	if (!fs_exists(layout_file) &&
-	    fs_write_atomic(layout_file, LAYOUT_FILE_CONTENT, strlen(LAYOUT_FILE_CONTENT), 0644, e) < 0)
-		goto out;
-	/* Under the lock so a concurrent set_ref is never overwritten by an empty index. */
-	if ((lockfd = layout_lock(l, e)) < 0)
-		goto out;
-	if (!fs_exists(l->index_path) && fs_write_atomic(l->index_path, EMPTY_INDEX, strlen(EMPTY_INDEX), 0644, e) < 0)
-		goto out;
-	rc = 0;
-out:
-	layout_unlock(lockfd);
-	free(layout_file);
-	free(blobs);
-	if (rc < 0) {
+	if (!(l->dir = xstrdup_e(dir, e)) || layout_init(l, create, e) < 0) {
 		err_prefix(e, "open OCI layout");
 		oci_layout_close(l);
 		return -1;
@@ -519,46 +515,40 @@ static bool entry_ann_is(const cJSON *j, const char *key, const char *val)
 	return cJSON_IsString(v) && !strcmp(v->valuestring, val);
 }
 
-int oci_layout_set_ref(struct oci_layout *l, const struct oci_desc *d, const char *tag, struct err *e)
+/* The index entry of d, with the ref.name annotation tag (when given). */
+static cJSON *index_entry(const struct oci_desc *d, const char *tag, struct err *e)
 {
-	int rc = -1, lockfd = -1;
-	cJSON *root = NULL, *entry = NULL;
-	char *text = NULL;
-	if (oci_digest_check(d->digest, "manifest", e) < 0)
-		return -1;
-	if (tag && !*tag)
-		return err_set(e, ERR_USAGE, "%s: empty tag", l->dir);
-	if (!oci_layout_has_blob(l, d->digest))
-		return err_set(e, ERR_INTERNAL, "%s: cannot tag %s: the blob is not in the layout", l->dir, d->digest);
-	if (!(entry = oci_desc_to_json(d, e)))
-		goto out;
-	if (tag) {
-		cJSON *ann = cJSON_GetObjectItemCaseSensitive(entry, "annotations");
-		if (!ann && !(ann = cJSON_AddObjectToObject(entry, "annotations"))) {
-			err_oom(e);
-			goto out;
-		}
+	cJSON *entry = oci_desc_to_json(d, e), *ann;
+
+	if (!entry || !tag)
+		return entry;
+	ann = cJSON_GetObjectItemCaseSensitive(entry, "annotations");
+	if (!ann)
+		ann = cJSON_AddObjectToObject(entry, "annotations");
+	if (ann)
 		cJSON_DeleteItemFromObjectCaseSensitive(ann, ANN_REF_NAME);
-		if (!cJSON_AddStringToObject(ann, ANN_REF_NAME, tag)) {
-			err_oom(e);
-			goto out;
-		}
+	if (!ann || !cJSON_AddStringToObject(ann, ANN_REF_NAME, tag)) {
+		cJSON_Delete(entry);
+		err_oom(e);
+		return NULL;
 	}
-	if ((lockfd = layout_lock(l, e)) < 0)
-		goto out;
-	if (!(root = read_index_json(l, e)))
-		goto out;
+	return entry;
+}
+
+/* Put entry (owned from here on) into the index root, in place of the
+ * entry tag names, or without a tag of the untagged entries of d. */
+static int index_put(const struct oci_layout *l, cJSON *root, cJSON *entry,
+		     const struct oci_desc *d, const char *tag, struct err *e)
+{
 	cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "manifests");
-	if (!arr) {
-		if (!(arr = cJSON_AddArrayToObject(root, "manifests"))) {
-			err_oom(e);
-			goto out;
-		}
-	} else if (!cJSON_IsArray(arr)) {
-		err_set(e, ERR_INPUT, "%s: \"manifests\" must be an array", l->index_path);
-		goto out;
+
+	if (!arr)
+		arr = cJSON_AddArrayToObject(root, "manifests");
+	else if (!cJSON_IsArray(arr)) {
+		cJSON_Delete(entry);
+		return err_set(e, ERR_INPUT, "%s: \"manifests\" must be an array", l->index_path);
 	}
-	for (cJSON *it = arr->child, *next; it; it = next) {
+	for (cJSON *it = arr ? arr->child : NULL, *next; it; it = next) {
 		next = it->next;
 		const cJSON *dg = cJSON_GetObjectItemCaseSensitive(it, "digest");
 		bool same = tag ? entry_ann_is(it, ANN_REF_NAME, tag)
@@ -567,22 +557,32 @@ int oci_layout_set_ref(struct oci_layout *l, const struct oci_desc *d, const cha
 		if (same)
 			cJSON_Delete(cJSON_DetachItemViaPointer(arr, it));
 	}
-	if (!cJSON_AddItemToArray(arr, entry)) {
-		err_oom(e);
-		goto out;
+	if (!arr || !cJSON_AddItemToArray(arr, entry)) {
+		cJSON_Delete(entry);
+		return err_oom(e);
 	}
-	entry = NULL;
-	if (!(text = oj_print(root, e)))
-		goto out;
-	if (fs_write_atomic(l->index_path, text, strlen(text), 0644, e) < 0)
-		goto out;
-	rc = 0;
-out:
+	return 0;
+}
+
+int oci_layout_set_ref(struct oci_layout *l, const struct oci_desc *d, const char *tag, struct err *e)
+{
+	int rc = -1, lockfd = -1;
+	cJSON *root = NULL, *entry;
+
+	if (oci_digest_check(d->digest, "manifest", e) < 0)
+		return -1;
+	if (tag && !*tag)
+		return err_set(e, ERR_USAGE, "%s: empty tag", l->dir);
+	if (!oci_layout_has_blob(l, d->digest))
+		return err_set(e, ERR_INTERNAL, "%s: cannot tag %s: the blob is not in the layout", l->dir, d->digest);
+	if ((entry = index_entry(d, tag, e)) && (lockfd = layout_lock(l, e)) >= 0 &&
+	    (root = read_index_json(l, e))) {
+		if (index_put(l, root, entry, d, tag, e) == 0)
+			rc = oj_write_file(l->index_path, root, false, e);
+	} else {
+		cJSON_Delete(entry);
+	}
 	layout_unlock(lockfd);
-	cJSON_Delete(entry);
 	cJSON_Delete(root);
-	free(text);
-	if (rc < 0)
-		err_prefix(e, "tag %s", tag ? tag : d->digest);
-	return rc;
+	return rc < 0 ? err_prefix(e, "tag %s", tag ? tag : d->digest) : 0;
 }

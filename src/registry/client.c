@@ -346,6 +346,56 @@ static int check_key(struct reg_client *c, const char *key, struct err *e)
 	return 0;
 }
 
+int client_prepare(struct reg_client *c, struct job *j, const char *method, const char *kind,
+		   const char *key, const char *what, struct err *e)
+{
+	char *url;
+	int rc;
+
+	if (client_ensure_ping(c, e) < 0 || !(url = client_url(c, e, "%s/%s", kind, key)))
+		return -1;
+	rc = hreq_prepare(&j->r, method, url, what, e);
+	free(url);
+	return rc;
+}
+
+int client_fetch(struct reg_client *c, struct job *j, const char *method, const char *kind,
+		 const char *key, const char *what, const char *accept, struct buf *out, size_t max,
+		 struct err *e)
+{
+	if (client_prepare(c, j, method, kind, key, what, e) < 0)
+		return -1;
+	j->r.accept = accept;
+	if (out) {
+		buf_reset(out);
+		j->r.out = out;
+		j->r.out_max = max;
+	}
+	return http_do(j, e);
+}
+
+int client_put_manifest(struct reg_client *c, struct job *j, const char *key, const void *p,
+			size_t n, const char *media_type, const char *what, struct err *e)
+{
+	if (n > BUF_CAP_MANIFEST)
+		return err_set(e, ERR_INPUT, "registry %s: %s: manifest exceeds %u bytes", c->name,
+			       what, BUF_CAP_MANIFEST);
+	if (key_is_digest(key) && oci_digest_verify(key, p, n, e) < 0)
+		return err_prefix(e, "registry %s: %s", c->name, what);
+	if (client_prepare(c, j, "PUT", "manifests", key, what, e) < 0)
+		return -1;
+	j->r.body = BODY_MEM;
+	j->r.mem = p;
+	j->r.mem_len = n;
+	j->r.len = (int64_t)n;
+	j->r.content_type = media_type;
+	if (http_do(j, e) < 0)
+		return -1;
+	if (j->r.status != 201 && j->r.status != 200 && j->r.status != 202)
+		return hreq_fail(c, &j->r, e);
+	return 0;
+}
+
 static char *mt_clean(const char *ct)
 {
 	size_t n;
@@ -360,7 +410,7 @@ int reg_get_manifest(struct reg_client *c, const char *key, struct buf *out, cha
 		     char **digest, struct err *e)
 {
 	struct job j;
-	char *url = NULL, what[160], computed[72], *mt = NULL, *dg = NULL;
+	char what[160], computed[72], *mt = NULL, *dg = NULL;
 	int rc = -1;
 
 	reg_err_begin(e);
@@ -370,15 +420,9 @@ int reg_get_manifest(struct reg_client *c, const char *key, struct buf *out, cha
 		*digest = NULL;
 	job_init(&j, c);
 	snprintf(what, sizeof(what), "get manifest %s:%.100s", c->repo, key ? key : "");
-	if (check_key(c, key, e) < 0 || client_ensure_ping(c, e) < 0 ||
-	    !(url = client_url(c, e, "manifests/%s", key)) ||
-	    hreq_prepare(&j.r, "GET", url, what, e) < 0)
-		goto out;
-	buf_reset(out);
-	j.r.accept = MT_ACCEPT_MANIFESTS;
-	j.r.out = out;
-	j.r.out_max = BUF_CAP_MANIFEST;
-	if (http_do(&j, e) < 0)
+	if (check_key(c, key, e) < 0 ||
+	    client_fetch(c, &j, "GET", "manifests", key, what, MT_ACCEPT_MANIFESTS, out,
+			 BUF_CAP_MANIFEST, e) < 0)
 		goto out;
 	if (j.r.status != 200) {
 		hreq_fail(c, &j.r, e);
@@ -428,7 +472,6 @@ int reg_get_manifest(struct reg_client *c, const char *key, struct buf *out, cha
 out:
 	free(mt);
 	free(dg);
-	free(url);
 	job_free(&j);
 	return rc;
 }
@@ -437,7 +480,7 @@ int reg_head_manifest(struct reg_client *c, const char *key, char **digest, char
 		      int64_t *size, struct err *e)
 {
 	struct job j;
-	char *url = NULL, what[160];
+	char what[160];
 	int rc = -1;
 
 	reg_err_begin(e);
@@ -449,12 +492,8 @@ int reg_head_manifest(struct reg_client *c, const char *key, char **digest, char
 		*size = -1;
 	job_init(&j, c);
 	snprintf(what, sizeof(what), "check manifest %s:%.100s", c->repo, key ? key : "");
-	if (check_key(c, key, e) < 0 || client_ensure_ping(c, e) < 0 ||
-	    !(url = client_url(c, e, "manifests/%s", key)) ||
-	    hreq_prepare(&j.r, "HEAD", url, what, e) < 0)
-		goto out;
-	j.r.accept = MT_ACCEPT_MANIFESTS;
-	if (http_do(&j, e) < 0)
+	if (check_key(c, key, e) < 0 ||
+	    client_fetch(c, &j, "HEAD", "manifests", key, what, MT_ACCEPT_MANIFESTS, NULL, 0, e) < 0)
 		goto out;
 	if (j.r.status != 200) {
 		hreq_fail(c, &j.r, e);
@@ -477,7 +516,6 @@ int reg_head_manifest(struct reg_client *c, const char *key, char **digest, char
 		*size = j.r.clen;
 	rc = 0;
 out:
-	free(url);
 	job_free(&j);
 	return rc;
 }
@@ -486,44 +524,21 @@ int reg_put_manifest(struct reg_client *c, const char *key, const void *p, size_
 		     const char *media_type, struct err *e)
 {
 	struct job j;
-	char *url = NULL, what[160], computed[72];
+	char what[160], computed[72];
 	int rc = -1;
 
 	reg_err_begin(e);
 	job_init(&j, c);
 	snprintf(what, sizeof(what), "put manifest %s:%.100s", c->repo, key ? key : "");
-	if (check_key(c, key, e) < 0)
-		goto out;
-	if (n > BUF_CAP_MANIFEST) {
-		err_set(e, ERR_INPUT, "registry %s: %s: manifest exceeds %u bytes", c->name, what,
-			BUF_CAP_MANIFEST);
-		goto out;
+	if (check_key(c, key, e) == 0 &&
+	    client_put_manifest(c, &j, key, p, n, media_type ? media_type : MT_OCI_MANIFEST, what,
+				e) == 0) {
+		sha256_digest_str(p, n, computed);
+		if (j.r.digest && strcmp(j.r.digest, computed) != 0)
+			log_warn("registry %s: stored manifest as %s, expected %s", c->name,
+				 j.r.digest, computed);
+		rc = 0;
 	}
-	sha256_digest_str(p, n, computed);
-	if (key_is_digest(key) && oci_digest_verify(key, p, n, e) < 0) {
-		err_prefix(e, "registry %s: %s", c->name, what);
-		goto out;
-	}
-	if (client_ensure_ping(c, e) < 0 || !(url = client_url(c, e, "manifests/%s", key)) ||
-	    hreq_prepare(&j.r, "PUT", url, what, e) < 0)
-		goto out;
-	j.r.body = BODY_MEM;
-	j.r.mem = p;
-	j.r.mem_len = n;
-	j.r.len = (int64_t)n;
-	j.r.content_type = media_type ? media_type : MT_OCI_MANIFEST;
-	if (http_do(&j, e) < 0)
-		goto out;
-	if (j.r.status != 201 && j.r.status != 200 && j.r.status != 202) {
-		hreq_fail(c, &j.r, e);
-		goto out;
-	}
-	if (j.r.digest && strcmp(j.r.digest, computed) != 0)
-		log_warn("registry %s: stored manifest as %s, expected %s", c->name, j.r.digest,
-			 computed);
-	rc = 0;
-out:
-	free(url);
 	job_free(&j);
 	return rc;
 }
@@ -534,7 +549,7 @@ int reg_get_blob_buf(struct reg_client *c, const struct oci_desc *d, struct buf 
 		     struct err *e)
 {
 	struct job j;
-	char *url = NULL, what[128], sd[20];
+	char what[128], sd[20];
 	int rc = -1;
 
 	reg_err_begin(e);
@@ -550,14 +565,9 @@ int reg_get_blob_buf(struct reg_client *c, const struct oci_desc *d, struct buf 
 			(long long)d->size, max);
 		goto out;
 	}
-	if (client_ensure_ping(c, e) < 0 || !(url = client_url(c, e, "blobs/%s", d->digest)) ||
-	    hreq_prepare(&j.r, "GET", url, what, e) < 0)
-		goto out;
-	buf_reset(out);
-	j.r.out = out;
 	/* a blob longer than its descriptor is cut off at the first byte over */
-	j.r.out_max = d->size > 0 ? (size_t)d->size : max;
-	if (http_do(&j, e) < 0) {
+	if (client_fetch(c, &j, "GET", "blobs", d->digest, what, NULL, out,
+			 d->size > 0 ? (size_t)d->size : max, e) < 0) {
 		if (d->size > 0 && j.r.sink_failed && j.r.sink_err.code == ERR_INPUT)
 			err_set(e, ERR_INPUT,
 				"registry %s: %s: blob is larger than its descriptor says (%lld bytes)",
@@ -579,7 +589,6 @@ int reg_get_blob_buf(struct reg_client *c, const struct oci_desc *d, struct buf 
 	}
 	rc = 0;
 out:
-	free(url);
 	job_free(&j);
 	return rc;
 }

@@ -239,6 +239,22 @@ int client_ensure_ping(struct reg_client *c, struct err *e);
 /* "https://host/v2/<repo>/<suffix>" into a malloc'd string. */
 char *client_url(struct reg_client *c, struct err *e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Ping, then prepare j->r (job_init'ed by the caller, who job_frees it)
+ * for METHOD https://host/v2/<repo>/KIND/KEY (KIND "manifests", "blobs",
+ * "referrers"), described in messages as what. */
+int client_prepare(struct reg_client *c, struct job *j, const char *method, const char *kind,
+		   const char *key, const char *what, struct err *e);
+/* client_prepare and send it, taking accept (may be NULL) and the response
+ * body into out (reset first; capped at max) unless out is NULL: 0 once a
+ * final status is in j->r.status (the caller judges it). */
+int client_fetch(struct reg_client *c, struct job *j, const char *method, const char *kind,
+		 const char *key, const char *what, const char *accept, struct buf *out, size_t max,
+		 struct err *e);
+/* PUT the manifest p (n bytes, media_type) under key, a tag or a digest the
+ * bytes must match, capped at BUF_CAP_MANIFEST: 0 when the registry took it
+ * (its answer in j->r), -1 with e filled. */
+int client_put_manifest(struct reg_client *c, struct job *j, const char *key, const void *p,
+			size_t n, const char *media_type, const char *what, struct err *e);
 /* Append "?k=v" or "&k=v" (v escaped) to a malloc'd url; frees the old one. */
 char *url_add_query(char *url, const char *k, const char *v, struct err *e);
 

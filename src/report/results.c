@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/fs.h"
+#include "core/ojson.h"
 #include "core/util.h"
 #include "scan/cvss.h"
 
@@ -237,7 +238,6 @@ int results_to_json(const struct results *r, struct buf *out, struct err *e)
 {
 	cJSON *root = cJSON_CreateObject(), *img, *base, *o, *st, *arr;
 	size_t counts[RSEV__N];
-	char *txt = NULL;
 	int rc = -1;
 
 	if (!root)
@@ -309,20 +309,10 @@ int results_to_json(const struct results *r, struct buf *out, struct err *e)
 	cJSON_AddItemToObject(o, "keyId", str_or_null(r->sign_key_id));
 	cJSON_AddItemToObject(o, "signed", list_json(r->signed_refs, r->n_signed));
 	cJSON_AddItemToObject(o, "attestations", list_json(r->attestations, r->n_attestations));
-	if (patch_json(r, root) < 0) {
+	if (patch_json(r, root) < 0)
 		err_oom(e);
-		goto out;
-	}
-	txt = cJSON_Print(root);
-	if (!txt) {
-		err_oom(e);
-		goto out;
-	}
-	if (buf_adds(out, txt, e) || buf_adds(out, "\n", e))
-		goto out;
-	rc = 0;
-out:
-	free(txt);
+	else if (oj_print_buf(root, true, out, e) == 0 && buf_adds(out, "\n", e) == 0)
+		rc = 0;
 	cJSON_Delete(root);
 	return rc;
 }
@@ -711,17 +701,6 @@ int results_markdown(const struct results *r, struct buf *out, struct err *e)
 /* ----------------------------------------------------------------- JUnit */
 
 
-/* classname "stage.PKG" with the package's dots replaced: Jenkins splits
- * the classname at its last dot. */
-static void classname(const char *stage, const char *pkg, char *out, size_t cap)
-{
-	size_t n = (size_t)snprintf(out, cap, "%s.", stage);
-
-	for (; pkg && *pkg && n < cap - 1; pkg++)
-		out[n++] = *pkg == '.' ? '_' : *pkg;
-	out[n < cap ? n : cap - 1] = 0;
-}
-
 /* The patch stage: one passing case per package upgraded. */
 static int junit_patch_suite(xmlTextWriterPtr w, const struct results *r, const struct res_stage_info *si)
 {
@@ -735,11 +714,10 @@ static int junit_patch_suite(xmlTextWriterPtr w, const struct results *r, const 
 	if (junit_suite_start(w, &js, p, ARRAY_SIZE(p)) < 0)
 		return -1;
 	for (size_t i = 0; i < r->n_patched; i++) {
-		classname("patch", r->patched[i].name, cls, sizeof(cls));
+		junit_classname("patch", r->patched[i].name, cls, sizeof(cls));
 		snprintf(t, sizeof(t), "%s %s -> %s", r->patched[i].name,
 			 *r->patched[i].from ? r->patched[i].from : "(new)", r->patched[i].to);
-		if (xmlTextWriterStartElement(w, BAD_CAST "testcase") < 0 || xmlw_attr(w, "classname", cls) < 0 ||
-		    xmlw_attr(w, "name", t) < 0 || xmlw_attr(w, "time", "0") < 0 || xmlTextWriterEndElement(w) < 0)
+		if (junit_case_start(w, cls, t, "0") < 0 || xmlTextWriterEndElement(w) < 0)
 			return -1;
 	}
 	return junit_suite_end(w, si->details ? si->details : "");
@@ -802,20 +780,12 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 			for (size_t i = 0; i < r->n_f; i++) {
 				const struct res_finding *f = &r->f[i];
 
-				classname(stage_names[s], f->package, cls, sizeof(cls));
-				XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
-				XW(xmlw_attr(w, "classname", cls));
+				junit_classname(stage_names[s], f->package, cls, sizeof(cls));
 				snprintf(t, sizeof(t), "%s %s", f->package, f->id);
-				XW(xmlw_attr(w, "name", t));
-				XW(xmlw_attr(w, "time", "0"));
+				XW(junit_case_start(w, cls, t, NULL));
 				if (f->suppressed) {
-					XW(xmlTextWriterStartElement(w, BAD_CAST "skipped"));
-					XW(xmlw_attr(w, "message", "suppressed by ignore file or VEX"));
-					XW(xmlTextWriterEndElement(w));
+					XW(junit_outcome(w, "skipped", "suppressed by ignore file or VEX", NULL, NULL));
 				} else if (s == RS_POLICY && f->failing) {
-					XW(xmlTextWriterStartElement(w, BAD_CAST "failure"));
-					XW(xmlw_attr(w, "message", *f->title ? f->title : f->id));
-					XW(xmlw_attr(w, "type", f->severity));
 					snprintf(t, sizeof(t), "%s %s in %s %s (layer %s%s); fixed version: %s", f->id,
 						 f->severity, f->package, f->installed, *f->layer ? f->layer : "?",
 						 f->from_base ? ", from the base image" : "",
@@ -825,39 +795,28 @@ int results_junit(const struct results *r, struct buf *out, struct err *e)
 							 cvss_nomenclature(f->cvss_vector) ? cvss_nomenclature(f->cvss_vector)
 											   : "CVSS",
 							 f->cvss_score, f->cvss_vector);
-					XW(xmlTextWriterWriteString(w, BAD_CAST xmlw_clean(t, cls, sizeof(cls))));
-					XW(xmlTextWriterEndElement(w));
+					XW(junit_outcome(w, "failure", *f->title ? f->title : f->id, f->severity, t));
 				}
 				XW(xmlTextWriterEndElement(w));
 			}
 			if (s == RS_SCAN && si->status == RST_ERROR) {
-				XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
-				XW(xmlw_attr(w, "classname", "scan.image"));
-				XW(xmlw_attr(w, "name", "scan"));
-				XW(xmlw_attr(w, "time", "0"));
-				XW(xmlTextWriterStartElement(w, BAD_CAST "error"));
-				XW(xmlw_attr(w, "message", si->details ? si->details : "error"));
-				XW(xmlw_attr(w, "type", "error"));
-				XW(xmlTextWriterEndElement(w));
+				XW(junit_case_start(w, "scan.image", "scan", NULL));
+				XW(junit_outcome(w, "error", si->details ? si->details : "error", "error", NULL));
 				XW(xmlTextWriterEndElement(w));
 			}
 		} else {
 			/* the stage's own step as one case */
+			char secs[32];
+
 			snprintf(cls, sizeof(cls), "%s.image", stage_names[s]);
-			XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
-			XW(xmlw_attr(w, "classname", cls));
-			XW(xmlw_attr(w, "name", per_finding && !skipped ? "no findings" : stage_names[s]));
-			XW(xmlw_attrf(w, "time", "%.3f", si->seconds));
-			if (skipped) {
-				XW(xmlTextWriterStartElement(w, BAD_CAST "skipped"));
-				XW(xmlw_attr(w, "message", si->details ? si->details : "not run"));
-				XW(xmlTextWriterEndElement(w));
-			} else if (failures || errors) {
-				XW(xmlTextWriterStartElement(w, BAD_CAST(failures ? "failure" : "error")));
-				XW(xmlw_attr(w, "message", si->details ? si->details : status_names[si->status]));
-				XW(xmlw_attr(w, "type", status_names[si->status]));
-				XW(xmlTextWriterEndElement(w));
-			}
+			snprintf(secs, sizeof(secs), "%.3f", si->seconds);
+			XW(junit_case_start(w, cls, per_finding && !skipped ? "no findings" : stage_names[s], secs));
+			if (skipped)
+				XW(junit_outcome(w, "skipped", si->details ? si->details : "not run", NULL, NULL));
+			else if (failures || errors)
+				XW(junit_outcome(w, failures ? "failure" : "error",
+						 si->details ? si->details : status_names[si->status],
+						 status_names[si->status], NULL));
 			XW(xmlTextWriterEndElement(w));
 		}
 		XW(junit_suite_end(w, si->details ? si->details : ""));

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/ojson.h"
 #include "core/util.h"
 #include "report/report.h"
 #include "report/xmlw.h"
@@ -60,14 +61,9 @@ int report_base_line(const struct report_in *in, struct buf *out, struct err *e)
 
 static int put_json(cJSON *root, struct buf *out, struct err *e)
 {
-	char *s = cJSON_Print(root);
-	int r;
+	int r = oj_print_buf(root, true, out, e);
 
 	cJSON_Delete(root);
-	if (!s)
-		return err_oom(e);
-	r = buf_adds(out, s, e);
-	free(s);
 	return r < 0 ? -1 : buf_adds(out, "\n", e);
 }
 
@@ -375,41 +371,20 @@ int report_junit(const struct report_in *in, struct buf *out, struct err *e)
 	for (size_t i = 0; i < in->res->n; i++) {
 		const struct finding *f = &in->res->f[i];
 		char cls[600], title[1024];
-		size_t k = 0;
 
-		/* classname without dots: Jenkins splits at the last one */
-		snprintf(t, sizeof(t), "scan.%s", f->pkg->src_name);
-		for (const char *c = t; *c && k < sizeof(cls) - 1; c++)
-			cls[k++] = (c - t >= 5 && *c == '.') ? '_' : *c;
-		cls[k] = 0;
-		xmlw_clean(cls, t, sizeof(t));
-		XW(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
-		XW(xmlTextWriterWriteAttribute(w, BAD_CAST "classname", BAD_CAST t));
-		snprintf(t, sizeof(t), "%s %s", f->pkg->name, f->id);
-		xmlw_clean(t, title, sizeof(title));
-		XW(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST title));
-		XW(xmlTextWriterWriteAttribute(w, BAD_CAST "time", BAD_CAST "0"));
+		junit_classname("scan", f->pkg->src_name, cls, sizeof(cls));
+		snprintf(title, sizeof(title), "%s %s", f->pkg->name, f->id);
+		XW(junit_case_start(w, cls, title, NULL));
 		if (f->failing) {
-			xmlw_clean(f->title, title, sizeof(title));
-			XW(xmlTextWriterStartElement(w, BAD_CAST "failure"));
-			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "message", BAD_CAST title));
-			XW(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST severity_name(f->severity)));
 			snprintf(t, sizeof(t), "%s %s in %s %s (%s); fixed version: %s", f->id, severity_name(f->severity),
 				 f->pkg->name, f->pkg->version, f->pkg->path, f->fixed[0] ? f->fixed : "none");
 			if (f->vector && f->score >= 0) /* "; CVSS-B 7.3 CVSS:4.0/...", "; CVSS 9.8 CVSS:3.1/..." */
 				snprintf(t + strlen(t), sizeof(t) - strlen(t), "; %s %.1f %s",
 					 cvss_nomenclature(f->vector) ? cvss_nomenclature(f->vector) : "CVSS", f->score,
 					 f->vector);
-			xmlw_clean(t, title, sizeof(title));
-			XW(xmlTextWriterWriteString(w, BAD_CAST title));
-			XW(xmlTextWriterEndElement(w));
+			XW(junit_outcome(w, "failure", f->title, severity_name(f->severity), t));
 		} else if (!f->reported) {
-			XW(xmlTextWriterStartElement(w, BAD_CAST "skipped"));
-			if (f->suppressed) {
-				xmlw_clean(f->suppress_reason, title, sizeof(title));
-				XW(xmlTextWriterWriteAttribute(w, BAD_CAST "message", BAD_CAST title));
-			}
-			XW(xmlTextWriterEndElement(w));
+			XW(junit_outcome(w, "skipped", f->suppressed ? f->suppress_reason : NULL, NULL, NULL));
 		}
 		XW(xmlTextWriterEndElement(w));
 	}

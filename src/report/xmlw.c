@@ -155,3 +155,34 @@ int junit_suite_end(xmlTextWriterPtr w, const char *system_out)
 		return -1;
 	return xmlTextWriterEndElement(w);
 }
+
+int junit_case_start(xmlTextWriterPtr w, const char *classname, const char *name, const char *time)
+{
+	if (xmlTextWriterStartElement(w, BAD_CAST "testcase") < 0 ||
+	    xmlw_attr(w, "classname", classname) < 0 || xmlw_attr(w, "name", name) < 0)
+		return -1;
+	return xmlw_attr(w, "time", time ? time : "0");
+}
+
+int junit_outcome(xmlTextWriterPtr w, const char *kind, const char *message, const char *type,
+		  const char *text)
+{
+	char t[2048];
+
+	if (xmlTextWriterStartElement(w, BAD_CAST kind) < 0 ||
+	    (message && xmlw_attr(w, "message", message) < 0) ||
+	    (type && xmlw_attr(w, "type", type) < 0) ||
+	    (text && xmlTextWriterWriteString(w, BAD_CAST xmlw_clean(text, t, sizeof(t))) < 0))
+		return -1;
+	return xmlTextWriterEndElement(w);
+}
+
+void junit_classname(const char *prefix, const char *name, char *out, size_t cap)
+{
+	int r = snprintf(out, cap, "%s.", prefix);
+	size_t n = r < 0 ? 0 : (size_t)r;
+
+	for (; name && *name && n < cap - 1; name++)
+		out[n++] = *name == '.' ? '_' : *name;
+	out[n < cap ? n : cap - 1] = 0;
+}

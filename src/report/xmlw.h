@@ -45,6 +45,18 @@ int junit_suite_start(xmlTextWriterPtr w, const struct junit_suite *s, const str
 /* <system-out>system_out (cleaned, may be NULL)</system-out><system-err/></testsuite>. */
 int junit_suite_end(xmlTextWriterPtr w, const char *system_out);
 
+/* The classname "PREFIX.NAME" with NAME's dots made '_' (Jenkins splits a
+ * classname at its last dot) into out[cap]. */
+void junit_classname(const char *prefix, const char *name, char *out, size_t cap);
+/* <testcase classname= name= time=>, left open for its outcome; the caller
+ * ends it (xmlTextWriterEndElement). time NULL: "0". */
+int junit_case_start(xmlTextWriterPtr w, const char *classname, const char *name, const char *time);
+/* <KIND message= type=>text</KIND>, KIND "failure", "error" or "skipped";
+ * message, type and text may be NULL (left out); all cleaned (text cut at
+ * 2 KiB). */
+int junit_outcome(xmlTextWriterPtr w, const char *kind, const char *message, const char *type,
+		  const char *text);
+
 /* In a function with `struct err *e` and an `out:` label. */
 #define XW(x)                                                                                \
 	do {                                                                                 \

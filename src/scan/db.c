@@ -79,6 +79,14 @@ static int step_done(struct builder *b, sqlite3_stmt *s, struct err *e)
 	return 0;
 }
 
+/* alias names the record id (the id is an alias of itself). */
+static int insert_alias(struct builder *b, const char *alias, const char *id, struct err *e)
+{
+	sqlite3_bind_text(b->ins_alias, 1, alias, -1, SQLITE_STATIC);
+	sqlite3_bind_text(b->ins_alias, 2, id, -1, SQLITE_STATIC);
+	return step_done(b, b->ins_alias, e);
+}
+
 /* One row of affected; a NULL ranges, versions or severity stays NULL. */
 static int insert_affected(struct builder *b, const char *id, const char *eco, const char *name,
 			   const char *ranges, const char *versions, const char *severity, struct err *e)
@@ -236,20 +244,14 @@ static int import_osv(struct builder *b, const char *json, size_t len, const cha
 	if (step_done(b, b->ins_vuln, e) < 0)
 		goto out;
 	/* the id itself is an alias too, so NVD enrichment finds CVE-named records */
-	sqlite3_bind_text(b->ins_alias, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(b->ins_alias, 2, id, -1, SQLITE_STATIC);
-	if (step_done(b, b->ins_alias, e) < 0)
+	if (insert_alias(b, id, id, e) < 0)
 		goto out;
 	{
 		const cJSON *a;
 
 		cJSON_ArrayForEach(a, al)
 		{
-			if (!cJSON_IsString(a))
-				continue;
-			sqlite3_bind_text(b->ins_alias, 1, a->valuestring, -1, SQLITE_STATIC);
-			sqlite3_bind_text(b->ins_alias, 2, id, -1, SQLITE_STATIC);
-			if (step_done(b, b->ins_alias, e) < 0)
+			if (cJSON_IsString(a) && insert_alias(b, a->valuestring, id, e) < 0)
 				goto out;
 		}
 	}
@@ -445,13 +447,8 @@ static int import_secdb(struct builder *b, const char *path, struct err *e)
 					 ver);
 				sqlite3_bind_text(b->ins_vuln, 1, id, -1, SQLITE_STATIC);
 				sqlite3_bind_text(b->ins_vuln, 3, "[]", -1, SQLITE_STATIC);
-				if (step_done(b, b->ins_vuln, e) < 0)
-					goto out;
-				sqlite3_bind_text(b->ins_alias, 1, id, -1, SQLITE_STATIC);
-				sqlite3_bind_text(b->ins_alias, 2, id, -1, SQLITE_STATIC);
-				if (step_done(b, b->ins_alias, e) < 0)
-					goto out;
-				if (insert_affected(b, id, eco, name, ranges, NULL, NULL, e) < 0)
+				if (step_done(b, b->ins_vuln, e) < 0 || insert_alias(b, id, id, e) < 0 ||
+				    insert_affected(b, id, eco, name, ranges, NULL, NULL, e) < 0)
 					goto out;
 				b->st->secdb++;
 				b->st->affected++;

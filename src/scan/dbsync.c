@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "core/fs.h"
+#include "core/ojson.h"
 #include "core/log.h"
 #include "core/sha256.h"
 #include "core/util.h"
@@ -133,7 +134,6 @@ static void read_meta(const char *path, char **etag, char **lastmod)
 static int write_meta(const char *path, const char *url, const struct fetch_result *fr, struct err *e)
 {
 	cJSON *j = cJSON_CreateObject();
-	char *txt;
 	int r;
 
 	if (!j)
@@ -143,12 +143,8 @@ static int write_meta(const char *path, const char *url, const struct fetch_resu
 		cJSON_AddStringToObject(j, "etag", fr->etag);
 	if (fr->last_modified)
 		cJSON_AddStringToObject(j, "last_modified", fr->last_modified);
-	txt = cJSON_PrintUnformatted(j);
+	r = oj_write_file(path, j, false, e);
 	cJSON_Delete(j);
-	if (!txt)
-		return err_oom(e);
-	r = fs_write_atomic(path, txt, strlen(txt), 0644, e);
-	free(txt);
 	return r;
 }
 
@@ -287,11 +283,29 @@ static cJSON *desc_json(const char *mt, const char *digest, int64_t size)
 	return d;
 }
 
+/* The database file, its config and the manifest to ref: blobs first, the
+ * manifest last, so the tag never names missing content. */
+static int push_artifact(const struct oci_ref *ref, const struct reg_opts *ro, const char *db_path,
+			 char *ldigest, uint64_t lsize, const char *cfg_txt, const char *cdigest,
+			 const char *man_txt, struct err *e)
+{
+	struct oci_desc ld = { (char *)VDB_MT_LAYER, ldigest, (int64_t)lsize, NULL, NULL, NULL };
+	const char *paths[1] = { db_path };
+	struct reg_client *c = NULL;
+	int rc = -1;
+
+	if (reg_open(&c, ref, ro, true, e) == 0 && reg_push_blobs(c, &ld, paths, 1, NULL, e) == 0 &&
+	    reg_push_blob_buf(c, cfg_txt, strlen(cfg_txt), cdigest, e) == 0 &&
+	    reg_put_manifest(c, oci_ref_manifest_key(ref), man_txt, strlen(man_txt), MT_OCI_MANIFEST, e) == 0)
+		rc = 0;
+	reg_close(c);
+	return rc;
+}
+
 int vdb_push(const char *db_path, const struct oci_ref *ref, const struct reg_opts *ro, char digest_out[72],
 	     struct err *e)
 {
 	struct vdb *db = NULL;
-	struct reg_client *c = NULL;
 	cJSON *cfg = NULL, *man = NULL, *layer, *ann, *layers;
 	char *cfg_txt = NULL, *man_txt = NULL, *built = NULL, ldigest[72], cdigest[72];
 	uint64_t lsize;
@@ -330,19 +344,8 @@ int vdb_push(const char *db_path, const struct oci_ref *ref, const struct reg_op
 		goto out;
 	}
 	sha256_digest_str(man_txt, strlen(man_txt), digest_out);
-	{
-		struct oci_desc ld = { (char *)VDB_MT_LAYER, ldigest, (int64_t)lsize, NULL, NULL, NULL };
-		const char *paths[1] = { db_path };
-
-		/* blobs first, the manifest last, so the tag never names missing content */
-		if (reg_open(&c, ref, ro, true, e) < 0 || reg_push_blobs(c, &ld, paths, 1, NULL, e) < 0 ||
-		    reg_push_blob_buf(c, cfg_txt, strlen(cfg_txt), cdigest, e) < 0 ||
-		    reg_put_manifest(c, oci_ref_manifest_key(ref), man_txt, strlen(man_txt), MT_OCI_MANIFEST, e) < 0)
-			goto out;
-	}
-	rc = 0;
+	rc = push_artifact(ref, ro, db_path, ldigest, lsize, cfg_txt, cdigest, man_txt, e);
 out:
-	reg_close(c);
 	cJSON_Delete(cfg);
 	cJSON_Delete(man);
 	free(cfg_txt), free(man_txt), free(built);

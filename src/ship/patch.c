@@ -150,5 +150,5 @@ int ship_patch_predicate(const struct results *r, const char *started, struct bu
 		cJSON_AddNumberToObject(b, res_sev_name((enum res_sev)i), (double)r->before_counts[i]);
 	cJSON *t = cJSON_AddObjectToObject(root, "patcher");
 	cJSON_AddStringToObject(t, "uri", "bosun");
-	return oj_print_buf(root, out, e);
+	return oj_print_buf(root, false, out, e);
 }

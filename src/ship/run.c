@@ -224,7 +224,7 @@ static int vuln_predicate(const struct report_in *in, const char *started, const
 		cJSON_AddStringToObject(md, "scanStartedOn", started);
 		cJSON_AddStringToObject(md, "scanFinishedOn", finished);
 	}
-	rc = oj_print_buf(root, out, e);
+	rc = oj_print_buf(root, false, out, e);
 out:
 	cJSON_Delete(root);
 	buf_free(&js);
@@ -293,7 +293,7 @@ static int provenance(const struct ship_opts *o, const struct results *r, const 
 	}
 	cJSON_AddStringToObject(md, "startedOn", started);
 	cJSON_AddStringToObject(md, "finishedOn", finished);
-	rc = oj_print_buf(root, out, e);
+	rc = oj_print_buf(root, false, out, e);
 	cJSON_Delete(root);
 	return rc;
 }

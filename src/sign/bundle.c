@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ojson.h"
 #include "core/util.h"
 #include "oci/digest.h"
 #include "sign/bundle.h"
@@ -25,20 +26,6 @@ int sign_key_hint(const struct sign_key *k, char out[48], struct err *e)
 	return 0;
 }
 
-static int add_str(struct buf *b, const char *s, struct err *e)
-{
-	cJSON *j = cJSON_CreateString(s);
-	char *t = j ? cJSON_PrintUnformatted(j) : NULL;
-	int r;
-
-	cJSON_Delete(j);
-	if (!t)
-		return err_oom(e);
-	r = buf_adds(b, t, e);
-	free(t);
-	return r;
-}
-
 int cosign_sign_statement_build(const char *digest, const char *const *keys,
 				const char *const *vals, size_t n, struct buf *out, struct err *e)
 {
@@ -53,26 +40,14 @@ int cosign_sign_statement_build(const char *digest, const char *const *keys,
 		if (buf_adds(out, ",\"annotations\":{", e) < 0)
 			return -1;
 		for (size_t i = 0; i < n; i++)
-			if ((i && buf_adds(out, ",", e) < 0) || add_str(out, keys[i], e) < 0 ||
-			    buf_adds(out, ":", e) < 0 || add_str(out, vals[i], e) < 0)
+			if ((i && buf_adds(out, ",", e) < 0) || oj_str_buf(out, keys[i], e) < 0 ||
+			    buf_adds(out, ":", e) < 0 || oj_str_buf(out, vals[i], e) < 0)
 				return -1;
 		if (buf_adds(out, "}", e) < 0)
 			return -1;
 	}
 	return buf_addf(out, e, "}],\"predicateType\":\"%s\",\"predicate\":{}}",
 			PREDICATE_COSIGN_SIGN);
-}
-
-static char *b64(const void *p, size_t n, struct err *e)
-{
-	char *s = malloc(base64_enc_len(n) + 1);
-
-	if (!s) {
-		err_oom(e);
-		return NULL;
-	}
-	base64_encode(p, n, s);
-	return s;
 }
 
 int bundle_build_dsse(const struct sign_key *k, const void *stmt, size_t n, struct buf *out,
@@ -87,9 +62,9 @@ int bundle_build_dsse(const struct sign_key *k, const void *stmt, size_t n, stru
 	if (sign_key_hint(k, hint, e) < 0 || dsse_pae(INTOTO_PAYLOAD_TYPE, stmt, n, &pae, e) < 0 ||
 	    sign_key_sign(k, pae.data, pae.len, &sig, &siglen, e) < 0)
 		return -1;
-	sb = b64(sig, siglen, e);
+	sb = base64_alloc(sig, siglen, e);
 	free(sig);
-	if (!sb || !(pb = b64(stmt, n, e)))
+	if (!sb || !(pb = base64_alloc(stmt, n, e)))
 		return -1;
 	return buf_addf(
 	    out, e,

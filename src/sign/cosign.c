@@ -8,16 +8,6 @@
 #include "oci/digest.h"
 #include "sign/cosign.h"
 
-/* A JSON string literal, escaped as cJSON escapes. */
-static int add_json_str(struct buf *b, const char *s, struct err *e)
-{
-	cJSON *j = cJSON_CreateString(s);
-	int r = oj_print_buf(j, b, e);
-
-	cJSON_Delete(j);
-	return r;
-}
-
 int cosign_payload_build(const char *identity, const char *digest, const char *const *keys,
 			 const char *const *vals, size_t n, struct buf *out, struct err *e)
 {
@@ -26,7 +16,7 @@ int cosign_payload_build(const char *identity, const char *digest, const char *c
 	if (oci_digest_check(digest, "image digest", e) < 0)
 		return -1;
 	if (buf_adds(out, "{\"critical\":{\"identity\":{\"docker-reference\":", e) < 0 ||
-	    add_json_str(out, identity, e) < 0 ||
+	    oj_str_buf(out, identity, e) < 0 ||
 	    buf_addf(out, e, "},\"image\":{\"docker-manifest-digest\":\"%s\"},", digest) < 0 ||
 	    buf_adds(out, "\"type\":\"cosign container image signature\"},\"optional\":", e) < 0)
 		return -1;
@@ -35,8 +25,8 @@ int cosign_payload_build(const char *identity, const char *digest, const char *c
 	if (buf_adds(out, "{", e) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if ((i && buf_adds(out, ",", e) < 0) || add_json_str(out, keys[i], e) < 0 ||
-		    buf_adds(out, ":", e) < 0 || add_json_str(out, vals[i], e) < 0)
+		if ((i && buf_adds(out, ",", e) < 0) || oj_str_buf(out, keys[i], e) < 0 ||
+		    buf_adds(out, ":", e) < 0 || oj_str_buf(out, vals[i], e) < 0)
 			return -1;
 	}
 	return buf_adds(out, "}}", e);
@@ -121,46 +111,17 @@ int dsse_pae(const char *type, const void *body, size_t n, struct buf *out, stru
 	return buf_add(out, body, n, e);
 }
 
-static char *b64_alloc(const void *p, size_t n, struct err *e)
-{
-	char *s = malloc(base64_enc_len(n) + 1);
-
-	if (!s)
-		err_oom(e);
-	else
-		base64_encode(p, n, s);
-	return s;
-}
-
 int dsse_envelope_build(const char *type, const void *body, size_t n, const unsigned char *sig,
 			size_t siglen, struct buf *out, struct err *e)
 {
-	_cleanup_free_ char *pb = b64_alloc(body, n, e);
-	_cleanup_free_ char *sb = b64_alloc(sig, siglen, e);
+	_cleanup_free_ char *pb = base64_alloc(body, n, e);
+	_cleanup_free_ char *sb = base64_alloc(sig, siglen, e);
 
 	if (!pb || !sb)
 		return -1;
-	if (buf_adds(out, "{\"payloadType\":", e) < 0 || add_json_str(out, type, e) < 0)
+	if (buf_adds(out, "{\"payloadType\":", e) < 0 || oj_str_buf(out, type, e) < 0)
 		return -1;
 	return buf_addf(out, e, ",\"payload\":\"%s\",\"signatures\":[{\"keyid\":\"\",\"sig\":\"%s\"}]}", pb, sb);
-}
-
-static int b64_dup(const char *s, unsigned char **out, size_t *len, struct err *e)
-{
-	size_t sl = strlen(s);
-	long r;
-
-	*out = malloc(sl * 3 / 4 + 3);
-	if (!*out)
-		return err_oom(e);
-	r = base64_decode(s, sl, *out, false);
-	if (r < 0) {
-		free(*out);
-		*out = NULL;
-		return err_set(e, ERR_INPUT, "invalid base64");
-	}
-	*len = (size_t)r;
-	return 0;
 }
 
 int dsse_envelope_parse(struct dsse_envelope *d, const char *s, size_t n, struct err *e)
@@ -184,7 +145,7 @@ int dsse_envelope_parse(struct dsse_envelope *d, const char *s, size_t n, struct
 	}
 	if (!(d->payload_type = xstrdup_e(pt->valuestring, e)))
 		goto out;
-	if (b64_dup(pl->valuestring, &d->payload, &d->payload_len, e) < 0) {
+	if (base64_decode_alloc(pl->valuestring, &d->payload, &d->payload_len, e) < 0) {
 		err_prefix(e, "DSSE payload");
 		goto out;
 	}
@@ -206,7 +167,7 @@ int dsse_envelope_parse(struct dsse_envelope *d, const char *s, size_t n, struct
 			err_set(e, ERR_INPUT, "DSSE signature %zu has no sig", i);
 			goto out;
 		}
-		if (b64_dup(sg->valuestring, &d->sigs[i].sig, &d->sigs[i].len, e) < 0) {
+		if (base64_decode_alloc(sg->valuestring, &d->sigs[i].sig, &d->sigs[i].len, e) < 0) {
 			err_prefix(e, "DSSE signature %zu", i);
 			goto out;
 		}
@@ -303,7 +264,7 @@ int intoto_statement_build(const char *name, const char *digest, const char *pre
 		}
 	}
 	cJSON_AddItemToObject(st, "predicate", pred);
-	rc = oj_print_buf(st, out, e);
+	rc = oj_print_buf(st, false, out, e);
 out:
 	free(text);
 	cJSON_Delete(st);

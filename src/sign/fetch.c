@@ -55,16 +55,8 @@ int referrers_list(struct reg_client *c, const char *digest, struct oci_index *i
 	buf_init(&body, BUF_CAP_MANIFEST);
 	if (reg_get_referrers(c, digest, &body, api, e) < 0)
 		return -1;
-	if (*api) {
-		if (oci_index_parse(idx, body.data, body.len, MT_OCI_INDEX, e) < 0)
-			return err_prefix(e, "referrers of %s", digest);
-		if (idx->n > SIG_MAX_REFERRERS) {
-			oci_index_free(idx);
-			return err_set(e, ERR_INPUT, "referrers of %s: more than %d", digest,
-				       SIG_MAX_REFERRERS);
-		}
-		return 0;
-	}
+	if (*api)
+		return referrers_index_parse(idx, &body, MT_OCI_INDEX, "referrers of", digest, e);
 	if (!(tag = referrers_tag(digest, e)))
 		return -1;
 	return referrers_index_fetch(c, tag, idx, &found, NULL, e);
@@ -86,13 +78,61 @@ void sig_bundles_free(struct sig_bundle_item *v, size_t n)
 	free(v);
 }
 
+/* GET a referrer's manifest into body and parse it into m; its digest names
+ * it in the error. With is_index, a referrer that is not an image manifest
+ * sets it and is not parsed; without, it fails to parse. */
+static int referrer_manifest(struct reg_client *c, const char *digest, struct buf *body,
+			     struct oci_manifest *m, bool *is_index, struct err *e)
+{
+	_cleanup_free_ char *mt = NULL;
+
+	if (is_index)
+		*is_index = false;
+	buf_init(body, BUF_CAP_MANIFEST);
+	if (reg_get_manifest(c, digest, body, &mt, NULL, e) < 0)
+		return -1;
+	if (is_index && mt && !oci_mt_is_manifest(mt)) {
+		*is_index = true;
+		return 0;
+	}
+	if (oci_manifest_parse(m, body->data, body->len, mt, e) < 0)
+		return err_prefix(e, "referrer %s", digest);
+	return 0;
+}
+
+/* One Sigstore bundle referrer into b: its manifest, subject, annotations
+ * and the bundle blob. */
+static int bundle_item_fetch(struct reg_client *c, const struct oci_desc *d,
+			     struct sig_bundle_item *b, struct err *e)
+{
+	struct buf body __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	struct oci_manifest m;
+	int rc = -1;
+
+	buf_init(&b->blob, PAYLOAD_MAX);
+	if (!(b->manifest_digest = xstrdup_e(d->digest, e)) ||
+	    referrer_manifest(c, d->digest, &body, &m, NULL, e) < 0)
+		return -1;
+	if (m.n_layers != 1 || !m.layers[0].media_type ||
+	    strcmp(m.layers[0].media_type, MT_SIGSTORE_BUNDLE) != 0 ||
+	    m.layers[0].size > (int64_t)PAYLOAD_MAX)
+		err_set(e, ERR_INPUT, "referrer %s: not one Sigstore bundle layer", d->digest);
+	else if ((m.subject && !(b->subject_digest = xstrdup_e(m.subject->digest, e))) ||
+		 (m.annotations_json && !(b->annotations_json = xstrdup_e(m.annotations_json, e))) ||
+		 reg_get_blob_buf(c, &m.layers[0], &b->blob, PAYLOAD_MAX, e) < 0)
+		err_prefix(e, "referrer %s", d->digest);
+	else
+		rc = 0;
+	oci_manifest_free(&m);
+	return rc;
+}
+
 int sig_bundles_fetch(struct reg_client *c, const char *digest, struct sig_bundle_item **out,
 		      size_t *n, bool *api, struct err *e)
 {
 	struct oci_index idx;
 	struct sig_bundle_item *v = NULL;
 	size_t cnt = 0;
-	int rc = -1;
 
 	*out = NULL;
 	*n = 0;
@@ -104,50 +144,19 @@ int sig_bundles_fetch(struct reg_client *c, const char *digest, struct sig_bundl
 	}
 	for (size_t i = 0; i < idx.n; i++) {
 		const struct oci_desc *d = &idx.manifests[i];
-		struct buf body __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		struct sig_bundle_item *b;
-		struct oci_manifest m;
-		_cleanup_free_ char *mt = NULL;
 
 		if (!d->artifact_type || strcmp(d->artifact_type, MT_SIGSTORE_BUNDLE) != 0)
 			continue; /* not ours to judge (SBOMs, other signers) */
-		b = &v[cnt++];
-		buf_init(&b->blob, PAYLOAD_MAX);
-		buf_init(&body, BUF_CAP_MANIFEST);
-		if (!(b->manifest_digest = xstrdup_e(d->digest, e)) ||
-		    reg_get_manifest(c, d->digest, &body, &mt, NULL, e) < 0)
-			goto out;
-		if (oci_manifest_parse(&m, body.data, body.len, mt, e) < 0) {
-			err_prefix(e, "referrer %s", d->digest);
-			goto out;
+		if (bundle_item_fetch(c, d, &v[cnt++], e) < 0) {
+			sig_bundles_free(v, cnt);
+			oci_index_free(&idx);
+			return -1;
 		}
-		if (m.n_layers != 1 || !m.layers[0].media_type ||
-		    strcmp(m.layers[0].media_type, MT_SIGSTORE_BUNDLE) != 0 ||
-		    m.layers[0].size > (int64_t)PAYLOAD_MAX) {
-			err_set(e, ERR_INPUT, "referrer %s: not one Sigstore bundle layer",
-				d->digest);
-			oci_manifest_free(&m);
-			goto out;
-		}
-		if ((m.subject && !(b->subject_digest = xstrdup_e(m.subject->digest, e))) ||
-		    (m.annotations_json &&
-		     !(b->annotations_json = xstrdup_e(m.annotations_json, e))) ||
-		    reg_get_blob_buf(c, &m.layers[0], &b->blob, PAYLOAD_MAX, e) < 0) {
-			err_prefix(e, "referrer %s", d->digest);
-			oci_manifest_free(&m);
-			goto out;
-		}
-		oci_manifest_free(&m);
 	}
+	oci_index_free(&idx);
 	*out = v;
 	*n = cnt;
-	v = NULL;
-	rc = 0;
-out:
-	if (v)
-		sig_bundles_free(v, cnt);
-	oci_index_free(&idx);
-	return rc;
+	return 0;
 }
 
 /* ------------------------------------------------------------- copying */
@@ -171,15 +180,12 @@ static int copy_manifest_blobs(struct reg_client *src, struct reg_client *dst,
 	return 0;
 }
 
-int sign_copy_signatures(struct reg_client *src, struct reg_client *dst, const char *digest,
-			 struct sign_copy_stats *st, struct err *e)
+/* The legacy sha256-<hex>.sig and .att tags' layers, appended to dst's. */
+static int copy_legacy(struct reg_client *src, struct reg_client *dst, const char *digest,
+		       struct sign_copy_stats *st, struct err *e)
 {
 	static const char *const kinds[] = {"sig", "att"};
-	struct oci_index idx;
-	bool api;
-	int rc = -1;
 
-	memset(st, 0, sizeof(*st));
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		_cleanup_free_ char *tag = cosign_tag(digest, kinds[k], e);
 		struct sig_set s;
@@ -200,42 +206,49 @@ int sign_copy_signatures(struct reg_client *src, struct reg_client *dst, const c
 		}
 		sig_set_free(&s);
 	}
-	if (referrers_list(src, digest, &idx, &api, e) < 0)
-		return -1;
-	for (size_t i = 0; i < idx.n; i++) {
-		const struct oci_desc *d = &idx.manifests[i];
-		struct buf body __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		_cleanup_free_ char *mt = NULL;
-		struct referrer_result rr;
-		struct oci_manifest m;
+	return 0;
+}
 
-		buf_init(&body, BUF_CAP_MANIFEST);
-		if (reg_get_manifest(src, d->digest, &body, &mt, NULL, e) < 0)
-			goto out;
-		if (mt && !oci_mt_is_manifest(mt))
-			continue; /* referrers that are indexes: not copied */
-		if (oci_manifest_parse(&m, body.data, body.len, mt, e) < 0) {
-			err_prefix(e, "referrer %s", d->digest);
-			goto out;
-		}
-		if (!m.subject || !m.subject->digest || strcmp(m.subject->digest, digest) != 0) {
-			oci_manifest_free(&m);
-			continue; /* listed for this image, but about another one */
-		}
-		rc = copy_manifest_blobs(src, dst, &m, e);
+/* One referrer of digest, its blobs and manifest, to dst. */
+static int copy_referrer(struct reg_client *src, struct reg_client *dst, const char *digest,
+			 const struct oci_desc *d, struct sign_copy_stats *st, struct err *e)
+{
+	struct buf body __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	struct referrer_result rr;
+	struct oci_manifest m;
+	bool is_index;
+	int rc;
+
+	if (referrer_manifest(src, d->digest, &body, &m, &is_index, e) < 0)
+		return -1;
+	if (is_index)
+		return 0; /* referrers that are indexes: not copied */
+	if (!m.subject || !m.subject->digest || strcmp(m.subject->digest, digest) != 0) {
 		oci_manifest_free(&m);
-		if (rc < 0 || referrer_put(dst, digest, body.data, body.len, d->artifact_type,
-					   d->annotations_json, &rr, e) < 0) {
-			rc = -1;
-			err_prefix(e, "copy referrer %s", d->digest);
-			goto out;
-		}
-		rc = -1;
-		st->referrers++;
-		st->api = rr.api;
+		return 0; /* listed for this image, but about another one */
 	}
-	rc = 0;
-out:
+	rc = copy_manifest_blobs(src, dst, &m, e);
+	oci_manifest_free(&m);
+	if (rc < 0 || referrer_put(dst, digest, body.data, body.len, d->artifact_type,
+				   d->annotations_json, &rr, e) < 0)
+		return err_prefix(e, "copy referrer %s", d->digest);
+	st->referrers++;
+	st->api = rr.api;
+	return 0;
+}
+
+int sign_copy_signatures(struct reg_client *src, struct reg_client *dst, const char *digest,
+			 struct sign_copy_stats *st, struct err *e)
+{
+	struct oci_index idx;
+	bool api;
+	int rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (copy_legacy(src, dst, digest, st, e) < 0 || referrers_list(src, digest, &idx, &api, e) < 0)
+		return -1;
+	for (size_t i = 0; rc == 0 && i < idx.n; i++)
+		rc = copy_referrer(src, dst, digest, &idx.manifests[i], st, e);
 	oci_index_free(&idx);
 	return rc;
 }

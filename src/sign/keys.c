@@ -113,24 +113,14 @@ static int b64_field(const cJSON *o, const char *name, unsigned char **out, size
 		     struct err *e)
 {
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, name);
-	size_t sl;
-	long r;
 
 	if (!cJSON_IsString(j))
 		return err_set(e, ERR_INPUT, "\"%s\" missing or not a string", name);
-	sl = strlen(j->valuestring);
-	if (sl > max)
+	if (strlen(j->valuestring) > max)
 		return err_set(e, ERR_INPUT, "\"%s\" is too long", name);
-	*out = malloc(sl * 3 / 4 + 3);
-	if (!*out)
-		return err_oom(e);
-	r = base64_decode(j->valuestring, sl, *out, false);
-	if (r < 0) {
-		free(*out);
-		*out = NULL;
-		return err_set(e, ERR_INPUT, "\"%s\" is not valid base64", name);
-	}
-	*len = (size_t)r;
+	if (base64_decode_alloc(j->valuestring, out, len, e) < 0)
+		return e->code == ERR_INPUT ? err_set(e, ERR_INPUT, "\"%s\" is not valid base64", name)
+					    : -1;
 	return 0;
 }
 
@@ -235,15 +225,6 @@ out:
 	return rc;
 }
 
-static char *b64(const unsigned char *p, size_t n)
-{
-	char *s = malloc(base64_enc_len(n) + 1);
-
-	if (s)
-		base64_encode(p, n, s);
-	return s;
-}
-
 int cosign_encrypt(const unsigned char *plain, size_t n, const char *pass, size_t passlen,
 		   struct buf *out, struct err *e)
 {
@@ -262,13 +243,10 @@ int cosign_encrypt(const unsigned char *plain, size_t n, const char *pass, size_
 	}
 	if (secretbox_seal(ct, plain, n, nonce, key, e) < 0)
 		goto out;
-	s_salt = b64(salt, sizeof(salt));
-	s_nonce = b64(nonce, sizeof(nonce));
-	s_ct = b64(ct, n + SECRETBOX_TAG);
-	if (!s_salt || !s_nonce || !s_ct) {
-		err_oom(e);
+	if (!(s_salt = base64_alloc(salt, sizeof(salt), e)) ||
+	    !(s_nonce = base64_alloc(nonce, sizeof(nonce), e)) ||
+	    !(s_ct = base64_alloc(ct, n + SECRETBOX_TAG, e)))
 		goto out;
-	}
 	/* Field order as Go's encoding/json writes the struct. */
 	rc = buf_addf(out, e,
 		      "{\"kdf\":{\"name\":\"scrypt\",\"params\":{\"N\":%d,\"r\":%d,\"p\":%d},\"salt\":\"%s\"},"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/ojson.h"
 #include "core/util.h"
 #include "oci/desc.h"
 #include "oci/manifest.h"
@@ -194,7 +195,7 @@ static bool recent_foreign(const char *annotations_json, const char *keyid_key, 
 	struct oci_desc d = {.annotations_json = (char *)annotations_json};
 	_cleanup_free_ char *t = oci_desc_annotation(&d, ANN_CREATED);
 	_cleanup_free_ char *k = oci_desc_annotation(&d, keyid_key);
-	long long when = t ? parse_rfc3339(t) : -1;
+	long long when = t ? time_parse_rfc3339(t, true) : -1;
 
 	if (when < 0 || (long long)time(NULL) - when > RECENT_S)
 		return false;
@@ -464,6 +465,19 @@ char *referrers_tag(const char *digest, struct err *e)
 	return xasprintf_e(e, "%.*s-%s", (int)(colon - digest), digest, colon + 1);
 }
 
+int referrers_index_parse(struct oci_index *idx, const struct buf *body, const char *mt,
+			  const char *what, const char *name, struct err *e)
+{
+	if (oci_index_parse(idx, body->data, body->len, mt, e) < 0)
+		return err_prefix(e, "%s %s", what, name);
+	if (idx->n > SIG_MAX_REFERRERS) {
+		oci_index_free(idx);
+		return err_set(e, ERR_INPUT, "%s %s lists more than %d manifests", what, name,
+			       SIG_MAX_REFERRERS);
+	}
+	return 0;
+}
+
 int referrers_index_fetch(struct reg_client *c, const char *tag, struct oci_index *idx, bool *found,
 			  char digest[72], struct err *e)
 {
@@ -485,13 +499,8 @@ int referrers_index_fetch(struct reg_client *c, const char *tag, struct oci_inde
 	if (mt && !oci_mt_is_index(mt))
 		return err_set(e, ERR_INPUT, "referrers tag %s is a %s, not an image index", tag,
 			       mt);
-	if (oci_index_parse(idx, body.data, body.len, mt, e) < 0)
-		return err_prefix(e, "referrers tag %s", tag);
-	if (idx->n > SIG_MAX_REFERRERS) {
-		oci_index_free(idx);
-		return err_set(e, ERR_INPUT, "referrers tag %s lists more than %d manifests", tag,
-			       SIG_MAX_REFERRERS);
-	}
+	if (referrers_index_parse(idx, &body, mt, "referrers tag", tag, e) < 0)
+		return -1;
 	*found = true;
 	if (digest)
 		snprintf(digest, 72, "%s", dg ? dg : "");
@@ -527,26 +536,23 @@ static int index_write(struct rmw *w, const char *before, char digest[72], bool 
 		       struct err *e)
 {
 	struct index_rmw *x = (struct index_rmw *)w;
-	cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray(), *it;
+	_cleanup_cjson_ cJSON *root = cJSON_CreateObject();
+	cJSON *arr = cJSON_CreateArray(), *it;
 	_cleanup_free_ char *body = NULL;
-	int rc = -1;
 
 	if (!root || !arr) {
-		cJSON_Delete(root);
 		cJSON_Delete(arr);
 		return err_oom(e);
 	}
 	cJSON_AddNumberToObject(root, "schemaVersion", 2);
 	cJSON_AddStringToObject(root, "mediaType", MT_OCI_INDEX);
 	cJSON_AddItemToObject(root, "manifests", arr);
-	if (x->idx.n >= SIG_MAX_REFERRERS) {
-		err_set(e, ERR_INPUT, "referrers tag %s lists %d manifests already", w->tag,
-			SIG_MAX_REFERRERS);
-		goto out;
-	}
+	if (x->idx.n >= SIG_MAX_REFERRERS)
+		return err_set(e, ERR_INPUT, "referrers tag %s lists %d manifests already", w->tag,
+			       SIG_MAX_REFERRERS);
 	for (size_t i = 0; i <= x->idx.n; i++) {
 		if (!(it = oci_desc_to_json(i < x->idx.n ? &x->idx.manifests[i] : x->entry, e)))
-			goto out;
+			return -1;
 		cJSON_AddItemToArray(arr, it);
 	}
 	if (x->found && x->idx.annotations_json) {
@@ -555,25 +561,18 @@ static int index_write(struct rmw *w, const char *before, char digest[72], bool 
 		if (a)
 			cJSON_AddItemToObject(root, "annotations", a);
 	}
-	if (!(body = cJSON_PrintUnformatted(root))) {
-		err_oom(e);
-		goto out;
-	}
+	if (!(body = cJSON_PrintUnformatted(root)))
+		return err_oom(e);
 	if (tag_moved(w->c, w->tag, before, moved, e) < 0)
-		goto out;
-	if (*moved) {
-		rc = 0;
-		goto out;
-	}
+		return -1;
+	if (*moved)
+		return 0;
 	w->put_span = time_now();
 	if (reg_put_manifest(w->c, w->tag, body, strlen(body), MT_OCI_INDEX, e) < 0)
-		goto out;
+		return -1;
 	w->put_span = time_now() - w->put_span;
 	sha256_digest_str(body, strlen(body), digest);
-	rc = 0;
-out:
-	cJSON_Delete(root);
-	return rc;
+	return 0;
 }
 
 int referrers_index_add(struct reg_client *c, const char *subject_digest,
@@ -618,7 +617,7 @@ static int layer_annotations(const char *sig_b64, const char *pred_type, const c
 			     struct buf *out, struct err *e)
 {
 	cJSON *a = cJSON_CreateObject();
-	char ts[32], *t;
+	char ts[32];
 	int rc;
 
 	if (!a)
@@ -629,12 +628,8 @@ static int layer_annotations(const char *sig_b64, const char *pred_type, const c
 	time_rfc3339((int64_t)time(NULL), ts);
 	cJSON_AddStringToObject(a, ANN_CREATED, ts);
 	cJSON_AddStringToObject(a, ANN_KEYID, keyid);
-	t = cJSON_PrintUnformatted(a);
+	rc = oj_print_buf(a, false, out, e);
 	cJSON_Delete(a);
-	if (!t)
-		return err_oom(e);
-	rc = buf_adds(out, t, e);
-	free(t);
 	return rc;
 }
 
@@ -703,11 +698,9 @@ static int bundle_push(struct reg_client *c, const struct oci_desc *subject,
 	struct oci_desc layer = {0};
 	struct referrer_result rr;
 	char ld[72], ts[32];
-	_cleanup_free_ char *body = NULL;
+	_cleanup_free_ char *body = NULL, *ann = NULL;
 	cJSON *a = NULL;
-	char *ann = NULL;
 	size_t blen = 0;
-	int rc = -1;
 
 	sha256_digest_str(bundle->data, bundle->len, ld);
 	time_rfc3339((int64_t)time(NULL), ts);
@@ -723,7 +716,7 @@ static int bundle_push(struct reg_client *c, const struct oci_desc *subject,
 		return err_oom(e);
 	if (reg_push_blob_buf(c, "{}", 2, EMPTY_DIGEST, e) < 0 ||
 	    reg_push_blob_buf(c, bundle->data, bundle->len, ld, e) < 0)
-		goto out;
+		return -1;
 	layer.media_type = (char *)MT_SIGSTORE_BUNDLE;
 	layer.digest = ld;
 	layer.size = (int64_t)bundle->len;
@@ -740,14 +733,29 @@ static int bundle_push(struct reg_client *c, const struct oci_desc *subject,
 	body = oci_manifest_serialise(&m, &blen, e);
 	if (!body ||
 	    referrer_put(c, subject->digest, body, blen, MT_SIGSTORE_BUNDLE, ann, &rr, e) < 0)
-		goto out;
+		return -1;
 	snprintf(r->referrer, sizeof(r->referrer), "%s", rr.digest);
 	r->api = rr.api;
 	r->added = r->added || rr.api || rr.added;
-	rc = 0;
-out:
-	free(ann);
-	return rc;
+	return 0;
+}
+
+/* The statement st signed into a Sigstore bundle and pushed as a referrer
+ * of r->digest; a failed push is prefixed with what. */
+static int bundle_store(struct reg_client *c, const struct sign_key *k, const struct buf *st,
+			const char *pred_type, const char *hint, const char *what,
+			struct sign_result *r, struct err *e)
+{
+	struct buf bundle __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	struct oci_desc subj;
+	int rc;
+
+	if (bundle_build_dsse(k, st->data, st->len, &bundle, e) < 0 ||
+	    subject_desc(c, r->digest, &subj, e) < 0)
+		return -1;
+	rc = bundle_push(c, &subj, &bundle, pred_type, hint, r, e);
+	oci_desc_free(&subj);
+	return rc < 0 ? err_prefix(e, "%s", what) : 0;
 }
 
 /* What signing and attesting start with: the digest the tag points at now,
@@ -763,18 +771,6 @@ static int store_begin(struct reg_client *c, const struct oci_ref *ref, const ch
 	if (!*name || !r->tag)
 		return *name ? -1 : err_oom(e);
 	return 0;
-}
-
-static char *b64_of(const unsigned char *p, size_t n, struct err *e)
-{
-	char *s = malloc(base64_enc_len(n) + 1);
-
-	if (!s) {
-		err_oom(e);
-		return NULL;
-	}
-	base64_encode(p, n, s);
-	return s;
 }
 
 int sign_image_fmt(struct reg_client *c, const struct oci_ref *ref, const struct sign_key *k,
@@ -796,7 +792,7 @@ int sign_image_fmt(struct reg_client *c, const struct oci_ref *ref, const struct
 		if (cosign_payload_build(name, r->digest, keys, vals, n_ann, &payload, e) < 0 ||
 		    sign_key_sign(k, payload.data, payload.len, &sig, &siglen, e) < 0)
 			return -1;
-		b64 = b64_of(sig, siglen, e);
+		b64 = base64_alloc(sig, siglen, e);
 		free(sig);
 		if (!b64 || layer_annotations(b64, NULL, hint, &ann, e) < 0)
 			return -1;
@@ -806,18 +802,11 @@ int sign_image_fmt(struct reg_client *c, const struct oci_ref *ref, const struct
 	}
 	if (fmt & SIG_FORMAT_BUNDLE) {
 		struct buf st __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		struct buf bundle __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		struct oci_desc subj;
-		int rc;
 
 		if (cosign_sign_statement_build(r->digest, keys, vals, n_ann, &st, e) < 0 ||
-		    bundle_build_dsse(k, st.data, st.len, &bundle, e) < 0 ||
-		    subject_desc(c, r->digest, &subj, e) < 0)
+		    bundle_store(c, k, &st, PREDICATE_COSIGN_SIGN, hint, "store signature bundle", r,
+				 e) < 0)
 			return -1;
-		rc = bundle_push(c, &subj, &bundle, PREDICATE_COSIGN_SIGN, hint, r, e);
-		oci_desc_free(&subj);
-		if (rc < 0)
-			return err_prefix(e, "store signature bundle");
 	}
 	return 0;
 }
@@ -864,19 +853,9 @@ int attest_image_fmt(struct reg_client *c, const struct oci_ref *ref, const stru
 				     e) < 0)
 			return err_prefix(e, "store attestation %s", r->tag);
 	}
-	if (fmt & SIG_FORMAT_BUNDLE) {
-		struct buf bundle __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		struct oci_desc subj;
-		int rc;
-
-		if (bundle_build_dsse(k, st.data, st.len, &bundle, e) < 0 ||
-		    subject_desc(c, r->digest, &subj, e) < 0)
-			return -1;
-		rc = bundle_push(c, &subj, &bundle, predicate_type, hint, r, e);
-		oci_desc_free(&subj);
-		if (rc < 0)
-			return err_prefix(e, "store attestation bundle");
-	}
+	if ((fmt & SIG_FORMAT_BUNDLE) &&
+	    bundle_store(c, k, &st, predicate_type, hint, "store attestation bundle", r, e) < 0)
+		return -1;
 	return 0;
 }
 

@@ -79,6 +79,10 @@ int attest_image(struct reg_client *c, const struct oci_ref *ref, const struct s
 struct oci_index;
 /* "sha256-<hex>": the referrers tag schema tag of digest. */
 char *referrers_tag(const char *digest, struct err *e);
+/* Parse a referrers index from body (mt its media type): more than
+ * SIG_MAX_REFERRERS entries is ERR_INPUT; errors start "WHAT NAME". */
+int referrers_index_parse(struct oci_index *idx, const struct buf *body, const char *mt,
+			  const char *what, const char *name, struct err *e);
 /* The index under tag; *found false (0 returned) when absent; digest (may
  * be NULL) gets its digest. An index of more than SIG_MAX_REFERRERS
  * entries, or a tag that is not an index, is ERR_INPUT. */

@@ -38,8 +38,6 @@ int sign_severity_rank(const char *s);
 const char *sign_severity_name(int rank);
 /* "90", "90s", "30m", "24h", "7d" -> seconds; -1 when malformed. */
 long long sign_parse_duration(const char *s);
-/* RFC 3339 ("2024-01-02T03:04:05.123Z", "+02:00") -> Unix time; -1 when bad. */
-long long parse_rfc3339(const char *s);
 
 struct verify_key {
 	struct sign_key key;

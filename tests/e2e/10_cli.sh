@@ -58,11 +58,30 @@ for o in --skip-db-update --db-max-age --vex --unknown-as --cacert --compression
     help_opts ship '.' | grep -qx -- "$o" && ok "ship --help lists $o" || fail "ship --help lists $o"
 done
 # every command: a missing value and an unknown option give one line, exit 2
-for c in copy inspect build scan "db build" "db update" keygen sign attest verify ship patch "base check" version; do
+for c in copy inspect build scan "db build" "db update" "db info" "db push" "db pull" keygen sign attest verify ship patch "base check" version; do
     # shellcheck disable=SC2086
     expect_exit 2 "$c: unknown option exits 2" "$BOSUN" $c --no-such-option
     [ "$(printf '%s\n' "$OUT" | wc -l)" -eq 1 ] && [ -n "$OUT" ] && ok "$c: unknown option, one line" || fail "$c: unknown option, one line" "$OUT"
 done
+# db: each subcommand's help, a missing value and the option meant for the other one
+for c in "db" "db build" "db update" "db info" "db push" "db pull"; do
+    # shellcheck disable=SC2086
+    expect_exit 0 "$c --help" "$BOSUN" $c --help
+    expect_out "$c --help shows db's usage" '^usage: bosun db build '
+    expect_out "$c --help names every subcommand" '^       bosun db pull '
+    expect_out "$c --help lists the update options" '^  --ecosystem LIST'
+done
+for a in "build --osv" "build -o" "update --ecosystem" "update --osv-url" "push --db" "pull -o"; do
+    # shellcheck disable=SC2086
+    expect_exit 2 "db $a without a value exits 2" "$BOSUN" db $a
+    expect_out "db $a: the option is named" "^bosun db: bad option \"${a#* }\": unknown, or its value is missing \(see 'bosun db ${a%% *} --help'\)$"
+done
+expect_exit 2 "db info --no-such-option is a usage error, not a file" "$BOSUN" db info --no-such-option
+expect_no_out "db info does not open the option as a file" 'No such file'
+expect_exit 2 "db pull --db: push's option" "$BOSUN" db pull --db x localhost:1/a:1
+expect_out "says which subcommand takes it" '--db is for push \(pull takes -o FILE\)'
+expect_exit 2 "db frob: unknown subcommand" "$BOSUN" db frob
+expect_out "unknown subcommand named" 'unknown subcommand "frob"'
 # options may follow the arguments, as with most tools
 expect_exit 2 "an option after the arguments is read" "$BOSUN" copy a b --parallel many
 expect_out "and checked" '^bosun copy: --parallel takes a number'

@@ -8,7 +8,15 @@ surrogateescape, PAX and GNU forms) and OCI whiteouts (.wh.NAME deletes
 NAME, .wh..wh..opq empties the directory of what lower layers put there).
 Each line: path, type, mode, uid, gid, size, sha256 of the content, link
 target, xattrs; names are shown with every byte that is not printable
-UTF-8 as \\xNN, so two trees compare with diff."""
+UTF-8 as \\xNN, so two trees compare with diff.
+
+This is the one reading of layers the tests have: read_tree() and apply()
+are also what tests/lib/treecmp.py compares and extracts. A hard link is
+the same entry as its target under a second name (so the names of one file
+can be grouped: `e1 is e2`); a hard link to nothing has sha256
+"?dangling-hardlink". Extended attributes come from PAX SCHILY.xattr.*
+(value as UTF-8 bytes) and LIBARCHIVE.xattr.* (value base64), as hex."""
+import base64
 import gzip
 import hashlib
 import io
@@ -65,7 +73,33 @@ def open_layer(path):
     return tarfile.open(path, mode="r|", encoding="utf-8", errors="surrogateescape")
 
 
-def apply(tree, tf):
+KINDS = {tarfile.DIRTYPE: "dir", tarfile.SYMTYPE: "symlink", tarfile.CHRTYPE: "char", tarfile.BLKTYPE: "block",
+         tarfile.FIFOTYPE: "fifo"}
+
+
+def drop(tree, p):
+    """Remove p and what lies below it; only a path in the tree can have
+    anything below it, so the scan is rare."""
+    if tree.pop(p, None) is not None:
+        for k in [k for k in tree if k.startswith(p + b"/")]:
+            del tree[k]
+
+
+def xattrs_of(m):
+    out = {}
+    for k, v in (m.pax_headers or {}).items():
+        if k.startswith("SCHILY.xattr."):
+            out[k[13:]] = os.fsencode(v).hex()
+        elif k.startswith("LIBARCHIVE.xattr."):
+            out[k[17:]] = base64.b64decode(v + "=" * (-len(v) % 4)).hex()
+    return out
+
+
+def apply(tree, tf, keep=None):
+    """Apply one layer (an open tarfile) to tree (path bytes -> entry).
+    Without keep every regular file's content is hashed; with keep, only
+    the files keep(path) accepts are read, hashed and held in "data" (for
+    extracting a part of the tree)."""
     here = set()
     for m in tf:
         p = norm(m.name)
@@ -73,20 +107,17 @@ def apply(tree, tf):
             continue
         base = p.rsplit(b"/", 1)[-1]
         parent = p[: -len(base) - 1] if b"/" in p else b""
+        pre = parent + b"/" if parent else b""
         if base == b".wh..wh..opq":
-            pre = parent + b"/" if parent else b""
             for k in [k for k in tree if k.startswith(pre) and k != parent and k not in here]:
                 del tree[k]
             continue
         if base.startswith(b".wh."):
-            gone = (parent + b"/" if parent else b"") + base[4:]
-            for k in [k for k in tree if k == gone or k.startswith(gone + b"/")]:
-                del tree[k]
+            drop(tree, pre + base[4:])
             continue
         # a non-directory replaces whatever was there, children included
         if not m.isdir():
-            for k in [k for k in tree if k.startswith(p + b"/")]:
-                del tree[k]
+            drop(tree, p)
         here.add(p)
         # parents a layer does not list are made as unpacking makes them
         q = p
@@ -95,36 +126,42 @@ def apply(tree, tf):
             if q in tree:
                 break
             tree[q] = {"type": "dir", "mode": "0755", "uid": 0, "gid": 0, "size": 0, "sha256": "", "link": "",
-                       "xattrs": {}}
-        xattrs = {}
-        for k, v in (m.pax_headers or {}).items():
-            if k.startswith("SCHILY.xattr."):
-                xattrs[k[13:]] = os.fsencode(v).hex()
+                       "xattrs": {}, "data": None}
+        data, link = None, ""
         if m.isreg():
-            h = hashlib.sha256(tf.extractfile(m).read()).hexdigest()
-            kind, size, link = "file", m.size, ""
+            want = keep is None or keep(p)
+            raw = tf.extractfile(m).read() if want else b""
+            kind, size, h = "file", m.size, hashlib.sha256(raw).hexdigest() if want else ""
+            if keep and want:
+                data = raw
         elif m.islnk():
-            # a hard link has the content of its target
             t = tree.get(norm(m.linkname))
-            kind, size, link, h = "file", t["size"] if t else 0, "", t["sha256"] if t else "?"
+            if t is not None:
+                # a hard link shares everything with its target but its name
+                tree[p] = t
+                continue
+            kind, size, h = "file", 0, "?dangling-hardlink"
         else:
-            kind = {tarfile.DIRTYPE: "dir", tarfile.SYMTYPE: "symlink", tarfile.CHRTYPE: "char",
-                    tarfile.BLKTYPE: "block", tarfile.FIFOTYPE: "fifo"}.get(m.type, "other")
-            size, h = 0, ""
-            link = esc(os.fsencode(m.linkname)) if m.issym() else ""
-            if m.ischr() or m.isblk():
+            kind, size, h = KINDS.get(m.type, "other"), 0, ""
+            if m.issym():
+                link = esc(os.fsencode(m.linkname))
+            elif m.ischr() or m.isblk():
                 link = "%d,%d" % (m.devmajor, m.devminor)
         tree[p] = {"type": kind, "mode": "%04o" % (m.mode & 0o7777), "uid": m.uid, "gid": m.gid,
-                   "size": size, "sha256": h, "link": link, "xattrs": xattrs}
+                   "size": size, "sha256": h, "link": link, "xattrs": xattrs_of(m), "data": data}
+
+
+def read_tree(layout, tag, keep=None):
+    """The final tree of the image tagged tag in an OCI layout (see apply)."""
+    tree = {}
+    for layer in manifest_for(layout, tag)["layers"]:
+        with open_layer(blob(layout, layer["digest"])) as tf:
+            apply(tree, tf, keep)
+    return tree
 
 
 def main():
-    layout, tag = sys.argv[1], sys.argv[2]
-    man = manifest_for(layout, tag)
-    tree = {}
-    for l in man["layers"]:
-        with open_layer(blob(layout, l["digest"])) as tf:
-            apply(tree, tf)
+    tree = read_tree(sys.argv[1], sys.argv[2])
     for p in sorted(tree):
         e = tree[p]
         xa = ",".join("%s=%s" % kv for kv in sorted(e["xattrs"].items()))

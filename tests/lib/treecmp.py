@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare the final root file trees of two OCI images, read independently
-of bosun (Python's tarfile; layers applied in order with OCI whiteouts, as
-tests/lib/oci_tree.py does, plus hard-link groups).
+of bosun (tests/lib/oci_tree.py reads them: Python's tarfile, layers
+applied in order with OCI whiteouts; here the hard-link groups are added).
 
     treecmp.py diff [--volatile FILE] [--tree-a FILE] LAYOUT_A TAG_A LAYOUT_B TAG_B
         prints every difference, one a line; exit 1 when one is not excused
@@ -25,105 +25,12 @@ different times differ there by design.
 The volatile list has one fnmatch pattern a line (matched against the path
 without a leading slash; '#' starts a comment): a path that matches is
 still compared, and a difference there is printed as excused."""
-import base64
 import fnmatch
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from oci_tree import blob, esc, manifest_for, norm, open_layer  # noqa: E402
-import tarfile  # noqa: E402
-import hashlib  # noqa: E402
-
-KINDS = {tarfile.DIRTYPE: "dir", tarfile.SYMTYPE: "symlink", tarfile.CHRTYPE: "char", tarfile.BLKTYPE: "block",
-         tarfile.FIFOTYPE: "fifo"}
-
-
-def drop(tree, p):
-    """Remove what lies below p (a directory being replaced or deleted);
-    only a directory has anything below it, so the scan is rare."""
-    e = tree.get(p)
-    if e is not None and e["type"] == "dir":
-        for k in [k for k in tree if k.startswith(p + b"/")]:
-            del tree[k]
-
-
-def apply(tree, tf, ino, keep=None):
-    """Apply one layer to tree (path bytes -> entry). keep(path) says
-    whether to hold the content of a regular file (for extract)."""
-    here = set()
-    for m in tf:
-        p = norm(m.name)
-        if not p:
-            continue
-        base = p.rsplit(b"/", 1)[-1]
-        parent = p[: -len(base) - 1] if b"/" in p else b""
-        pre = parent + b"/" if parent else b""
-        if base == b".wh..wh..opq":
-            for k in [k for k in tree if k.startswith(pre) and k != parent and k not in here]:
-                del tree[k]
-            continue
-        if base.startswith(b".wh."):
-            gone = pre + base[4:]
-            drop(tree, gone)
-            tree.pop(gone, None)
-            continue
-        if not m.isdir():
-            drop(tree, p)
-        here.add(p)
-        q = p
-        while b"/" in q:
-            q = q.rsplit(b"/", 1)[0]
-            if q in tree:
-                break
-            tree[q] = {"type": "dir", "mode": "0755", "uid": 0, "gid": 0, "size": 0, "sha256": "", "link": "",
-                       "xattrs": {}, "ino": next(ino), "data": None}
-        xattrs = {}
-        for k, v in (m.pax_headers or {}).items():
-            if k.startswith("SCHILY.xattr."):
-                xattrs[k[13:]] = os.fsencode(v).hex()
-            elif k.startswith("LIBARCHIVE.xattr."):
-                xattrs[k[17:]] = base64.b64decode(v + "=" * (-len(v) % 4)).hex()
-        data = None
-        if m.isreg():
-            want = keep is None or keep(p)
-            raw = tf.extractfile(m).read() if want else b""
-            h = hashlib.sha256(raw).hexdigest() if want else ""
-            kind, size, link, i = "file", m.size, "", next(ino)
-            if keep and want:
-                data = raw
-        elif m.islnk():
-            t = tree.get(norm(m.linkname))
-            if t is None:
-                kind, size, link, h, i = "file", 0, "", "?dangling-hardlink", next(ino)
-            else:
-                # a hard link shares everything with its target but its name
-                tree[p] = t
-                continue
-        else:
-            kind = KINDS.get(m.type, "other")
-            size, h, i = 0, "", next(ino)
-            link = esc(os.fsencode(m.linkname)) if m.issym() else ""
-            if m.ischr() or m.isblk():
-                link = "%d,%d" % (m.devmajor, m.devminor)
-        tree[p] = {"type": kind, "mode": "%04o" % (m.mode & 0o7777), "uid": m.uid, "gid": m.gid, "size": size,
-                   "sha256": h, "link": link, "xattrs": xattrs, "ino": i, "data": data}
-
-
-def read_tree(layout, tag, keep=None):
-    man = manifest_for(layout, tag)
-    tree = {}
-
-    def counter():
-        n = 0
-        while True:
-            n += 1
-            yield n
-    ino = counter()
-    for layer in man["layers"]:
-        with open_layer(blob(layout, layer["digest"])) as tf:
-            apply(tree, tf, ino, keep)
-    return tree
+from oci_tree import esc, norm, read_tree  # noqa: E402
 
 
 def fields(tree):

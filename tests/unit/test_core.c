@@ -70,6 +70,40 @@ TEST(base64_round)
 	CHECK_INT(base64_decode("Zm9v!", 5, dec, false), -1);
 	CHECK_INT(base64_decode("Z", 1, dec, false), -1);
 	CHECK_INT(base64_decode("_-8", 3, dec, true), 2);
+	{
+		struct err e = ERR_INIT;
+		char *a = base64_alloc("foobar", 6, &e);
+		unsigned char *d = NULL;
+		size_t n = 0;
+
+		CHECK_STR(a, "Zm9vYmFy");
+		CHECK_INT(base64_decode_alloc(a, &d, &n, &e), 0);
+		CHECK_INT((long)n, 6);
+		CHECK(d && memcmp(d, "foobar", 6) == 0);
+		free(a);
+		free(d);
+		CHECK_INT(base64_decode_alloc("Zm9v!", &d, &n, &e), -1);
+		CHECK(d == NULL && e.code == ERR_INPUT);
+	}
+}
+
+/* Expected values from date(1): date -u -d 2024-01-02T03:04:05Z +%s. */
+TEST(rfc3339_parse)
+{
+	CHECK_INT(time_parse_rfc3339("2024-01-02T03:04:05Z", true), 1704164645);
+	CHECK_INT(time_parse_rfc3339("2024-01-02T03:04:05.123456789Z", true), 1704164645);
+	CHECK_INT(time_parse_rfc3339("2024-01-02T03:04:05+02:00", true), 1704157445);
+	CHECK_INT(time_parse_rfc3339("2024-01-02T03:04:05.5-01:30", true), 1704170045);
+	/* strict: a zone and nothing after it, fields in range */
+	CHECK_INT(time_parse_rfc3339("2024-01-02T03:04:05", true), -1);
+	CHECK_INT(time_parse_rfc3339("2024-01-02T03:04:05Zx", true), -1);
+	CHECK_INT(time_parse_rfc3339("2024-13-02T03:04:05Z", true), -1);
+	CHECK_INT(time_parse_rfc3339("2024-01-02 03:04:05Z", true), -1);
+	/* lenient (image config "created"): no zone is UTC, a tail is ignored */
+	CHECK_INT(time_parse_rfc3339("2024-01-02T03:04:05", false), 1704164645);
+	CHECK_INT(time_parse_rfc3339("2024-01-02T03:04:05+02:00 junk", false), 1704157445);
+	CHECK_INT(time_parse_rfc3339(NULL, false), -1);
+	CHECK_INT(time_parse_rfc3339("yesterday", false), -1);
 }
 
 TEST(sha256_vectors)
@@ -206,6 +240,7 @@ int main(void)
 	RUN(err_converters);
 	RUN(buf_cap);
 	RUN(base64_round);
+	RUN(rfc3339_parse);
 	RUN(sha256_vectors);
 	RUN(fs_atomic_and_rm);
 	RUN(fs_atomic_special_files);
