@@ -75,7 +75,11 @@ DEB_DEPS := build-essential pkg-config git file libcurl4-openssl-dev libssl-dev 
 	busybox-static python3 python3-jsonschema libxml2-utils hyperfine apache2-utils \
 	openssl curl clang libclang-rt-14-dev ca-certificates xz-utils tcl linux-libc-dev bc \
 	python3-nacl python3-yaml buildah rpm debootstrap pigz db5.3-util unzip zip time \
-	chromium groovy default-jre-headless ruby-cvss-suite python3-packaging
+	chromium groovy default-jre-headless ruby-cvss-suite python3-packaging \
+	qemu-user-static binfmt-support
+# Then, as root, qemu-aarch64 registered with binfmt_misc (F flag) for the
+# multi-platform build suite (tests/lib/binfmt.sh; it mounts binfmt_misc if
+# needed); the suite registers it too, and fails when it cannot.
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
@@ -83,6 +87,9 @@ deps:
 		echo "installing: $$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	else echo "all dependencies present"; fi
+	@if [ "$$(id -u)" -ne 0 ]; then echo "binfmt_misc: not root, qemu-aarch64 not registered (tests/lib/binfmt.sh as root)"; \
+	elif tests/lib/binfmt.sh aarch64; then echo "binfmt_misc: qemu-aarch64 registered"; \
+	else echo "binfmt_misc: qemu-aarch64 could not be registered: 36_build_multiplatform will fail"; fi
 
 # The unit programs only; the end-to-end scripts only (E2E="tests/e2e/10_cli.sh" for some).
 unit: $(UNIT_BINS)
@@ -126,6 +133,7 @@ bench: bosun
 	tests/bench/sign.sh
 	tests/bench/base.sh
 	tests/bench/patch.sh
+	tests/bench/multiplatform.sh
 
 # One command on a fresh machine: dependencies, build, demo.
 demo: deps

@@ -166,7 +166,7 @@ int exec_instr(struct build *b, struct stage *s, const struct df_instr *in, bool
 	return meta_step(b, s, in, cb);
 }
 
-static int finish_image(struct build *b, struct stage *s, struct build_result *r, struct err *e)
+int finish_image(struct build *b, struct stage *s, const char *tag, char dig[72], int64_t *size, struct err *e)
 {
 	cJSON *cfg = cfg_obj(s);
 	char ts[32], cdig[72], mdig[72];
@@ -237,9 +237,10 @@ static int finish_image(struct build *b, struct stage *s, struct build_result *r
 	if (!mtext || oci_layout_put_blob(b->out, mtext, ml, mdig, e) < 0)
 		goto out;
 	struct oci_desc d = { .media_type = (char *)MT_OCI_MANIFEST, .digest = mdig, .size = (int64_t)ml };
-	if (oci_layout_set_ref(b->out, &d, "build", e) < 0)
+	if (tag && oci_layout_set_ref(b->out, &d, tag, e) < 0)
 		goto out;
-	snprintf(r->digest, sizeof(r->digest), "%s", mdig);
+	snprintf(dig, 72, "%s", mdig);
+	*size = (int64_t)ml;
 	ret = 0;
 out:
 	free(ctext);
@@ -261,7 +262,7 @@ static void stage_free(struct stage *s)
 }
 
 /* The context, the Dockerfile and .dockerignore. */
-static int open_context(struct build *b, struct err *e)
+int open_context(struct build *b, struct err *e)
 {
 	const struct build_opts *o = b->o;
 	struct stat cst;
@@ -286,13 +287,14 @@ static int open_context(struct build *b, struct err *e)
 	return r ? -1 : 0;
 }
 
-/* The platform, the predefined ARGs and --build-arg. */
-static int set_args(struct build *b, struct err *e)
+/* The platform (unless already set), the predefined ARGs and --build-arg. */
+int set_args(struct build *b, struct err *e)
 {
 	const struct build_opts *o = b->o;
 	struct oci_platform host = { 0 };
 
-	if (o->platform ? oci_platform_parse(&b->plat, o->platform, e) < 0 : oci_platform_default(&b->plat, e) < 0)
+	if (!b->plat.os &&
+	    (o->platform ? oci_platform_parse(&b->plat, o->platform, e) < 0 : oci_platform_default(&b->plat, e) < 0))
 		return -1;
 	if (oci_platform_default(&host, e) < 0)
 		return -1;
@@ -325,7 +327,7 @@ static int set_args(struct build *b, struct err *e)
 
 /* The work directory (first what killed builds left behind), the output
  * layout, and the cache: its directory, its layout, --cache-repo. */
-static int open_workspace(struct build *b, struct err *e)
+int open_workspace(struct build *b, struct err *e)
 {
 	const struct build_opts *o = b->o;
 	int n_swept = fs_tmpdir_sweep("bosun-build");
@@ -371,7 +373,7 @@ static int open_workspace(struct build *b, struct err *e)
 }
 
 /* The stages up to the target, skipping those it does not need. */
-static int run_stages(struct build *b, int target, struct err *e)
+int run_stages(struct build *b, int target, struct err *e)
 {
 	for (int si = 0; si <= target; si++) {
 		struct stage *s = &b->st[si];
@@ -392,9 +394,20 @@ static int run_stages(struct build *b, int target, struct err *e)
 	return 0;
 }
 
-static void build_free(struct build *b)
+void build_init(struct build *b, const struct build_opts *o)
 {
-	df_free(&b->df);
+	memset(b, 0, sizeof(*b));
+	b->workdir_lock = -1;
+	b->o = o;
+	b->rootless = geteuid() != 0;
+	b->created = o->source_date_epoch >= 0 ? o->source_date_epoch : (int64_t)time(NULL);
+	b->memo = &b->memo_store;
+	b->reuse = &b->reuse_store;
+	b->tmpseq = &b->tmpseq_store;
+}
+
+void build_free(struct build *b)
+{
 	for (size_t i = 0; i < b->n_st; i++)
 		stage_free(&b->st[i]);
 	free(b->st);
@@ -402,6 +415,12 @@ static void build_free(struct build *b)
 	kv_free(&b->bargs);
 	free(b->bargs_used);
 	oci_platform_free(&b->plat);
+	if (b->borrowed) {
+		memset(b, 0, sizeof(*b));
+		b->workdir_lock = -1;
+		return;
+	}
+	df_free(&b->df);
 	if (b->lay != b->out)
 		oci_layout_close(b->lay);
 	oci_layout_close(b->out);
@@ -417,20 +436,40 @@ static void build_free(struct build *b)
 	if (b->workdir_lock >= 0)
 		close(b->workdir_lock);
 	free(b->cache_dir_own);
-	free(b->memo.v);
+	free(b->memo_store.v);
+	for (size_t i = 0; i < b->reuse_store.n; i++) {
+		struct reuse_ent *r = &b->reuse_store.v[i];
+		free(r->media_type);
+		free(r->digest);
+		free(r->diff_id);
+		free(r->platform);
+	}
+	free(b->reuse_store.v);
 }
 
 int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
 {
 	struct build b;
+	struct oci_platform *plats = NULL;
+	size_t np = 0;
+	int64_t msize;
 	int target, ret = -1;
 
-	memset(&b, 0, sizeof(b));
-	b.workdir_lock = -1;
 	memset(r, 0, sizeof(*r));
-	b.o = o;
-	b.rootless = geteuid() != 0;
-	b.created = o->source_date_epoch >= 0 ? o->source_date_epoch : (int64_t)time(NULL);
+	r->workdir_lock = -1;
+	if (build_platforms_parse(o->platform, &plats, &np, e) < 0)
+		return -1;
+	if (np > 1) {
+		ret = build_run_multi(o, plats, np, r, e);
+		build_platforms_free(plats, np);
+		return ret;
+	}
+	build_init(&b, o);
+	r->images = calloc(1, sizeof(*r->images));
+	if (!r->images) {
+		err_oom(e);
+		goto out;
+	}
 	if (open_context(&b, e) < 0 || set_args(&b, e) < 0 || open_workspace(&b, e) < 0)
 		goto out;
 	target = plan_stages(&b, e);
@@ -439,9 +478,17 @@ int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
 	for (size_t i = 0; i < b.bargs.n; i++)
 		if (!b.bargs_used[i])
 			log_warn("build argument %s was not consumed by any ARG", b.bargs.k[i]);
-	if (finish_image(&b, &b.st[target], r, e) < 0)
+	if (finish_image(&b, &b.st[target], "build", r->digest, &msize, e) < 0)
 		goto out;
-	memo_save(&b, &b.memo);
+	char *ps = oci_platform_string(&b.plat);
+	snprintf(r->images[0].platform, sizeof(r->images[0].platform), "%s", ps ? ps : "");
+	free(ps);
+	snprintf(r->images[0].digest, sizeof(r->images[0].digest), "%s", r->digest);
+	snprintf(r->images[0].tag, sizeof(r->images[0].tag), "build");
+	snprintf(r->images[0].base_digest, sizeof(r->images[0].base_digest), "%s",
+		 b.st[target].base_digest ? b.st[target].base_digest : "");
+	r->n_images = 1;
+	memo_save(&b, b.memo);
 	r->layout = fs_join(b.workdir, "layout");
 	r->workdir = b.workdir;
 	b.workdir = NULL;
@@ -452,6 +499,11 @@ int build_run(const struct build_opts *o, struct build_result *r, struct err *e)
 	ret = 0;
 out:
 	build_free(&b);
+	build_platforms_free(plats, np);
+	if (ret < 0) {
+		free(r->images);
+		r->images = NULL;
+	}
 	return ret;
 }
 
@@ -465,6 +517,7 @@ void build_result_free(struct build_result *r)
 		close(r->workdir_lock);
 	free(r->workdir);
 	free(r->layout);
+	free(r->images);
 	memset(r, 0, sizeof(*r));
 	r->workdir_lock = -1;
 }

@@ -20,7 +20,7 @@ struct build_opts {
 	char **secrets;          /* "id=ID,src=PATH" */
 	size_t n_secrets;
 	const char *target;      /* stage name or NULL for the last */
-	const char *platform;    /* NULL = this machine's */
+	const char *platform;    /* NULL = this machine's; "P1,P2,..." builds an index */
 	const char *network;     /* "host" (default) or "none" */
 	enum layer_comp comp;
 	const char *cache_dir;   /* NULL = no cache */
@@ -29,16 +29,39 @@ struct build_opts {
 	struct reg_opts reg;
 };
 
-struct build_result {
-	char digest[OCI_DIGEST_MAX]; /* manifest digest */
-	char *layout;                /* staging layout dir holding the image as tag "build" */
-	char *workdir;               /* removed by build_result_free */
-	int workdir_lock;            /* held while workdir is in use (fs_tmpdir_lock) */
-	int steps, hits;
+/* One platform's image of a build. */
+struct build_image {
+	char platform[128];          /* "linux/arm64" */
+	char digest[OCI_DIGEST_MAX]; /* its manifest */
+	char tag[16];                /* its tag in the staging layout: "build" or "build-N" */
+	char base_digest[OCI_DIGEST_MAX]; /* the manifest of its base image, or "" */
 };
 
+struct build_result {
+	char digest[OCI_DIGEST_MAX]; /* manifest digest, or the index's with several platforms */
+	char *layout;                /* staging layout dir holding the image (or index) as tag "build" */
+	char *workdir;               /* removed by build_result_free */
+	int workdir_lock;            /* held while workdir is in use (fs_tmpdir_lock) */
+	int steps, hits;             /* summed over the platforms */
+	bool is_index;               /* several platforms: "build" is an OCI image index */
+	struct build_image *images;  /* one per platform, in --platform order */
+	size_t n_images;
+};
+
+/* One build per platform of o->platform: one platform gives an image
+ * manifest, several ("linux/amd64,linux/arm64") an OCI image index of one
+ * manifest per platform, each built from the base's manifest for it.
+ * RUN steps of a foreign platform run through binfmt_misc emulation; when no
+ * handler is registered for it the build stops before any work (ERR_INTERNAL,
+ * saying how to register qemu-user-static). */
 int build_run(const struct build_opts *o, struct build_result *r, struct err *e);
 void build_result_free(struct build_result *r);
+
+/* The platforms of a --platform value (NULL: this machine's): *out has *n
+ * entries, caller frees with build_platforms_free. ERR_USAGE on a malformed
+ * or repeated platform. */
+int build_platforms_parse(const char *spec, struct oci_platform **out, size_t *n, struct err *e);
+void build_platforms_free(struct oci_platform *p, size_t n);
 
 /* .dockerignore: patterns from text; build_ignored tells whether a path
  * relative to the context is excluded (Docker's rules: last match wins,

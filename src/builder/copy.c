@@ -11,6 +11,7 @@
 
 #include "builder/internal.h"
 #include "core/fs.h"
+#include "core/log.h"
 #include "core/sha256.h"
 #include "core/util.h"
 #include "oci/digest.h"
@@ -354,12 +355,107 @@ static int copy_sources(struct copy_ctx *c, struct copy_job *j, struct err *e)
 	return 0;
 }
 
+/* Multi-platform builds: a COPY whose layer another platform already wrote
+ * is not copied and compressed again. The layer is a function of the content
+ * hash (sources, destinations, modes, owners), the expanded words and what
+ * the copy reads of the stage's root file system: the directories on the way
+ * to the destination (make_parents copies their metadata; a directory at the
+ * destination takes a file into it). reuse_key hashes all of it. */
+static void reuse_key(struct copy_ctx *c, const struct copy_job *j, const char *content, char key[65])
+{
+	struct sha256 h;
+	struct err e = ERR_INIT;
+	char pre[PATH_MAX], line[256];
+
+	key[0] = 0;
+	if (sha256_init(&h, &e) < 0)
+		return;
+	snprintf(line, sizeof(line), "%s\n%d:%ld:%ld:%ld\n", content, (int)c->b->o->comp, c->uid, c->gid,
+		 c->chmod_mode);
+	sha256_update(&h, line, strlen(line));
+	for (size_t i = 0; i < j->n; i++)
+		sha256_update(&h, j->w[i], strlen(j->w[i]) + 1);
+	for (size_t l = 0;; l++) {
+		if (j->dst[l] && j->dst[l] != '/')
+			continue;
+		snprintf(pre, sizeof(pre), "%.*s", (int)l, j->dst);
+		char *real = resolve_in(c->s->rootfs, *pre ? pre : ".", &e);
+		struct stat st;
+		err_clear(&e);
+		if (real && stat(real, &st) == 0)
+			snprintf(line, sizeof(line), "%s %o %ld %ld %lld.%ld\n", pre, (unsigned)st.st_mode,
+				 (long)st.st_uid, (long)st.st_gid, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+		else
+			snprintf(line, sizeof(line), "%s none\n", pre);
+		free(real);
+		sha256_update(&h, line, strlen(line));
+		if (!j->dst[l])
+			break;
+	}
+	sha256_final_hex(&h, key);
+}
+
+/* A layer of another platform with this key: applied to s as if just written. */
+static bool reuse_get(struct build *b, struct stage *s, const char *key, const char *created_by)
+{
+	struct err e = ERR_INIT;
+
+	for (size_t i = 0; *key && i < b->reuse->n; i++) {
+		const struct reuse_ent *r = &b->reuse->v[i];
+		if (strcmp(r->key, key) != 0)
+			continue;
+		if (add_layer(s, r->media_type, r->digest, r->size, r->diff_id, &e) < 0)
+			return false;
+		add_history(b, s, created_by, false);
+		struct layer_result lr;
+		memset(&lr, 0, sizeof(lr));
+		lr.media_type = r->media_type;
+		snprintf(lr.digest, sizeof(lr.digest), "%s", r->digest);
+		snprintf(lr.diff_id, sizeof(lr.diff_id), "%s", r->diff_id);
+		lr.size = r->size;
+		cache_put(b, s, &lr);
+		log_info("  the same layer as for %s: %.19s", r->platform, r->digest);
+		return true;
+	}
+	return false;
+}
+
+/* Remember the layer just added to s under key. */
+static void reuse_put(struct build *b, struct stage *s, const char *key)
+{
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s->config, "rootfs"),
+							   "diff_ids");
+	const cJSON *last = cJSON_GetArrayItem(ids, cJSON_GetArraySize(ids) - 1);
+	const struct oci_desc *l = s->n_layers ? &s->layers[s->n_layers - 1] : NULL;
+	struct reuse_ent *nv;
+
+	if (!*key || !l || !cJSON_IsString(last) || !(nv = realloc(b->reuse->v, (b->reuse->n + 1) * sizeof(*nv))))
+		return;
+	b->reuse->v = nv;
+	struct reuse_ent *r = &nv[b->reuse->n];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->key, sizeof(r->key), "%s", key);
+	r->media_type = strdup(l->media_type);
+	r->digest = strdup(l->digest);
+	r->diff_id = strdup(last->valuestring);
+	r->platform = oci_platform_string(&b->plat);
+	r->size = l->size;
+	if (r->media_type && r->digest && r->diff_id && r->platform) {
+		b->reuse->n++;
+		return;
+	}
+	free(r->media_type);
+	free(r->digest);
+	free(r->diff_id);
+	free(r->platform);
+}
+
 int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool add, struct err *e)
 {
 	struct copy_job j = { .in = in, .add = add, .checksum = df_flag(in, "checksum") };
 	struct copy_ctx c;
 	int ret = -1;
-	char created_by[8192];
+	char created_by[8192], rkey[65] = "";
 
 	memset(&c, 0, sizeof(c));
 	c.b = b;
@@ -378,8 +474,8 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 		goto out;
 	/* Pass 1: hash what would be copied (the cache key), pass 2: copy on a miss. */
 	snprintf(created_by, sizeof(created_by), "%s", in->original);
-	/* Without a cache nobody needs the content hash: skip that read. */
-	for (int pass = b->cache_dir ? 0 : 1; pass < 2; pass++) {
+	/* Without a cache (or other platforms) nobody needs the content hash: skip that read. */
+	for (int pass = b->cache_dir || b->multi ? 0 : 1; pass < 2; pass++) {
 		c.hash_only = pass == 0;
 		if (pass == 1) {
 			char hex[65];
@@ -393,6 +489,13 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 			log_step(b, in, b->cache_dir ? "cache miss" : NULL);
 			if (sync_rootfs(b, s, e) < 0)
 				goto out;
+			if (b->multi) {
+				reuse_key(&c, &j, hex, rkey);
+				if (reuse_get(b, s, rkey, created_by)) {
+					ret = 0;
+					goto out;
+				}
+			}
 			c.layer = new_tmp(b, "layer", e);
 			if (!c.layer)
 				goto out;
@@ -409,6 +512,8 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 	}
 	if (write_layer(b, s, c.layer, false, created_by, e) < 0)
 		goto out;
+	if (b->multi)
+		reuse_put(b, s, rkey);
 	ret = 0;
 out:
 	sha256_free(&c.h);

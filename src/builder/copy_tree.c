@@ -252,13 +252,15 @@ static bool memo_key(const char *src, char key[65])
 int hash_file(struct copy_ctx *c, const char *src, struct err *e)
 {
 	struct build *b = c->b;
-	struct memo *m = &b->memo;
+	struct memo *m = b->memo;
 	char d[72], key[65];
 	uint64_t sz;
-	bool have_key = b->cache_dir && memo_key(src, key);
+	/* A multi-platform build keeps the memo in memory even without a cache:
+	 * each platform's COPY hashes the context, and it is read only once. */
+	bool have_key = (b->cache_dir || b->multi) && memo_key(src, key);
 
 	if (have_key) {
-		if (!m->loaded)
+		if (!m->loaded && b->cache_dir)
 			memo_load(b, m);
 		if (m->cap) {
 			size_t j = memo_slot(m, key);

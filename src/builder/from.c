@@ -17,12 +17,55 @@
 #include "image/image.h"
 #include "image/location.h"
 
-static void sanitize_tag(const char *s, char out[72])
+/* The base's tag in the build's layout; a multi-platform build pulls the
+ * same base once per platform, each under its own tag. */
+static void sanitize_tag(struct build *b, const char *s, char out[72])
 {
-	char d[72];
+	char d[72], *ps = b->multi ? oci_platform_string(&b->plat) : NULL;
+	char *key = ps ? xasprintf_e(NULL, "%s\n%s", s, ps) : NULL;
 
-	sha256_digest_str(s, strlen(s), d);
+	sha256_digest_str(key ? key : s, strlen(key ? key : s), d);
 	snprintf(out, 72, "base-%.24s", d + 7);
+	free(key);
+	free(ps);
+}
+
+/* The first link of a stage's cache chain: its base (a digest, or zeros for
+ * scratch) and the platform it is built for. */
+static void chain_root(struct build *b, struct stage *s, const char *base_hex)
+{
+	char *ps = oci_platform_string(&b->plat);
+
+	memset(s->chain, '0', 64);
+	s->chain[64] = 0;
+	if (base_hex)
+		memcpy(s->chain, base_hex, 64);
+	chain_step(s, "platform", ps ? ps : "");
+	free(ps);
+}
+
+/* In a multi-platform build each platform's base must be an image of that
+ * platform (the base an index with a manifest for each, or one built for it). */
+static int check_base_platform(struct build *b, struct stage *s, const char *img, struct err *e)
+{
+	const cJSON *os = cJSON_GetObjectItemCaseSensitive(s->config, "os");
+	const cJSON *arch = cJSON_GetObjectItemCaseSensitive(s->config, "architecture");
+	const cJSON *var = cJSON_GetObjectItemCaseSensitive(s->config, "variant");
+	struct oci_platform have = { 0 };
+
+	if (!b->multi)
+		return 0;
+	have.os = cJSON_IsString(os) ? os->valuestring : (char *)"?";
+	have.architecture = cJSON_IsString(arch) ? arch->valuestring : (char *)"?";
+	have.variant = cJSON_IsString(var) ? var->valuestring : NULL;
+	if (oci_platform_match(&b->plat, &have))
+		return 0;
+	char *want = oci_platform_string(&b->plat), *got = oci_platform_string(&have);
+	err_set(e, ERR_INPUT, "base image %s is %s, not %s: a multi-platform build needs a base with an image for "
+		"every platform", img, got ? got : "?", want ? want : "?");
+	free(want);
+	free(got);
+	return -1;
 }
 
 int load_image(struct build *b, struct stage *s, const struct oci_desc *top, struct err *e)
@@ -90,7 +133,7 @@ int pull_base(struct build *b, const char *ref, struct oci_desc *top, struct err
 		location_free(&src);
 		return err_set(e, ERR_INPUT, "dir: cannot be a base image");
 	}
-	sanitize_tag(src.text, tag);
+	sanitize_tag(b, src.text, tag);
 	memset(&dst, 0, sizeof(dst));
 	dst.kind = LOC_OCI;
 	dst.path = xstrdup_e(b->lay_dir, e);
@@ -173,8 +216,7 @@ int do_from(struct build *b, struct stage *s, const struct df_instr *in, struct 
 		cJSON_AddArrayToObject(rf, "diff_ids");
 		cJSON_AddArrayToObject(s->config, "history");
 		free(arch);
-		memset(s->chain, '0', 64);
-		s->chain[64] = 0;
+		chain_root(b, s, NULL);
 	} else {
 		struct oci_desc top = { 0 };
 		if (pull_base(b, img, &top, e) < 0)
@@ -182,7 +224,7 @@ int do_from(struct build *b, struct stage *s, const struct df_instr *in, struct 
 		int r = load_image(b, s, &top, e);
 		s->base_digest = xstrdup_e(top.digest, e);
 		oci_desc_free(&top);
-		if (r < 0)
+		if (r < 0 || check_base_platform(b, s, img, e) < 0)
 			goto fail;
 		struct location l = { 0 };
 		if (location_parse(&l, img, e) == 0 && l.kind == LOC_REGISTRY) {
@@ -193,8 +235,7 @@ int do_from(struct build *b, struct stage *s, const struct df_instr *in, struct 
 			s->base_name = xstrdup_e(img, e);
 		}
 		location_free(&l);
-		memcpy(s->chain, s->base_digest + 7, 64);
-		s->chain[64] = 0;
+		chain_root(b, s, s->base_digest ? s->base_digest + 7 : NULL);
 	}
 	if (!s->config) {
 		err_oom(e);

@@ -11,7 +11,9 @@
  *   paths.c      paths inside a root: cleaning, resolving, globs
  *   copy_tree.c  copying and hashing trees into a layer, the file-hash memo
  *   copy.c       COPY and ADD
- *   run.c        RUN and its mounts, glue to sandbox.c */
+ *   run.c        RUN and its mounts, glue to sandbox.c
+ *   binfmt.c     emulation of foreign platforms (binfmt_misc handlers)
+ *   platforms.c  multi-platform builds: one build per platform, the index */
 #ifndef BOSUN_BUILDER_INTERNAL_H
 #define BOSUN_BUILDER_INTERNAL_H
 
@@ -51,8 +53,31 @@ struct stage {
 	char chain[65];     /* cache chain key */
 };
 
+/* The file-hash memo (copy_tree.c) and, in multi-platform builds, the COPY
+ * layers already written for another platform (copy.c). */
+struct memo {
+	struct memo_ent *v;
+	size_t cap, n;
+	bool loaded, dirty;
+};
+
+struct reuse {
+	struct reuse_ent {
+		char key[65];
+		char *media_type, *digest, *diff_id, *platform;
+		int64_t size;
+	} *v;
+	size_t n;
+};
+
+/* One build. In a multi-platform build (platforms.c) every platform has its
+ * own struct build, sharing (borrowed) the Dockerfile, the context, the
+ * workspace, the cache and the memos of the first; stages, variables and
+ * counters are its own. */
 struct build {
 	const struct build_opts *o;
+	bool multi;         /* one of several platforms */
+	bool borrowed;      /* the shared parts belong to another struct build */
 	struct dockerfile df;
 	struct stage *st;
 	size_t n_st;
@@ -73,14 +98,14 @@ struct build {
 	const char *cache_dir;    /* --cache-dir, or a private one for --cache-repo */
 	char *cache_dir_own;
 	struct reg_client *creg;  /* --cache-repo */
-	struct memo {
-		struct memo_ent *v;
-		size_t cap, n;
-		bool loaded, dirty;
-	} memo;
+	struct memo *memo;        /* -> memo_store of the owner */
+	struct memo memo_store;
+	struct reuse *reuse;      /* -> reuse_store of the owner */
+	struct reuse reuse_store;
 	struct stage *cur;
 	const struct df_instr *cur_in;
-	int tmpseq;
+	int *tmpseq;              /* -> tmpseq_store of the owner */
+	int tmpseq_store;
 };
 
 struct copy_ctx {
@@ -150,6 +175,13 @@ int copy_tree(struct copy_ctx *c, const char *src, const char *dst, const char *
 /* copy.c: COPY and ADD */
 int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool add, struct err *e);
 
+/* binfmt.c: emulation. binfmt_native: this machine runs p's executables
+ * itself. binfmt_check: 0 when p is native or a binfmt_misc handler with the
+ * F flag serves it; ERR_INTERNAL saying how to register one otherwise
+ * (BOSUN_BINFMT_DIR, for tests only, names another directory to read). */
+bool binfmt_native(const struct oci_platform *p);
+int binfmt_check(const struct oci_platform *p, struct err *e);
+
 /* run.c: RUN */
 int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct err *e);
 
@@ -181,5 +213,19 @@ int add_layer(struct stage *s, const char *mt, const char *digest, int64_t size,
 int write_layer(struct build *b, struct stage *s, const char *dir, bool overlay, const char *created_by,
 		struct err *e);
 int exec_instr(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
+/* The phases of build_run, for platforms.c. build_init: b empty, its memos its
+ * own. finish_image writes the config and manifest of stage s into b->out,
+ * tags it tag (NULL: untagged) and gives its descriptor (digest in dig). */
+void build_init(struct build *b, const struct build_opts *o);
+int open_context(struct build *b, struct err *e);
+int set_args(struct build *b, struct err *e);
+int open_workspace(struct build *b, struct err *e);
+int run_stages(struct build *b, int target, struct err *e);
+int finish_image(struct build *b, struct stage *s, const char *tag, char dig[72], int64_t *size, struct err *e);
+void build_free(struct build *b);
+
+/* platforms.c: several platforms (o->platform a comma-separated list). */
+int build_run_multi(const struct build_opts *o, struct oci_platform *plats, size_t n, struct build_result *r,
+		    struct err *e);
 
 #endif

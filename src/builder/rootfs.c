@@ -31,7 +31,7 @@ int sync_rootfs(struct build *b, struct stage *s, struct err *e)
 
 char *new_tmp(struct build *b, const char *what, struct err *e)
 {
-	char *p = xasprintf_e(e, "%s/%s-%d", b->workdir, what, ++b->tmpseq);
+	char *p = xasprintf_e(e, "%s/%s-%d", b->workdir, what, ++*b->tmpseq);
 
 	if (p && mkdir(p, 0755) < 0) {
 		err_errno(e, ERR_INTERNAL, "mkdir %s", p);

@@ -254,6 +254,10 @@ int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct e
 		goto out;
 	}
 	log_step(b, in, b->cache_dir ? "cache miss" : NULL);
+	/* The build checked emulation before it started; an ONBUILD trigger of a
+	 * base can still bring a RUN it could not see. */
+	if (b->multi && binfmt_check(&b->plat, e) < 0)
+		goto out;
 	long uid = 0, gid = 0;
 	if (*user && resolve_user(b, s, user, &uid, &gid, e) < 0)
 		goto out;

@@ -14,23 +14,30 @@ static const char help[] =
     "usage: bosun build [OPTIONS] CONTEXT\n\n"
     "Build an OCI image from a Dockerfile without a daemon. RUN steps run in a\n"
     "namespace sandbox on overlayfs (as root, or rootless in a user namespace).\n"
-    "The manifest digest is printed on stdout.\n\n"
+    "The manifest digest is printed on stdout (the index's, with several platforms).\n\n"
     "Build options (the same for bosun ship):\n" BUILD_OPTS_HELP "Options:\n"
     "  --push                     push to every -t REF\n"
     "  --digest-file FILE         write the manifest digest to FILE\n"
     "  -v, -q                     more / less output\n" REG_OPTS_HELP "\n"
     "SOURCE_DATE_EPOCH, when set, fixes the image's created time and clamps the\n"
     "times of files in bosun's layers: the same inputs give the same digest.\n\n"
+    "--platform linux/amd64,linux/arm64 builds each platform from the base's image\n"
+    "for it and pushes one OCI image index. RUN steps of a platform this machine\n"
+    "cannot run go through the kernel's binfmt_misc and qemu-user-static; without a\n"
+    "registered handler (F flag) the build stops before any work, exit 5. As root:\n"
+    "  mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc\n"
+    "  apt-get install qemu-user-static binfmt-support; update-binfmts --enable qemu-aarch64\n\n"
     "Examples:\n"
     "  bosun build -t registry.example.com/team/app:1.0 --push .\n"
-    "  bosun build --output oci:./out:1.0 --build-arg VERSION=1.0 -f docker/Dockerfile .\n\n"
+    "  bosun build --output oci:./out:1.0 --build-arg VERSION=1.0 -f docker/Dockerfile .\n"
+    "  bosun build --platform linux/amd64,linux/arm64 -t registry.example.com/team/app:1.0 --push .\n\n"
     "Exit codes:\n"
     "  0  success\n"
     "  1  a RUN step failed (the step and its exit code are named)\n"
     "  2  usage error\n"
     "  3  bad input (Dockerfile error with FILE:LINE:COL, missing file or stage, bad base image)\n"
     "  4  registry or network error after retries\n"
-    "  5  internal error\n";
+    "  5  internal error; RUN for a foreign platform without binfmt_misc emulation\n";
 
 /* build's own options beside the build and registry groups. */
 struct build_cli {
@@ -83,16 +90,27 @@ int cmd_build(int argc, char **argv, struct err *e)
 		return -1;
 	o = cl.build.o;
 	o.context = argv[optind];
+	struct oci_platform *plats;
+	size_t np;
+	if (build_platforms_parse(o.platform, &plats, &np, e) < 0)
+		return -1;
+	build_platforms_free(plats, np);
 	/* Check the destinations before spending time on the build. */
 	for (size_t i = 0; i < no + (push ? nt : 0); i++) {
 		struct location l;
 		if (location_parse(&l, i < no ? outputs[i] : tags[i - no], e) < 0)
 			return -1;
 		bool bad = i < no && l.kind != LOC_OCI && l.kind != LOC_DOCKER_ARCHIVE && l.kind != LOC_REGISTRY;
+		bool archive = l.kind == LOC_DOCKER_ARCHIVE;
 		location_free(&l);
 		if (bad)
 			return cmd_usage_error(e, "build", "--output %s: expected oci:DIR[:TAG] or docker-archive:FILE",
 					       outputs[i]);
+		if (i < no && np > 1 && archive)
+			return cmd_usage_error(e, "build",
+					       "--output %s: a docker archive holds one platform; write the %zu "
+					       "platforms to oci:DIR[:TAG] or a registry",
+					       outputs[i], np);
 	}
 	if (build_run(&o, &res, e) < 0)
 		return -1;

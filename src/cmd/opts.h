@@ -96,6 +96,10 @@ int cli_source_date(struct cli *c, struct err *e);
 	"  --build-arg K[=V]          set a build argument (V from the environment when "          \
 	"omitted)\n"                                                                               \
 	"  --target STAGE             build up to this stage\n"                                    \
+	"  --platform P[,P...]        target platform(s), OS/ARCH[/VARIANT] (default this "         \
+	"machine's);\n"                                                                            \
+	"                             several build one OCI image index, one image per platform;\n" \
+	"                             RUN of a foreign platform needs binfmt_misc emulation\n"     \
 	"  --label K=V                add a label to the image config (repeatable)\n"              \
 	"  --secret id=ID,src=PATH    expose PATH to RUN --mount=type=secret,id=ID (never in a "   \
 	"layer)\n"                                                                                 \

@@ -24,7 +24,11 @@ static const char help[] =
     "--key and, with --attest, given signed SBOM (CycloneDX), vulnerability scan and\n"
     "SLSA provenance attestations. When it fails, nothing is pushed or signed\n"
     "(--push-on-fail pushes it anyway, never signed). Every stage's outcome goes\n"
-    "into the reports; the exit code is 1 when the gate failed.\n\n"
+    "into the reports; the exit code is 1 when the gate failed. With several\n"
+    "--platform values (one OCI image index) every platform's image is scanned, the\n"
+    "gate holds for all of them, and the index and each platform's manifest are\n"
+    "signed and attested; scan.OS-ARCH.sarif and sbom.OS-ARCH.cdx.json are written\n"
+    "for each platform beside scan.sarif and sbom.cdx.json (the first platform's).\n\n"
     "Build options (as for bosun build):\n" BUILD_OPTS_HELP
     "  --no-push                  do not push (the image goes only to --output)\n"
     "Scan and policy options (as for bosun scan; ship's gate defaults to --fail-on "

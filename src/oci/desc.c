@@ -84,7 +84,8 @@ int oci_platform_parse(struct oci_platform *p, const char *s, struct err *e)
 	memset(p, 0, sizeof *p);
 	const char *a = s ? strchr(s, '/') : NULL;
 	const char *v = a ? strchr(a + 1, '/') : NULL;
-	if (!s || !a || a == s || a[1] == '\0' || a[1] == '/' || (v && (v[1] == '\0' || strchr(v + 1, '/'))))
+	if (!s || !a || a == s || a[1] == '\0' || a[1] == '/' || (v && (v[1] == '\0' || strchr(v + 1, '/'))) ||
+	    strpbrk(s, ", \t\n"))
 		return err_set(e, ERR_USAGE, "invalid platform \"%.100s\" (want os/arch[/variant], e.g. linux/arm64)",
 			       s ? s : "");
 	p->os = xstrndup_e(s, (size_t)(a - s), e);

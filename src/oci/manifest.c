@@ -176,33 +176,37 @@ static int add_desc(cJSON *o, const char *key, const struct oci_desc *d, struct 
 	return 0;
 }
 
+/* An array of descriptors under key ("layers", "manifests"). */
+static int add_desc_array(cJSON *o, const char *key, const struct oci_desc *v, size_t n, struct err *e)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, key);
+
+	if (!arr)
+		return err_oom(e);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *j = oci_desc_to_json(&v[i], e);
+		if (!j)
+			return -1;
+		if (!cJSON_AddItemToArray(arr, j)) {
+			cJSON_Delete(j);
+			return err_oom(e);
+		}
+	}
+	return 0;
+}
+
 char *oci_manifest_serialise(const struct oci_manifest *m, size_t *len, struct err *e)
 {
 	char *s = NULL;
 	cJSON *o = cJSON_CreateObject();
-	cJSON *layers = NULL;
 	if (!o || !cJSON_AddNumberToObject(o, "schemaVersion", 2) ||
 	    !cJSON_AddStringToObject(o, "mediaType", m->media_type ? m->media_type : MT_OCI_MANIFEST) ||
 	    (m->artifact_type && !cJSON_AddStringToObject(o, "artifactType", m->artifact_type))) {
 		err_oom(e);
 		goto out;
 	}
-	if (add_desc(o, "config", &m->config, e) < 0)
+	if (add_desc(o, "config", &m->config, e) < 0 || add_desc_array(o, "layers", m->layers, m->n_layers, e) < 0)
 		goto out;
-	if (!(layers = cJSON_AddArrayToObject(o, "layers"))) {
-		err_oom(e);
-		goto out;
-	}
-	for (size_t i = 0; i < m->n_layers; i++) {
-		cJSON *j = oci_desc_to_json(&m->layers[i], e);
-		if (!j)
-			goto out;
-		if (!cJSON_AddItemToArray(layers, j)) {
-			cJSON_Delete(j);
-			err_oom(e);
-			goto out;
-		}
-	}
 	if ((m->subject && add_desc(o, "subject", m->subject, e) < 0) ||
 	    oj_add_raw_object(o, "annotations", m->annotations_json, e) < 0)
 		goto out;
@@ -245,6 +249,23 @@ out:
 		err_prefix(e, "invalid index");
 	}
 	return rc;
+}
+
+char *oci_index_serialise(const struct oci_index *idx, size_t *len, struct err *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s = NULL;
+
+	if (!o || !cJSON_AddNumberToObject(o, "schemaVersion", 2) ||
+	    !cJSON_AddStringToObject(o, "mediaType", idx->media_type ? idx->media_type : MT_OCI_INDEX))
+		err_oom(e);
+	else if (add_desc_array(o, "manifests", idx->manifests, idx->n, e) == 0 &&
+		 oj_add_raw_object(o, "annotations", idx->annotations_json, e) == 0)
+		s = oj_print(o, e);
+	cJSON_Delete(o);
+	if (s && len)
+		*len = strlen(s);
+	return s;
 }
 
 bool oci_desc_is_attestation(const struct oci_desc *d)

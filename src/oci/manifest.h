@@ -46,6 +46,9 @@ struct oci_index {
 };
 
 int oci_index_parse(struct oci_index *idx, const char *json, size_t len, const char *mt_hint, struct err *e);
+/* Compact JSON (schemaVersion, mediaType, manifests with their platforms,
+ * annotations). Caller frees; *len may be NULL. */
+char *oci_index_serialise(const struct oci_index *idx, size_t *len, struct err *e);
 void oci_index_free(struct oci_index *idx);
 /* First entry matching want (NULL = oci_platform_default()), skipping
  * attestation manifests (platform unknown/unknown or

@@ -37,7 +37,7 @@ static int rescan(const struct ship_opts *o, struct results *r, struct vdb *db, 
 	    (*failing = scan_policy(res, &o->pol, e)) < 0)
 		return err_prefix(e, "the scan of the patched image");
 	results_clear_findings(r);
-	return ship_add_findings(r, inv, res, e);
+	return ship_add_findings(r, inv, res, false, e);
 }
 
 static int run_patch(const struct ship_opts *o, struct results *r, struct patch_image *p, struct vdb *db,
@@ -86,11 +86,14 @@ out:
 }
 
 int ship_patch_stage(const struct ship_opts *o, struct results *r, struct vdb *db, char *spec, size_t cap,
-		     struct inventory *inv, struct scan_result *res, int *failing, struct patch_image **pimg,
-		     struct err *e)
+		     struct inventory *inv, struct scan_result *res, struct patch_image **pimg, struct err *e)
 {
 	double t0 = time_now();
 	const struct finding *nf;
+	int nfailing = 0, *failing = &nfailing;
+
+	for (size_t i = 0; i < res->n; i++)
+		nfailing += res->f[i].failing;
 
 	if (!o->patch)
 		return 0;

@@ -127,14 +127,27 @@ static void free_list(char **l, size_t n)
 	free(l);
 }
 
+/* A finding another platform's image already has (the same id in the same
+ * package version): a multi-platform image lists it once. */
+static bool have_finding(const struct results *r, const struct finding *f)
+{
+	for (size_t i = 0; i < r->n_f; i++)
+		if (!strcmp(r->f[i].id, f->id ? f->id : "") && !strcmp(r->f[i].package, f->pkg->name ? f->pkg->name : "") &&
+		    !strcmp(r->f[i].installed, f->pkg->version ? f->pkg->version : ""))
+			return true;
+	return false;
+}
+
 int ship_add_findings(struct results *r, const struct inventory *inv, const struct scan_result *res,
-		      struct err *e)
+		      bool dedupe, struct err *e)
 {
 	for (size_t i = 0; i < res->n; i++) {
 		const struct finding *f = &res->f[i];
 		struct res_finding rf = { 0 };
 		char **al = NULL;
 		size_t nal = 0;
+		if (dedupe && have_finding(r, f))
+			continue;
 		cJSON *a = f->aliases ? cJSON_Parse(f->aliases) : NULL, *it;
 		int rc = 0;
 
@@ -231,10 +244,11 @@ out:
 	return rc;
 }
 
-/* SLSA v1 provenance: what was built from what. Build argument values stay
- * out (they may carry tokens); their names are recorded. */
-static int provenance(const struct ship_opts *o, const struct results *r, const char *started,
-		      const char *finished, struct buf *out, struct err *e)
+/* SLSA v1 provenance: what was built from what (the base image's manifest
+ * of each platform in bases). Build argument values stay out (they may carry
+ * tokens); their names are recorded. */
+static int provenance(const struct ship_opts *o, const struct results *r, const char *const *bases, size_t nb,
+		      const char *started, const char *finished, struct buf *out, struct err *e)
 {
 	cJSON *root = cJSON_CreateObject(), *bd, *ep, *args, *deps, *rd, *b, *md;
 	int rc;
@@ -261,14 +275,16 @@ static int provenance(const struct ship_opts *o, const struct results *r, const 
 	}
 	cJSON_AddObjectToObject(bd, "internalParameters");
 	deps = cJSON_AddArrayToObject(bd, "resolvedDependencies");
-	if (r->base_name && r->base_digest && str_starts(r->base_digest, "sha256:")) {
+	for (size_t i = 0; i < nb && r->base_name; i++) {
+		if (!bases[i] || !str_starts(bases[i], "sha256:"))
+			continue;
 		cJSON *d = cJSON_CreateObject(), *dg;
 		char *uri = xasprintf_e(e, "pkg:docker/%s", r->base_name);
 
 		cJSON_AddStringToObject(d, "uri", uri ? uri : r->base_name);
 		free(uri);
 		dg = cJSON_AddObjectToObject(d, "digest");
-		cJSON_AddStringToObject(dg, "sha256", r->base_digest + 7);
+		cJSON_AddStringToObject(dg, "sha256", bases[i] + 7);
 		cJSON_AddItemToArray(deps, d);
 	}
 	rd = cJSON_AddObjectToObject(root, "runDetails");
@@ -314,7 +330,15 @@ static int write_report(enum report_fmt f, const struct report_in *in, const cha
 int ship_preflight(const struct ship_opts *o, struct err *e)
 {
 	struct vdb *db = NULL;
+	struct oci_platform *plats;
+	size_t np;
 
+	if (build_platforms_parse(o->build.platform, &plats, &np, e) < 0)
+		return -1;
+	build_platforms_free(plats, np);
+	if (np > 1 && o->output && str_starts(o->output, "docker-archive:"))
+		return err_set(e, ERR_USAGE, "--output %s: a docker archive holds one platform; write the %zu platforms "
+			       "to oci:DIR[:TAG] or a registry", o->output, np);
 	if (!o->no_push && !o->n_tags)
 		return err_set(e, ERR_USAGE, "nothing to push to: give -t REF (or --no-push)");
 	for (size_t i = 0; i < o->n_tags; i++) {
@@ -405,8 +429,55 @@ static int push_stage(const struct ship_opts *o, struct results *r, const struct
 	return 0;
 }
 
-/* Sign what was pushed and passed the gate, once per repository. */
-static int sign_stage(const struct ship_opts *o, struct results *r, struct sign_key *key, struct err *e)
+/* Tag i's reference, naming digest instead when given, and a client for its
+ * repository. On failure dst is freed (or was never filled). */
+static int open_subject(const struct ship_opts *o, size_t i, const char *digest, struct location *dst,
+			struct reg_client **cl, struct err *e)
+{
+	if (location_parse(dst, o->tags[i], e) < 0)
+		return -1;
+	if (digest) {
+		free(dst->ref.digest);
+		dst->ref.digest = xstrdup_e(digest, e);
+	}
+	if ((digest && !dst->ref.digest) || reg_open(cl, &dst->ref, &o->reg, true, e) < 0) {
+		location_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sign the manifest digest (NULL: the one the tag names) in tag i's
+ * repository; record what was signed. */
+static int sign_one(const struct ship_opts *o, size_t i, const char *digest, struct results *r,
+		    const struct sign_key *key, struct err *e)
+{
+	struct location dst;
+	struct reg_client *cl = NULL;
+	struct sign_result sr = { 0 };
+	char *signed_ref;
+	int rc = 0;
+
+	if (open_subject(o, i, digest, &dst, &cl, e) < 0)
+		return -1;
+	if (sign_image(cl, &dst.ref, key, NULL, NULL, 0, &sr, e) < 0) {
+		rc = -1;
+	} else {
+		signed_ref = xasprintf_e(e, "%s@%s", o->tags[i], sr.digest);
+		if (signed_ref)
+			results_list_add(&r->signed_refs, &r->n_signed, signed_ref, e);
+		free(signed_ref);
+	}
+	reg_close(cl);
+	location_free(&dst);
+	sign_result_free(&sr);
+	return rc;
+}
+
+/* Sign what was pushed and passed the gate, once per repository: the
+ * image, or the index and each platform's manifest. */
+static int sign_stage(const struct ship_opts *o, struct results *r, const struct build_result *br,
+		      struct sign_key *key, struct err *e)
 {
 	double tscan;
 
@@ -426,47 +497,100 @@ static int sign_stage(const struct ship_opts *o, struct results *r, struct sign_
 		}
 		results_set(&r->sign_key, o->key, e);
 		results_set(&r->sign_key_id, key->fingerprint, e);
+		size_t n_sub = br->is_index ? br->n_images : 0;
 		for (size_t i = 0; i < o->n_tags; i++) {
-			struct location dst;
-			struct reg_client *cl = NULL;
-			struct sign_result sr = { 0 };
-			char *signed_ref;
-
-			if (repo_seen_before(o, i)) {
-				signed_ref = xasprintf_e(e, "%s@%s", o->tags[i], r->digest);
-				if (signed_ref)
-					results_list_add(&r->signed_refs, &r->n_signed, signed_ref, e);
-				free(signed_ref);
-				continue;
+			for (size_t k = 0; k <= n_sub; k++) {
+				const char *dig = k ? br->images[k - 1].digest : NULL;
+				if (repo_seen_before(o, i)) {
+					char *signed_ref = xasprintf_e(e, "%s@%s", o->tags[i], dig ? dig : r->digest);
+					if (signed_ref)
+						results_list_add(&r->signed_refs, &r->n_signed, signed_ref, e);
+					free(signed_ref);
+				} else if (sign_one(o, i, dig, r, key, e) < 0) {
+					ship_stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s%s%s: %s", o->tags[i], dig ? "@" : "",
+						  dig ? dig : "", e->msg);
+					return err_prefix(e, "sign %s%s%s", o->tags[i], dig ? "@" : "", dig ? dig : "");
+				}
 			}
-			if (location_parse(&dst, o->tags[i], e) < 0)
-				return -1;
-			if (reg_open(&cl, &dst.ref, &o->reg, true, e) < 0 ||
-			    sign_image(cl, &dst.ref, key, NULL, NULL, 0, &sr, e) < 0) {
-				ship_stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s: %s", o->tags[i], e->msg);
-				err_prefix(e, "sign %s", o->tags[i]);
-				reg_close(cl);
-				location_free(&dst);
-				sign_result_free(&sr);
-				return -1;
-			}
-			signed_ref = xasprintf_e(e, "%s@%s", o->tags[i], sr.digest);
-			if (signed_ref)
-				results_list_add(&r->signed_refs, &r->n_signed, signed_ref, e);
-			free(signed_ref);
-			reg_close(cl);
-			location_free(&dst);
-			sign_result_free(&sr);
 		}
-		ship_stage_set(r, RS_SIGN, RST_PASSED, tscan, "%s key %.23s…", sign_alg_name(key->alg), key->fingerprint);
+		if (n_sub)
+			ship_stage_set(r, RS_SIGN, RST_PASSED, tscan, "%s key %.23s…, the index and %zu manifests",
+				  sign_alg_name(key->alg), key->fingerprint, n_sub);
+		else
+			ship_stage_set(r, RS_SIGN, RST_PASSED, tscan, "%s key %.23s…", sign_alg_name(key->alg),
+				  key->fingerprint);
 	}
 	return 0;
 }
 
-/* SBOM, vulnerability scan and SLSA provenance attestations on what was signed. */
-static int attest_stage(const struct ship_opts *o, struct results *r, const struct report_in *in,
-			const struct sign_key *key, const char *started, const char *finished, struct err *e)
+/* One platform's image of the build: its scan and what of it fails the gate. */
+#define SHIP_NPRED 4 /* SBOM, vulnerability scan, provenance, patch */
+
+struct plat_scan {
+	const struct build_image *im;
+	char spec[4200]; /* oci:LAYOUT:TAG */
+	struct inventory inv;
+	struct scan_result sres;
+};
+
+/* Attest one subject in tag i's repository: the manifest digest (NULL: the
+ * one the tag names) gets every predicate of pred that is not empty. */
+static int attest_one(const struct ship_opts *o, size_t i, const char *digest, const struct sign_key *key,
+		      const char *const *types, const struct buf *pred, struct err *e)
 {
+	struct location dst;
+	struct reg_client *cl = NULL;
+	int rc = 0;
+
+	if (open_subject(o, i, digest, &dst, &cl, e) < 0)
+		return -1;
+	for (size_t t = 0; rc == 0 && t < SHIP_NPRED; t++) {
+		struct sign_result sr = { 0 };
+		if (pred[t].len && attest_image(cl, &dst.ref, key, intoto_predicate_type(types[t]), pred[t].data,
+						pred[t].len, &sr, e) < 0)
+			rc = err_prefix(e, "attest %s %s%s%s", types[t], o->tags[i], digest ? "@" : "",
+					digest ? digest : "");
+		sign_result_free(&sr);
+	}
+	reg_close(cl);
+	location_free(&dst);
+	return rc;
+}
+
+/* The predicates: for each platform's image its SBOM, vulnerability scan and
+ * provenance (pred[k]); for an index, its provenance naming every platform's
+ * base (pred[n]). */
+static int predicates(const struct ship_opts *o, const struct results *r, const struct plat_scan *ps, size_t n,
+		      bool is_index, const char *dbv, const char *started, const char *finished, struct buf (*pred)[SHIP_NPRED],
+		      struct err *e)
+{
+	const char *bases[64];
+	size_t nb = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		struct report_in in = { &ps[k].inv, &ps[k].sres, o->pol.fail_on, dbv, bosun_version, false, 0 };
+		const char *base = ps[k].im->base_digest[0] ? ps[k].im->base_digest : r->base_digest;
+		if (nb < ARRAY_SIZE(bases))
+			bases[nb++] = base;
+		if (report_cyclonedx(&in, &pred[k][0], e) < 0 || vuln_predicate(&in, started, finished, &pred[k][1], e) < 0 ||
+		    provenance(o, r, &base, 1, started, finished, &pred[k][2], e) < 0)
+			return -1;
+		/* ship --patch (single-platform images only): what the patch changed */
+		if (r->patch_from && ship_patch_predicate(r, started, &pred[k][3], e) < 0)
+			return -1;
+	}
+	if (is_index && provenance(o, r, bases, nb, started, finished, &pred[n][2], e) < 0)
+		return -1;
+	return 0;
+}
+
+/* SBOM, vulnerability scan and SLSA provenance attestations on what was
+ * signed: the image, or each platform's manifest and the index. */
+static int attest_stage(const struct ship_opts *o, struct results *r, const struct plat_scan *ps, size_t n,
+			bool is_index, const char *dbv, const struct sign_key *key, const char *started,
+			const char *finished, struct err *e)
+{
+	static const char *const types[SHIP_NPRED] = { "cyclonedx", "vuln", "slsaprovenance", "patch" };
 	double tscan;
 
 	if (o->on_stage)
@@ -474,51 +598,155 @@ static int attest_stage(const struct ship_opts *o, struct results *r, const stru
 	tscan = time_now();
 	if (!o->attest) {
 		ship_stage_set(r, RS_ATTEST, RST_SKIPPED, 0, "no --attest");
-	} else if (!r->n_signed) {
+		return 0;
+	}
+	if (!r->n_signed) {
 		ship_stage_set(r, RS_ATTEST, RST_SKIPPED, 0, "nothing signed");
-	} else {
-		static const char *const types[] = { "cyclonedx", "vuln", "slsaprovenance", "patch" };
-		struct buf pred[4] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
-		size_t nt = r->patch_from ? 4 : 3;
-		int ok = report_cyclonedx(in, &pred[0], e) == 0 &&
-			 vuln_predicate(in, started, finished, &pred[1], e) == 0 &&
-			 provenance(o, r, started, finished, &pred[2], e) == 0 &&
-			 (nt == 3 || ship_patch_predicate(r, started, &pred[3], e) == 0);
+		return 0;
+	}
+	size_t ns = n + (is_index ? 1 : 0);
+	struct buf(*pred)[SHIP_NPRED] = calloc(ns, sizeof(*pred));
+	int ok = pred != NULL;
+	if (!ok)
+		err_oom(e);
+	for (size_t k = 0; ok && k < ns; k++)
+		for (size_t t = 0; t < SHIP_NPRED; t++)
+			buf_init(&pred[k][t], 0);
+	ok = ok && predicates(o, r, ps, n, is_index, dbv, started, finished, pred, e) == 0;
+	for (size_t i = 0; ok && i < o->n_tags; i++) {
+		if (repo_seen_before(o, i))
+			continue;
+		for (size_t k = 0; ok && k < ns; k++)
+			ok = attest_one(o, i, is_index && k < n ? ps[k].im->digest : NULL, key, types, pred[k], e) == 0;
+	}
+	for (size_t t = 0; ok && t < (r->patch_from ? 4u : 3u); t++)
+		results_list_add(&r->attestations, &r->n_attestations, intoto_predicate_type(types[t]), e);
+	for (size_t k = 0; pred && k < ns; k++)
+		for (size_t t = 0; t < SHIP_NPRED; t++)
+			buf_free(&pred[k][t]);
+	free(pred);
+	if (!ok) {
+		ship_stage_set(r, RS_ATTEST, RST_ERROR, tscan, "%s", e->msg);
+		return -1;
+	}
+	ship_stage_set(r, RS_ATTEST, RST_PASSED, tscan, "SBOM (CycloneDX), vulnerability scan, SLSA provenance%s",
+		  is_index ? " of each platform's image; provenance of the index" : r->patch_from ? ", patch" : "");
+	return 0;
+}
 
-		for (size_t t = 0; ok && t < nt; t++) {
-			const char *pt = intoto_predicate_type(types[t]);
+/* Inventory and match one platform's image. */
+static int scan_platform(const struct ship_opts *o, const struct results *r, struct vdb *db, struct plat_scan *ps,
+			 bool multi, struct err *e)
+{
+	struct inv_opts io = { &o->reg, multi ? ps->im->platform : o->build.platform, NULL, r->base_name };
 
-			for (size_t i = 0; ok && i < o->n_tags; i++) {
-				struct location dst;
-				struct reg_client *cl = NULL;
-				struct sign_result sr = { 0 };
+	if (inventory_scan(ps->spec, &io, &ps->inv, e) < 0 && r->base_name) {
+		/* an unreachable base only costs the from-base marks */
+		log_warn("scan: base image %s: %s; findings are not split by layer origin", r->base_name, e->msg);
+		err_clear(e);
+		inventory_free(&ps->inv);
+		memset(&ps->inv, 0, sizeof(ps->inv));
+		io.base = NULL;
+		if (inventory_scan(ps->spec, &io, &ps->inv, e) < 0)
+			return -1;
+	} else if (e->code) {
+		return -1;
+	}
+	return scan_match(db, &ps->inv, &ps->sres, e);
+}
 
-				if (repo_seen_before(o, i))
-					continue;
-				if (location_parse(&dst, o->tags[i], e) < 0) {
-					ok = 0;
-					break;
-				}
-				if (reg_open(&cl, &dst.ref, &o->reg, true, e) < 0 ||
-				    attest_image(cl, &dst.ref, key, pt, pred[t].data, pred[t].len, &sr, e) < 0) {
-					err_prefix(e, "attest %s %s", types[t], o->tags[i]);
-					ok = 0;
-				}
-				reg_close(cl);
-				location_free(&dst);
-				sign_result_free(&sr);
-			}
-			if (ok)
-				results_list_add(&r->attestations, &r->n_attestations, pt, e);
+/* Scan every platform's image; *dbv gets the database version. */
+static int scan_stage(const struct ship_opts *o, struct results *r, struct vdb **db, struct plat_scan *ps, size_t n,
+		      bool multi, char **dbv, struct err *e)
+{
+	struct buf det __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	double tscan;
+
+	if (o->on_stage)
+		o->on_stage(RS_SCAN, o->cb_arg);
+	tscan = time_now();
+	if (vdb_open(db, o->db, e) < 0) {
+		ship_stage_set(r, RS_SCAN, RST_ERROR, tscan, "%s", e->msg);
+		return -1;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct inventory *inv = &ps[k].inv;
+		if (scan_platform(o, r, *db, &ps[k], multi, e) < 0) {
+			if (multi)
+				err_prefix(e, "%s", ps[k].im->platform);
+			ship_stage_set(r, RS_SCAN, RST_ERROR, tscan, "%s", e->msg);
+			return err_prefix(e, "scan");
 		}
-		for (size_t t = 0; t < 4; t++)
-			buf_free(&pred[t]);
-		if (!ok) {
-			ship_stage_set(r, RS_ATTEST, RST_ERROR, tscan, "%s", e->msg);
+		buf_addf(&det, NULL, "%s%s%s%zu package%s (%s), %zu finding%s", k ? "; " : "",
+			 multi ? ps[k].im->platform : "", multi ? ": " : "", inv->n, inv->n == 1 ? "" : "s",
+			 inv->os.pretty[0] ? inv->os.pretty : "no OS detected", ps[k].sres.n,
+			 ps[k].sres.n == 1 ? "" : "s");
+	}
+	*dbv = vdb_meta(*db, "built");
+	results_set(&r->db_version, *dbv, e);
+	ship_stage_set(r, RS_SCAN, RST_PASSED, tscan, "%s", det.data);
+	return 0;
+}
+
+/* The gate on every platform's findings: it passes when none fails. */
+static int policy_stage(const struct ship_opts *o, struct results *r, struct plat_scan *ps, size_t n, bool multi,
+			struct err *e)
+{
+	struct buf det __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	int failing = 0;
+	double tscan;
+
+	if (o->on_stage)
+		o->on_stage(RS_POLICY, o->cb_arg);
+	tscan = time_now();
+	for (size_t k = 0; k < n; k++) {
+		int f = scan_policy(&ps[k].sres, &o->pol, e);
+		if (f < 0) {
+			ship_stage_set(r, RS_POLICY, RST_ERROR, tscan, "%s", e->msg);
 			return -1;
 		}
-		ship_stage_set(r, RS_ATTEST, RST_PASSED, tscan, "SBOM (CycloneDX), vulnerability scan, SLSA provenance%s",
-			       nt == 4 ? ", patch" : "");
+		if (ship_add_findings(r, &ps[k].inv, &ps[k].sres, k > 0, e) < 0)
+			return -1;
+		failing += f;
+		if (multi && f)
+			buf_addf(&det, NULL, "%s%s: %d", det.len ? ", " : " (", ps[k].im->platform, f);
+		if (ps[k].sres.warnings)
+			log_warn("%s", ps[k].sres.warnings);
+	}
+	if (det.len)
+		buf_adds(&det, ")", NULL);
+	r->policy_passed = failing == 0;
+	if (r->policy_passed)
+		ship_stage_set(r, RS_POLICY, RST_PASSED, tscan, "no findings at or above %s", r->fail_on);
+	else
+		ship_stage_set(r, RS_POLICY, RST_FAILED, tscan, "%d finding%s at or above %s%s", failing,
+			  failing == 1 ? "" : "s", r->fail_on, det.data);
+	return 0;
+}
+
+/* scan.sarif and sbom.cdx.json of the (first platform's) image and, for a
+ * multi-platform build, scan.OS-ARCH.sarif and sbom.OS-ARCH.cdx.json of each. */
+static int scan_reports(const struct ship_opts *o, const struct plat_scan *ps, size_t n, bool multi,
+			const char *dbv, double t0, struct err *e)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct report_in in = { &ps[k].inv, &ps[k].sres, o->pol.fail_on, dbv, bosun_version, false, time_now() - t0 };
+		char plat[140], sarif[200], cdx[200];
+
+		if (k == 0 && (write_report(RF_SARIF, &in, o->report_dir, "scan.sarif", e) < 0 ||
+			       write_report(RF_CYCLONEDX, &in, o->report_dir, "sbom.cdx.json", e) < 0))
+			return -1;
+		if (!multi)
+			continue;
+		snprintf(plat, sizeof(plat), "%s", ps[k].im->platform);
+		for (char *c = plat; *c; c++)
+			if (*c == '/')
+				*c = '-';
+		snprintf(sarif, sizeof(sarif), "scan.%s.sarif", plat);
+		snprintf(cdx, sizeof(cdx), "sbom.%s.cdx.json", plat);
+		if (write_report(RF_SARIF, &in, o->report_dir, sarif, e) < 0 ||
+		    write_report(RF_CYCLONEDX, &in, o->report_dir, cdx, e) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -527,14 +755,14 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 {
 	struct build_result br = { 0 };
 	struct vdb *db = NULL;
-	struct inventory inv = { 0 };
-	struct scan_result sres = { 0 };
+	struct plat_scan *ps = NULL;
+	size_t nps = 0;
 	struct sign_key key = { 0 };
 	struct location src = { 0 };
-	char spec[4096], started[32], finished[32], *dbv = NULL;
-	double t0 = time_now(), tscan;
-	int failing = 0, rc = -1;
 	struct patch_image *pimg = NULL;
+	char spec[4096], started[32], finished[32], *dbv = NULL;
+	double t0 = time_now();
+	int rc = -1;
 	bool built = false;
 
 	time_rfc3339((int64_t)time(NULL), started);
@@ -561,84 +789,45 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 	}
 	built = true;
 	results_set(&r->digest, br.digest, e);
-	ship_stage_set(r, RS_BUILD, RST_PASSED, t0, "%d step%s, %d cached", br.steps, br.steps == 1 ? "" : "s", br.hits);
-	snprintf(spec, sizeof(spec), "oci:%s:build", br.layout);
-	base_info(r, spec, o);
-
-	/* ---- scan */
-	if (o->on_stage)
-		o->on_stage(RS_SCAN, o->cb_arg);
-	tscan = time_now();
-	if (vdb_open(&db, o->db, e) < 0) {
-		ship_stage_set(r, RS_SCAN, RST_ERROR, tscan, "%s", e->msg);
-		goto out;
-	}
-	{
-		struct inv_opts io = { &o->reg, o->build.platform, NULL, r->base_name };
-
-		if (inventory_scan(spec, &io, &inv, e) < 0 && r->base_name) {
-			/* an unreachable base only costs the from-base marks */
-			log_warn("scan: base image %s: %s; findings are not split by layer origin", r->base_name, e->msg);
-			err_clear(e);
-			inventory_free(&inv);
-			memset(&inv, 0, sizeof(inv));
-			io.base = NULL;
-			if (inventory_scan(spec, &io, &inv, e) < 0)
-				goto scan_err;
-		} else if (e->code) {
-			goto scan_err;
-		}
-	}
-	if (scan_match(db, &inv, &sres, e) < 0)
-		goto scan_err;
-	dbv = vdb_meta(db, "built");
-	results_set(&r->db_version, dbv, e);
-	ship_stage_set(r, RS_SCAN, RST_PASSED, tscan, "%zu package%s (%s), %zu finding%s", inv.n, inv.n == 1 ? "" : "s",
-		  inv.os.pretty[0] ? inv.os.pretty : "no OS detected", sres.n, sres.n == 1 ? "" : "s");
-
-	/* ---- policy */
-	if (o->on_stage)
-		o->on_stage(RS_POLICY, o->cb_arg);
-	tscan = time_now();
-	failing = scan_policy(&sres, &o->pol, e);
-	if (failing < 0) {
-		ship_stage_set(r, RS_POLICY, RST_ERROR, tscan, "%s", e->msg);
-		goto out;
-	}
-	if (ship_add_findings(r, &inv, &sres, e) < 0)
-		goto out;
-	r->policy_passed = failing == 0;
-	if (r->policy_passed)
-		ship_stage_set(r, RS_POLICY, RST_PASSED, tscan, "no findings at or above %s", r->fail_on);
+	if (br.is_index)
+		ship_stage_set(r, RS_BUILD, RST_PASSED, t0, "%zu platforms, %d step%s, %d cached", br.n_images, br.steps,
+			  br.steps == 1 ? "" : "s", br.hits);
 	else
-		ship_stage_set(r, RS_POLICY, RST_FAILED, tscan, "%d finding%s at or above %s", failing,
-			  failing == 1 ? "" : "s", r->fail_on);
-	if (sres.warnings)
-		log_warn("%s", sres.warnings);
-	if (ship_patch_stage(o, r, db, spec, sizeof(spec), &inv, &sres, &failing, &pimg, e) < 0)
+		ship_stage_set(r, RS_BUILD, RST_PASSED, t0, "%d step%s, %d cached", br.steps, br.steps == 1 ? "" : "s",
+			  br.hits);
+	ps = calloc(br.n_images, sizeof(*ps));
+	if (!ps) {
+		err_oom(e);
+		goto out;
+	}
+	nps = br.n_images;
+	for (size_t k = 0; k < nps; k++) {
+		ps[k].im = &br.images[k];
+		snprintf(ps[k].spec, sizeof(ps[k].spec), "oci:%s:%s", br.layout, br.images[k].tag);
+	}
+	base_info(r, ps[0].spec, o);
+
+	/* ---- scan, policy */
+	if (scan_stage(o, r, &db, ps, nps, br.is_index, &dbv, e) < 0 ||
+	    policy_stage(o, r, ps, nps, br.is_index, e) < 0)
+		goto out;
+	if (br.is_index && o->patch)
+		ship_stage_set(r, RS_PATCH, RST_SKIPPED, 0, "--patch of a multi-platform image is not supported yet");
+	else if (ship_patch_stage(o, r, db, ps[0].spec, sizeof(ps[0].spec), &ps[0].inv, &ps[0].sres, &pimg, e) < 0)
 		goto out;
 	time_rfc3339((int64_t)time(NULL), finished);
-	{
-		struct report_in in = { &inv, &sres, o->pol.fail_on, dbv, bosun_version, false, time_now() - t0 };
-
-		if (write_report(RF_SARIF, &in, o->report_dir, "scan.sarif", e) < 0 ||
-		    write_report(RF_CYCLONEDX, &in, o->report_dir, "sbom.cdx.json", e) < 0)
-			goto out;
-	}
-
-	if (location_parse(&src, spec, e) < 0 || push_stage(o, r, &src, e) < 0 || sign_stage(o, r, &key, e) < 0)
+	if (scan_reports(o, ps, nps, br.is_index, dbv, t0, e) < 0)
 		goto out;
-	{
-		struct report_in in = { &inv, &sres, o->pol.fail_on, dbv, bosun_version, false, 0 };
 
-		if (attest_stage(o, r, &in, &key, started, finished, e) < 0)
-			goto out;
-	}
+	/* ---- push, sign, attest */
+	if (r->patch_from)
+		snprintf(spec, sizeof(spec), "%s", ps[0].spec); /* the patched image */
+	else
+		snprintf(spec, sizeof(spec), "oci:%s:build", br.layout);
+	if (location_parse(&src, spec, e) < 0 || push_stage(o, r, &src, e) < 0 || sign_stage(o, r, &br, &key, e) < 0 ||
+	    attest_stage(o, r, ps, nps, br.is_index, dbv, &key, started, finished, e) < 0)
+		goto out;
 	rc = 0;
-	goto out;
-scan_err:
-	ship_stage_set(r, RS_SCAN, RST_ERROR, tscan, "%s", e->msg);
-	err_prefix(e, "scan");
 out:
 	if (!built && r->stage[RS_BUILD].status == RST_NOT_RUN)
 		ship_stage_set(r, RS_BUILD, RST_ERROR, t0, "%s", e->msg);
@@ -647,8 +836,11 @@ out:
 		location_free(&src);
 	sign_key_free(&key);
 	patch_close(pimg);
-	scan_result_free(&sres);
-	inventory_free(&inv);
+	for (size_t k = 0; k < nps; k++) {
+		scan_result_free(&ps[k].sres);
+		inventory_free(&ps[k].inv);
+	}
+	free(ps);
 	vdb_close(db);
 	if (built)
 		build_result_free(&br);

@@ -184,6 +184,21 @@ expect_exit 0 "--digest-file /dev/stdout" "$BOSUN" -q copy --digest-file /dev/st
 [ "$(printf '%s\n' "$OUT" | grep -c "$IMG_MANIFEST_DIGEST")" -eq 2 ] && ok "digest written through /dev/stdout" || fail "digest written through /dev/stdout" "$OUT"
 [ -L /dev/stdout ] && ok "/dev/stdout is still a link" || fail "/dev/stdout is still a link"
 
+# --platform: a list only where one build makes several images (build, ship).
+mkdir -p "$W/ctx" && printf 'FROM scratch\n' >"$W/ctx/Dockerfile"
+expect_exit 2 "build --platform with a platform twice" "$BOSUN" build --platform linux/amd64,linux/x86_64 "$W/ctx"
+expect_out "the repeated platform is named" 'linux/x86_64 is given twice'
+expect_exit 2 "build --platform with an empty entry" "$BOSUN" build --platform linux/amd64,,linux/arm64 "$W/ctx"
+expect_exit 2 "build --platform with a bad entry" "$BOSUN" build --platform linux/amd64,arm64 "$W/ctx"
+expect_out "the bad entry is named" 'invalid platform "arm64"'
+expect_exit 2 "several platforms into a docker archive" "$BOSUN" build --platform linux/amd64,linux/arm64 \
+    --output "docker-archive:$W/x.tar" "$W/ctx"
+expect_out "a docker archive holds one platform" 'docker archive holds one platform'
+expect_exit 2 "copy --platform takes one platform" "$BOSUN" copy --platform linux/amd64,linux/arm64 "oci:$W/good:1.0" "oci:$W/two:1"
+expect_exit 2 "ship --platform with a platform twice" "$BOSUN" ship --no-push --db "$W/empty" \
+    --report-dir "$W/rep" --platform linux/arm64,linux/arm64/v8 "$W/ctx"
+expect_out "ship names the repeated platform" "linux/arm64/v8 is given twice"
+
 # Progress: plain lines in CI logs, bars redrawn in place on a terminal,
 # nothing with -q.
 expect_exit 0 "copy with plain progress" env BOSUN_PROGRESS=plain "$BOSUN" copy "oci:$W/good:1.0" "oci:$W/prog1:1.0"

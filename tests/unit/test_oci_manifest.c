@@ -360,7 +360,8 @@ TEST(platform_parse_and_match)
 	CHECK(oci_platform_match(&q, &p));
 	oci_platform_free(&q);
 	oci_platform_free(&p);
-	static const char *const bad[] = { "", "linux", "linux/", "/amd64", "linux//v8", "linux/arm/", "a/b/c/d" };
+	static const char *const bad[] = { "", "linux", "linux/", "/amd64", "linux//v8", "linux/arm/", "a/b/c/d",
+					   "linux/amd64,linux/arm64", "linux/amd64 ", "linux/arm64,linux/amd64/v2" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		CHECK_INT(oci_platform_parse(&p, bad[i], &e), -1);
 		CHECK_INT(e.code, ERR_USAGE);
@@ -397,6 +398,45 @@ TEST(detect_media_type)
 	CHECK(oci_detect_media_type("<html>", 6) == NULL);
 	CHECK(oci_detect_media_type("[]", 2) == NULL);
 	CHECK(oci_detect_media_type(NULL, 0) == NULL);
+}
+
+/* An index serialised and parsed again: the same entries, platforms and
+ * annotations, and the serialisation is canonical (the same bytes again). */
+TEST(index_serialise)
+{
+	struct oci_index idx, back;
+	struct err e = ERR_INIT;
+	size_t len, len2;
+
+	CHECK_INT(oci_index_parse(&idx, oci_index, strlen(oci_index), NULL, &e), 0);
+	char *t = oci_index_serialise(&idx, &len, &e);
+	CHECK(t != NULL);
+	CHECK_INT(len, strlen(t));
+	CHECK_INT(oci_index_parse(&back, t, len, NULL, &e), 0);
+	CHECK_STR(back.media_type, "application/vnd.oci.image.index.v1+json");
+	CHECK_INT(back.n, 3);
+	CHECK_STR(back.manifests[1].digest, "sha256:" HB);
+	CHECK_INT(back.manifests[1].size, 2);
+	CHECK_STR(back.manifests[1].platform->architecture, "arm64");
+	CHECK_STR(back.manifests[1].platform->variant, "v8");
+	CHECK(back.manifests[0].platform->variant == NULL);
+	CHECK(oci_desc_is_attestation(&back.manifests[2]));
+	CHECK_STR(back.annotations_json, "{\"k\":\"v\"}");
+	char *t2 = oci_index_serialise(&back, &len2, &e);
+	CHECK_STR(t2, t);
+	free(t);
+	free(t2);
+	oci_index_free(&back);
+	/* no annotations: none written; an empty index has an empty array */
+	free(idx.annotations_json);
+	idx.annotations_json = NULL;
+	for (size_t i = 0; i < idx.n; i++)
+		oci_desc_free(&idx.manifests[i]);
+	idx.n = 0;
+	t = oci_index_serialise(&idx, NULL, &e);
+	CHECK_STR(t, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}");
+	free(t);
+	oci_index_free(&idx);
 }
 
 TEST(parse_config)
@@ -517,6 +557,7 @@ int main(void)
 	RUN(platform_selection);
 	RUN(platform_parse_and_match);
 	RUN(detect_media_type);
+	RUN(index_serialise);
 	RUN(parse_config);
 	RUN(descriptor_json);
 	RUN(digests);
