@@ -119,6 +119,7 @@ bench: bosun
 	tests/bench/scan.sh
 	tests/bench/scan_trivy.sh
 	tests/bench/sign.sh
+	tests/bench/ship.sh
 	tests/bench/base.sh
 
 # One command on a fresh machine: dependencies, build, demo.

@@ -85,6 +85,18 @@ void base64_encode(const void *in, size_t n, char *out)
 	out[o] = 0;
 }
 
+char *base64_encode_e(const void *in, size_t n, struct err *e)
+{
+	char *s = malloc(base64_enc_len(n) + 1);
+
+	if (!s) {
+		err_oom(e);
+		return NULL;
+	}
+	base64_encode(in, n, s);
+	return s;
+}
+
 long base64_decode(const char *in, size_t n, unsigned char *out, bool url)
 {
 	const char *alpha = url ? b64url : b64;

@@ -32,6 +32,8 @@ bool str_ends(const char *s, const char *suffix);
 /* Standard base64 (with padding). out must hold base64_enc_len(n)+1. */
 size_t base64_enc_len(size_t n);
 void base64_encode(const void *in, size_t n, char *out);
+/* The same into a malloc'd string; NULL (e set) when out of memory. */
+char *base64_encode_e(const void *in, size_t n, struct err *e);
 /* Returns decoded length or -1 on invalid input; out must hold n*3/4+3. Accepts
  * missing padding. url=true for the URL-safe alphabet. */
 long base64_decode(const char *in, size_t n, unsigned char *out, bool url);

@@ -313,7 +313,7 @@ static int write_report(enum report_fmt f, const struct report_in *in, const cha
 	return 0;
 }
 
-int ship_preflight(const struct ship_opts *o, struct err *e)
+int ship_preflight(const struct ship_opts *o, struct sign_key *key, struct err *e)
 {
 	struct vdb *db = NULL;
 
@@ -336,7 +336,7 @@ int ship_preflight(const struct ship_opts *o, struct err *e)
 
 		if (!fs_exists(o->key))
 			return err_set(e, ERR_INPUT, "--key %s: no such file", o->key);
-		if (sign_key_load_private(&k, o->key, e) < 0)
+		if (sign_key_load_private(key ? key : &k, o->key, e) < 0)
 			return err_prefix(e, "--key %s", o->key);
 		sign_key_free(&k);
 	}
@@ -407,8 +407,58 @@ static int push_stage(const struct ship_opts *o, struct results *r, const struct
 	return 0;
 }
 
+/* One repository that ship signs: its first -t reference, with the digest
+ * pushed (what is signed is what was pushed, whatever the tag says by now),
+ * and one registry client for the signature and every attestation. */
+struct sign_target {
+	struct location loc;
+	struct reg_client *cl;
+};
+
+static void sign_targets_free(struct sign_target *t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++) {
+		reg_close(t[i].cl);
+		if (t[i].loc.text)
+			location_free(&t[i].loc);
+	}
+	free(t);
+}
+
+/* The targets of o->tags (one per repository), opened for push. */
+static int sign_targets_open(const struct ship_opts *o, const char *digest, struct sign_target **out, size_t *n,
+			     struct err *e)
+{
+	struct sign_target *t = calloc(o->n_tags ? o->n_tags : 1, sizeof(*t));
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!t)
+		return err_oom(e);
+	for (size_t i = 0; i < o->n_tags; i++) {
+		if (repo_seen_before(o, i))
+			continue;
+		if (location_parse(&t[k].loc, o->tags[i], e) < 0) {
+			sign_targets_free(t, k);
+			return -1;
+		}
+		k++;
+		if ((!t[k - 1].loc.ref.digest && !(t[k - 1].loc.ref.digest = xstrdup_e(digest, e))) ||
+		    reg_open(&t[k - 1].cl, &t[k - 1].loc.ref, &o->reg, true, e) < 0) {
+			err_prefix(e, "%s", o->tags[i]);
+			sign_targets_free(t, k);
+			return -1;
+		}
+	}
+	*out = t;
+	*n = k;
+	return 0;
+}
+
 /* Sign what was pushed and passed the gate, once per repository. */
-static int sign_stage(const struct ship_opts *o, struct results *r, struct sign_key *key, struct err *e)
+static int sign_stage(const struct ship_opts *o, struct results *r, const struct sign_key *key,
+		      const struct sign_target *t, size_t n_t, struct err *e)
 {
 	double tscan;
 
@@ -422,52 +472,37 @@ static int sign_stage(const struct ship_opts *o, struct results *r, struct sign_
 	} else if (!r->policy_passed) {
 		stage_set(r, RS_SIGN, RST_SKIPPED, 0, "the policy gate failed: pushed with --push-on-fail, never signed");
 	} else {
-		if (sign_key_load_private(key, o->key, e) < 0) {
-			stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s", e->msg);
-			return -1;
-		}
 		results_set(&r->sign_key, o->key, e);
 		results_set(&r->sign_key_id, key->fingerprint, e);
-		for (size_t i = 0; i < o->n_tags; i++) {
-			struct location dst;
-			struct reg_client *cl = NULL;
+		for (size_t i = 0; i < n_t; i++) {
 			struct sign_result sr = { 0 };
-			char *signed_ref;
 
-			if (repo_seen_before(o, i)) {
-				signed_ref = xasprintf_e(e, "%s@%s", o->tags[i], r->digest);
-				if (signed_ref)
-					results_list_add(&r->signed_refs, &r->n_signed, signed_ref, e);
-				free(signed_ref);
-				continue;
-			}
-			if (location_parse(&dst, o->tags[i], e) < 0)
-				return -1;
-			if (reg_open(&cl, &dst.ref, &o->reg, true, e) < 0 ||
-			    sign_image(cl, &dst.ref, key, NULL, NULL, 0, &sr, e) < 0) {
-				stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s: %s", o->tags[i], e->msg);
-				err_prefix(e, "sign %s", o->tags[i]);
-				reg_close(cl);
-				location_free(&dst);
+			if (sign_image(t[i].cl, &t[i].loc.ref, key, NULL, NULL, 0, &sr, e) < 0) {
+				stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s: %s", t[i].loc.text, e->msg);
+				err_prefix(e, "sign %s", t[i].loc.text);
 				sign_result_free(&sr);
 				return -1;
 			}
-			signed_ref = xasprintf_e(e, "%s@%s", o->tags[i], sr.digest);
+			sign_result_free(&sr);
+		}
+		/* every -t reference, each repository signed once */
+		for (size_t i = 0; i < o->n_tags; i++) {
+			char *signed_ref = xasprintf_e(e, "%s@%s", o->tags[i], r->digest);
+
 			if (signed_ref)
 				results_list_add(&r->signed_refs, &r->n_signed, signed_ref, e);
 			free(signed_ref);
-			reg_close(cl);
-			location_free(&dst);
-			sign_result_free(&sr);
 		}
 		stage_set(r, RS_SIGN, RST_PASSED, tscan, "%s key %.23s…", sign_alg_name(key->alg), key->fingerprint);
 	}
 	return 0;
 }
 
-/* SBOM, vulnerability scan and SLSA provenance attestations on what was signed. */
+/* SBOM, vulnerability scan and SLSA provenance attestations on what was
+ * signed: the three of one repository written together. */
 static int attest_stage(const struct ship_opts *o, struct results *r, const struct report_in *in,
-			const struct sign_key *key, const char *started, const char *finished, struct err *e)
+			const struct sign_key *key, const struct sign_target *t, size_t n_t, const char *started,
+			const char *finished, struct err *e)
 {
 	double tscan;
 
@@ -481,38 +516,26 @@ static int attest_stage(const struct ship_opts *o, struct results *r, const stru
 	} else {
 		static const char *const types[] = { "cyclonedx", "vuln", "slsaprovenance" };
 		struct buf pred[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
+		struct attest_pred ap[3];
 		int ok = report_cyclonedx(in, &pred[0], e) == 0 &&
 			 vuln_predicate(in, started, finished, &pred[1], e) == 0 &&
 			 provenance(o, r, started, finished, &pred[2], e) == 0;
 
-		for (size_t t = 0; ok && t < 3; t++) {
-			const char *pt = intoto_predicate_type(types[t]);
+		for (size_t k = 0; k < 3; k++)
+			ap[k] = (struct attest_pred){ intoto_predicate_type(types[k]), pred[k].data, pred[k].len };
+		for (size_t i = 0; ok && i < n_t; i++) {
+			struct sign_result sr = { 0 };
 
-			for (size_t i = 0; ok && i < o->n_tags; i++) {
-				struct location dst;
-				struct reg_client *cl = NULL;
-				struct sign_result sr = { 0 };
-
-				if (repo_seen_before(o, i))
-					continue;
-				if (location_parse(&dst, o->tags[i], e) < 0) {
-					ok = 0;
-					break;
-				}
-				if (reg_open(&cl, &dst.ref, &o->reg, true, e) < 0 ||
-				    attest_image(cl, &dst.ref, key, pt, pred[t].data, pred[t].len, &sr, e) < 0) {
-					err_prefix(e, "attest %s %s", types[t], o->tags[i]);
-					ok = 0;
-				}
-				reg_close(cl);
-				location_free(&dst);
-				sign_result_free(&sr);
+			if (attest_image_many(t[i].cl, &t[i].loc.ref, key, ap, 3, SIG_FORMAT_BOTH, &sr, e) < 0) {
+				err_prefix(e, "attest %s", t[i].loc.text);
+				ok = 0;
 			}
-			if (ok)
-				results_list_add(&r->attestations, &r->n_attestations, pt, e);
+			sign_result_free(&sr);
 		}
-		for (size_t t = 0; t < 3; t++)
-			buf_free(&pred[t]);
+		for (size_t k = 0; ok && k < 3; k++)
+			results_list_add(&r->attestations, &r->n_attestations, ap[k].type, e);
+		for (size_t k = 0; k < 3; k++)
+			buf_free(&pred[k]);
 		if (!ok) {
 			stage_set(r, RS_ATTEST, RST_ERROR, tscan, "%s", e->msg);
 			return -1;
@@ -522,13 +545,45 @@ static int attest_stage(const struct ship_opts *o, struct results *r, const stru
 	return 0;
 }
 
+/* Sign and attest (when the gate let it be pushed): the key as preflight
+ * loaded it, else loaded here. */
+static int sign_and_attest(const struct ship_opts *o, struct results *r, const struct report_in *in,
+			   const char *started, const char *finished, struct err *e)
+{
+	struct sign_key own = { 0 };
+	const struct sign_key *key = o->signer;
+	struct sign_target *t = NULL;
+	size_t n_t = 0;
+	int rc = -1;
+
+	if (o->key && r->pushed && r->policy_passed) {
+		if (!key) {
+			if (sign_key_load_private(&own, o->key, e) < 0) {
+				stage_set(r, RS_SIGN, RST_ERROR, time_now(), "%s", e->msg);
+				return -1;
+			}
+			key = &own;
+		}
+		if (sign_targets_open(o, r->digest, &t, &n_t, e) < 0) {
+			stage_set(r, RS_SIGN, RST_ERROR, time_now(), "%s", e->msg);
+			goto out;
+		}
+	}
+	if (sign_stage(o, r, key, t, n_t, e) < 0 || attest_stage(o, r, in, key, t, n_t, started, finished, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	sign_targets_free(t, n_t);
+	sign_key_free(&own);
+	return rc;
+}
+
 int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 {
 	struct build_result br = { 0 };
 	struct vdb *db = NULL;
 	struct inventory inv = { 0 };
 	struct scan_result sres = { 0 };
-	struct sign_key key = { 0 };
 	struct location src = { 0 };
 	char spec[4096], started[32], finished[32], *dbv = NULL;
 	double t0 = time_now(), tscan;
@@ -622,12 +677,12 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 			goto out;
 	}
 
-	if (location_parse(&src, spec, e) < 0 || push_stage(o, r, &src, e) < 0 || sign_stage(o, r, &key, e) < 0)
+	if (location_parse(&src, spec, e) < 0 || push_stage(o, r, &src, e) < 0)
 		goto out;
 	{
 		struct report_in in = { &inv, &sres, o->pol.fail_on, dbv, bosun_version, false, 0 };
 
-		if (attest_stage(o, r, &in, &key, started, finished, e) < 0)
+		if (sign_and_attest(o, r, &in, started, finished, e) < 0)
 			goto out;
 	}
 	rc = 0;
@@ -641,7 +696,6 @@ out:
 	free(dbv);
 	if (src.text)
 		location_free(&src);
-	sign_key_free(&key);
 	scan_result_free(&sres);
 	inventory_free(&inv);
 	vdb_close(db);

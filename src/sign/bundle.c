@@ -63,18 +63,6 @@ int cosign_sign_statement_build(const char *digest, const char *const *keys,
 			PREDICATE_COSIGN_SIGN);
 }
 
-static char *b64(const void *p, size_t n, struct err *e)
-{
-	char *s = malloc(base64_enc_len(n) + 1);
-
-	if (!s) {
-		err_oom(e);
-		return NULL;
-	}
-	base64_encode(p, n, s);
-	return s;
-}
-
 int bundle_build_dsse(const struct sign_key *k, const void *stmt, size_t n, struct buf *out,
 		      struct err *e)
 {
@@ -87,9 +75,9 @@ int bundle_build_dsse(const struct sign_key *k, const void *stmt, size_t n, stru
 	if (sign_key_hint(k, hint, e) < 0 || dsse_pae(INTOTO_PAYLOAD_TYPE, stmt, n, &pae, e) < 0 ||
 	    sign_key_sign(k, pae.data, pae.len, &sig, &siglen, e) < 0)
 		return -1;
-	sb = b64(sig, siglen, e);
+	sb = base64_encode_e(sig, siglen, e);
 	free(sig);
-	if (!sb || !(pb = b64(stmt, n, e)))
+	if (!sb || !(pb = base64_encode_e(stmt, n, e)))
 		return -1;
 	return buf_addf(
 	    out, e,
