@@ -131,6 +131,7 @@ bench: bosun
 	tests/bench/scan.sh
 	tests/bench/scan_trivy.sh
 	tests/bench/sign.sh
+	tests/bench/ship.sh
 	tests/bench/base.sh
 	tests/bench/patch.sh
 	tests/bench/multiplatform.sh

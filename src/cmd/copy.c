@@ -23,7 +23,8 @@ static const char help[] =
 	"  --digest-file FILE         also write the digest to FILE\n"
 	"  --with-signatures          registry to registry: also copy the image's cosign\n"
 	"                             signatures and attestations (.sig / .att tags) and its\n"
-	"                             OCI 1.1 referrers (Sigstore bundles, SBOMs)\n"
+	"                             OCI 1.1 referrers (Sigstore bundles, SBOMs); for an\n"
+	"                             index, those of each manifest it lists too\n"
 	"  -v, -q                     more / less output\n" REG_OPTS_HELP "\n"
 	"Examples:\n"
 	"  bosun copy oci:./out:1.0 registry.example.com/team/app:1.0\n"
@@ -54,8 +55,9 @@ static int cmd_copy_signatures(const struct location *src, const struct location
 	so.progress = dop.progress = NULL; /* freed by now */
 	if (reg_open(&sc, &src->ref, &so, false, e) == 0 && reg_open(&dc, &dst->ref, &dop, true, e) == 0 &&
 	    sign_copy_signatures(sc, dc, digest, &st, e) == 0) {
-		log_info("copied %zu legacy signature/attestation layer(s) and %zu referrer(s)%s", st.legacy,
-			 st.referrers, st.referrers ? (st.api ? " (referrers API)" : " (referrers tag schema)") : "");
+		log_info("copied %zu legacy signature/attestation layer(s) and %zu referrer(s)%s%s", st.legacy,
+			 st.referrers, st.referrers ? (st.api ? " (referrers API)" : " (referrers tag schema)") : "",
+			 st.children ? ", of the index and its manifests" : "");
 		r = 0;
 	} else {
 		err_prefix(e, "copy signatures of %s", digest);

@@ -258,6 +258,7 @@ int cmd_ship(int argc, char **argv, struct err *e)
 	struct err run_err = ERR_INIT;
 	bool group = false;
 	char *cached_db __attribute__((cleanup(freep))) = NULL;
+	struct sign_key signer __attribute__((cleanup(sign_key_free))) = { 0 };
 	int ret;
 
 	cli_init(&cl);
@@ -273,8 +274,9 @@ int cmd_ship(int argc, char **argv, struct err *e)
 		return -1;
 	/* Everything that can be checked before the build: no image is built,
 	 * let alone pushed, on a bad report dir, key, database or reference. */
-	if (ship_report_dir_check(o.report_dir, e) < 0 || ship_preflight(&o, e) < 0)
+	if (ship_report_dir_check(o.report_dir, e) < 0 || ship_preflight(&o, &signer, e) < 0)
 		return -1;
+	o.signer = o.key ? &signer : NULL; /* decrypted once */
 	{
 		const char *tf = getenv("TF_BUILD");
 

@@ -367,12 +367,46 @@ static int push_run(struct reg_client *c, struct push_job *pj, size_t n, const c
 	return rc < 0 ? -1 : 0;
 }
 
+/* A job for digest among pj[0..n) already: duplicates are pushed once. */
+static bool pushed_before(const struct push_job *pj, size_t n, const char *digest)
+{
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(pj[k].digest, digest) == 0)
+			return true;
+	return false;
+}
+
+/* One job per distinct blob: from files (descs, paths) or memory (b). */
+static int push_set(struct reg_client *c, size_t n, const struct oci_desc *descs,
+		    const char *const *paths, const struct reg_blob_mem *b, const char *mount_repo,
+		    struct err *e)
+{
+	struct push_job *pj = calloc(n, sizeof(*pj));
+	size_t nj = 0;
+	int rc;
+
+	if (!pj)
+		return err_oom(e);
+	for (size_t i = 0; i < n; i++) {
+		const char *d = descs ? descs[i].digest : b[i].digest;
+
+		if (pushed_before(pj, nj, d))
+			continue;
+		push_job_init(&pj[nj], c, d, descs ? descs[i].size : (int64_t)b[i].n, mount_repo);
+		if (descs)
+			pj[nj].path = paths[i];
+		else
+			pj[nj].mem = b[i].p ? b[i].p : (const unsigned char *)"";
+		nj++;
+	}
+	rc = push_run(c, pj, nj, mount_repo, e);
+	free(pj);
+	return rc;
+}
+
 int reg_push_blobs(struct reg_client *c, const struct oci_desc *descs, const char *const *paths,
 		   size_t n, const char *mount_repo, struct err *e)
 {
-	struct push_job *pj;
-	size_t nj = 0;
-	int rc;
 
 	reg_err_begin(e);
 	if (!n)
@@ -389,36 +423,29 @@ int reg_push_blobs(struct reg_client *c, const struct oci_desc *descs, const cha
 			return err_set(e, ERR_USAGE, "registry %s: blob %.80s: no file", c->name,
 				       descs[i].digest);
 	}
-	pj = calloc(n, sizeof(*pj));
-	if (!pj)
-		return err_oom(e);
-	for (size_t i = 0; i < n; i++) {
-		bool dup = false;
+	return push_set(c, n, descs, paths, NULL, mount_repo, e);
+}
 
-		for (size_t k = 0; k < i && !dup; k++)
-			dup = strcmp(descs[k].digest, descs[i].digest) == 0;
-		if (dup)
-			continue;
-		push_job_init(&pj[nj], c, descs[i].digest, descs[i].size, mount_repo);
-		pj[nj++].path = paths[i];
+int reg_push_blobs_mem(struct reg_client *c, const struct reg_blob_mem *b, size_t n,
+		       struct err *e)
+{
+
+	reg_err_begin(e);
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (oci_digest_check(b[i].digest, "blob digest", e) < 0)
+			return err_prefix(e, "registry %s", c->name);
+		if (oci_digest_verify(b[i].digest, b[i].p, b[i].n, e) < 0)
+			return err_prefix(e, "registry %s: upload blob", c->name);
 	}
-	rc = push_run(c, pj, nj, mount_repo, e);
-	free(pj);
-	return rc;
+	return push_set(c, n, NULL, NULL, b, NULL, e);
 }
 
 int reg_push_blob_buf(struct reg_client *c, const void *p, size_t n, const char *digest,
 		      struct err *e)
 {
-	struct push_job pj;
+	struct reg_blob_mem b = {p, n, digest};
 
-	reg_err_begin(e);
-	if (oci_digest_check(digest, "blob digest", e) < 0)
-		return err_prefix(e, "registry %s", c->name);
-	if (oci_digest_verify(digest, p, n, e) < 0)
-		return err_prefix(e, "registry %s: upload blob", c->name);
-	memset(&pj, 0, sizeof(pj));
-	push_job_init(&pj, c, digest, (int64_t)n, NULL);
-	pj.mem = p ? p : (const unsigned char *)"";
-	return push_run(c, &pj, 1, NULL, e);
+	return reg_push_blobs_mem(c, &b, 1, e);
 }

@@ -92,6 +92,15 @@ int reg_push_blobs(struct reg_client *c, const struct oci_desc *descs, const cha
 /* Push one blob from memory; digest is "sha256:..." of p. */
 int reg_push_blob_buf(struct reg_client *c, const void *p, size_t n, const char *digest,
 		      struct err *e);
+struct reg_blob_mem {
+	const void *p;
+	size_t n;
+	const char *digest; /* "sha256:..." of p */
+};
+/* Push blobs from memory concurrently (as reg_push_blobs: HEAD first,
+ * duplicates once), each checked against its digest first. */
+int reg_push_blobs_mem(struct reg_client *c, const struct reg_blob_mem *b, size_t n,
+		       struct err *e);
 
 /* All tags of the repository (follows Link pagination). *tags is a
  * malloc'd array of malloc'd strings; free with reg_free_tags. */
@@ -101,7 +110,12 @@ void reg_free_tags(char **tags, size_t n);
 /* OCI 1.1 referrers API: the index of manifests whose subject is digest
  * into out. *supported is false (and 0 returned, out empty) when the
  * registry answers 404 (or 400, 405, 501), i.e. has no referrers API: use
- * the tag schema. Pagination (Link) is not followed: the first page only. */
+ * the tag schema. A paginated answer (Link: <url>; rel="next", as the
+ * distribution spec allows) is followed and merged into one index: at most
+ * REG_REFERRERS_MAX_PAGES pages and REG_REFERRERS_MAX descriptors, and a
+ * next link to a page already fetched (a loop) is refused, all ERR_INPUT. */
+#define REG_REFERRERS_MAX_PAGES 64
+#define REG_REFERRERS_MAX 1024
 int reg_get_referrers(struct reg_client *c, const char *digest, struct buf *out, bool *supported,
 		      struct err *e);
 /* PUT a manifest under its own digest; *indexed is true when the registry

@@ -327,7 +327,7 @@ static int write_report(enum report_fmt f, const struct report_in *in, const cha
 	return 0;
 }
 
-int ship_preflight(const struct ship_opts *o, struct err *e)
+int ship_preflight(const struct ship_opts *o, struct sign_key *key, struct err *e)
 {
 	struct vdb *db = NULL;
 	struct oci_platform *plats;
@@ -358,7 +358,7 @@ int ship_preflight(const struct ship_opts *o, struct err *e)
 
 		if (!fs_exists(o->key))
 			return err_set(e, ERR_INPUT, "--key %s: no such file", o->key);
-		if (sign_key_load_private(&k, o->key, e) < 0)
+		if (sign_key_load_private(key ? key : &k, o->key, e) < 0)
 			return err_prefix(e, "--key %s", o->key);
 		sign_key_free(&k);
 	}
@@ -477,8 +477,9 @@ static int sign_one(const struct ship_opts *o, size_t i, const char *digest, str
 /* Sign what was pushed and passed the gate, once per repository: the
  * image, or the index and each platform's manifest. */
 static int sign_stage(const struct ship_opts *o, struct results *r, const struct build_result *br,
-		      struct sign_key *key, struct err *e)
+		      struct sign_key *own, const struct sign_key **keyp, struct err *e)
 {
+	const struct sign_key *key = o->signer; /* decrypted once, by the preflight */
 	double tscan;
 
 	if (o->on_stage)
@@ -491,16 +492,20 @@ static int sign_stage(const struct ship_opts *o, struct results *r, const struct
 	} else if (!r->policy_passed) {
 		ship_stage_set(r, RS_SIGN, RST_SKIPPED, 0, "the policy gate failed: pushed with --push-on-fail, never signed");
 	} else {
-		if (sign_key_load_private(key, o->key, e) < 0) {
-			ship_stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s", e->msg);
-			return -1;
+		if (!key) {
+			if (sign_key_load_private(own, o->key, e) < 0) {
+				ship_stage_set(r, RS_SIGN, RST_ERROR, tscan, "%s", e->msg);
+				return -1;
+			}
+			key = own;
 		}
+		*keyp = key;
 		results_set(&r->sign_key, o->key, e);
 		results_set(&r->sign_key_id, key->fingerprint, e);
 		size_t n_sub = br->is_index ? br->n_images : 0;
 		for (size_t i = 0; i < o->n_tags; i++) {
 			for (size_t k = 0; k <= n_sub; k++) {
-				const char *dig = k ? br->images[k - 1].digest : NULL;
+				const char *dig = k ? br->images[k - 1].digest : r->digest; /* what was pushed */
 				if (repo_seen_before(o, i)) {
 					char *signed_ref = xasprintf_e(e, "%s@%s", o->tags[i], dig ? dig : r->digest);
 					if (signed_ref)
@@ -542,16 +547,22 @@ static int attest_one(const struct ship_opts *o, size_t i, const char *digest, c
 	struct reg_client *cl = NULL;
 	int rc = 0;
 
+	struct attest_pred ap[SHIP_NPRED];
+	struct sign_result sr = { 0 };
+	size_t na = 0;
+
+	for (size_t t = 0; t < SHIP_NPRED; t++)
+		if (pred[t].len)
+			ap[na++] = (struct attest_pred){ intoto_predicate_type(types[t]), pred[t].data, pred[t].len };
+	if (na == 0)
+		return 0;
 	if (open_subject(o, i, digest, &dst, &cl, e) < 0)
 		return -1;
-	for (size_t t = 0; rc == 0 && t < SHIP_NPRED; t++) {
-		struct sign_result sr = { 0 };
-		if (pred[t].len && attest_image(cl, &dst.ref, key, intoto_predicate_type(types[t]), pred[t].data,
-						pred[t].len, &sr, e) < 0)
-			rc = err_prefix(e, "attest %s %s%s%s", types[t], o->tags[i], digest ? "@" : "",
-					digest ? digest : "");
-		sign_result_free(&sr);
-	}
+	/* the predicates of one subject written together: one .att update and one
+	 * referrers index update */
+	if (attest_image_many(cl, &dst.ref, key, ap, na, SIG_FORMAT_BOTH, &sr, e) < 0)
+		rc = err_prefix(e, "attest %s%s%s", o->tags[i], digest ? "@" : "", digest ? digest : "");
+	sign_result_free(&sr);
 	reg_close(cl);
 	location_free(&dst);
 	return rc;
@@ -617,7 +628,7 @@ static int attest_stage(const struct ship_opts *o, struct results *r, const stru
 		if (repo_seen_before(o, i))
 			continue;
 		for (size_t k = 0; ok && k < ns; k++)
-			ok = attest_one(o, i, is_index && k < n ? ps[k].im->digest : NULL, key, types, pred[k], e) == 0;
+			ok = attest_one(o, i, is_index && k < n ? ps[k].im->digest : r->digest, key, types, pred[k], e) == 0;
 	}
 	for (size_t t = 0; ok && t < (r->patch_from ? 4u : 3u); t++)
 		results_list_add(&r->attestations, &r->n_attestations, intoto_predicate_type(types[t]), e);
@@ -760,6 +771,7 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 	struct sign_key key = { 0 };
 	struct location src = { 0 };
 	struct patch_image *pimg = NULL;
+	const struct sign_key *skey = &key;
 	char spec[4096], started[32], finished[32], *dbv = NULL;
 	double t0 = time_now();
 	int rc = -1;
@@ -824,8 +836,8 @@ int ship_run(const struct ship_opts *o, struct results *r, struct err *e)
 		snprintf(spec, sizeof(spec), "%s", ps[0].spec); /* the patched image */
 	else
 		snprintf(spec, sizeof(spec), "oci:%s:build", br.layout);
-	if (location_parse(&src, spec, e) < 0 || push_stage(o, r, &src, e) < 0 || sign_stage(o, r, &br, &key, e) < 0 ||
-	    attest_stage(o, r, ps, nps, br.is_index, dbv, &key, started, finished, e) < 0)
+	if (location_parse(&src, spec, e) < 0 || push_stage(o, r, &src, e) < 0 || sign_stage(o, r, &br, &key, &skey, e) < 0 ||
+	    attest_stage(o, r, ps, nps, br.is_index, dbv, skey, started, finished, e) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -11,6 +11,7 @@
 #include "builder/build.h"
 #include "report/results.h"
 #include "scan/findings.h"
+#include "sign/keys.h"
 
 /* Create DIR (and parents) and check it is writable before any work:
  * ERR_INPUT "report dir DIR: ..." otherwise. */
@@ -47,6 +48,8 @@ struct ship_opts {
 	const char *output;           /* also write the image here (oci:, docker-archive:) */
 	bool no_push, push_on_fail, attest;
 	const char *key;              /* private key file, or NULL: no signing */
+	const struct sign_key *signer; /* that key as ship_preflight loaded it, or NULL: the sign
+					  stage loads it (an encrypted key is decrypted once) */
 	const char *db;               /* vulnerability database file */
 	long long db_max_age;         /* seconds; 0 = no limit */
 	struct policy pol;            /* gate: fail_on, severities, ignores, VEX */
@@ -63,8 +66,10 @@ struct ship_opts {
 };
 
 /* Checks that need no build: references, key (loaded, so a wrong password
- * fails here), database (opens, not too old). */
-int ship_preflight(const struct ship_opts *o, struct err *e);
+ * fails here), database (opens, not too old). With key non-NULL the loaded
+ * key is kept there for o->signer; the caller frees it (sign_key_free)
+ * whatever the result. */
+int ship_preflight(const struct ship_opts *o, struct sign_key *key, struct err *e);
 /* Runs every stage, recording each in r (the caller results_init's it).
  * 0 when the pipeline ran (r->policy_passed says whether the gate passed),
  * -1 with e filled when a stage broke (its stage is "error" in r). */

@@ -180,7 +180,7 @@ static int copy_manifest_blobs(struct reg_client *src, struct reg_client *dst,
 	return 0;
 }
 
-/* The legacy sha256-<hex>.sig and .att tags' layers, appended to dst's. */
+/* The legacy .sig / .att layers of digest, each kind in one update at dst. */
 static int copy_legacy(struct reg_client *src, struct reg_client *dst, const char *digest,
 		       struct sign_copy_stats *st, struct err *e)
 {
@@ -188,67 +188,149 @@ static int copy_legacy(struct reg_client *src, struct reg_client *dst, const cha
 
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		_cleanup_free_ char *tag = cosign_tag(digest, kinds[k], e);
+		_cleanup_free_ struct sig_item *items = NULL;
 		struct sig_set s;
+		size_t added = 0;
 		bool found;
+		int rc;
 
 		if (!tag || sig_set_fetch(src, tag, &s, &found, e) < 0)
 			return -1;
-		for (size_t i = 0; found && i < s.n; i++) {
-			bool added;
-
-			if (sig_append_layer(dst, tag, s.layers[i].media_type,
-					     s.layers[i].blob.data, s.layers[i].blob.len,
-					     s.layers[i].annotations_json, &added, e) < 0) {
-				sig_set_free(&s);
-				return err_prefix(e, "copy %s", tag);
-			}
-			st->legacy += added;
+		if (!found)
+			continue;
+		if (!(items = calloc(s.n, sizeof(*items)))) {
+			sig_set_free(&s);
+			return err_oom(e);
 		}
+		for (size_t i = 0; i < s.n; i++)
+			items[i] = (struct sig_item){s.layers[i].media_type, s.layers[i].blob.data,
+						     s.layers[i].blob.len, s.layers[i].annotations_json};
+		rc = sig_append_layers(dst, tag, items, s.n, false, &added, e);
 		sig_set_free(&s);
+		if (rc < 0)
+			return err_prefix(e, "copy %s", tag);
+		st->legacy += added;
 	}
 	return 0;
 }
 
-/* One referrer of digest, its blobs and manifest, to dst. */
-static int copy_referrer(struct reg_client *src, struct reg_client *dst, const char *digest,
-			 const struct oci_desc *d, struct sign_copy_stats *st, struct err *e)
+/* The referrer manifests of digest (with their blobs), listed at dst in one
+ * update. */
+static int copy_referrers(struct reg_client *src, struct reg_client *dst, const char *digest,
+			  struct sign_copy_stats *st, struct err *e)
 {
-	struct buf body __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-	struct referrer_result rr;
-	struct oci_manifest m;
-	bool is_index;
-	int rc;
+	struct oci_index idx;
+	struct referrer_item *items = NULL;
+	struct referrer_result *rr = NULL;
+	size_t n = 0;
+	bool api;
+	int rc = -1;
 
-	if (referrer_manifest(src, d->digest, &body, &m, &is_index, e) < 0)
+	if (referrers_list(src, digest, &idx, &api, e) < 0)
 		return -1;
-	if (is_index)
-		return 0; /* referrers that are indexes: not copied */
-	if (!m.subject || !m.subject->digest || strcmp(m.subject->digest, digest) != 0) {
-		oci_manifest_free(&m);
-		return 0; /* listed for this image, but about another one */
+	if (idx.n && (!(items = calloc(idx.n, sizeof(*items))) || !(rr = calloc(idx.n, sizeof(*rr))))) {
+		err_oom(e);
+		goto out;
 	}
-	rc = copy_manifest_blobs(src, dst, &m, e);
-	oci_manifest_free(&m);
-	if (rc < 0 || referrer_put(dst, digest, body.data, body.len, d->artifact_type,
-				   d->annotations_json, &rr, e) < 0)
-		return err_prefix(e, "copy referrer %s", d->digest);
-	st->referrers++;
-	st->api = rr.api;
-	return 0;
+	for (size_t i = 0; i < idx.n; i++) {
+		const struct oci_desc *d = &idx.manifests[i];
+		struct buf body = BUF_INIT;
+		char *mt = NULL;
+		struct oci_manifest m;
+		bool skip;
+
+		buf_init(&body, BUF_CAP_MANIFEST);
+		if (reg_get_manifest(src, d->digest, &body, &mt, NULL, e) < 0 ||
+		    (!(skip = mt && !oci_mt_is_manifest(mt)) && /* index referrers: not copied */
+		     oci_manifest_parse(&m, body.data, body.len, mt, e) < 0)) {
+			free(mt);
+			buf_free(&body);
+			err_prefix(e, "referrer %s", d->digest);
+			goto out;
+		}
+		free(mt);
+		/* listed for this image, but about another one: not copied */
+		if (!skip && (skip = !m.subject || !m.subject->digest ||
+				     strcmp(m.subject->digest, digest) != 0))
+			oci_manifest_free(&m);
+		if (skip) {
+			buf_free(&body);
+			continue;
+		}
+		rc = copy_manifest_blobs(src, dst, &m, e);
+		oci_manifest_free(&m);
+		items[n] = (struct referrer_item){NULL, 0, d->artifact_type, d->annotations_json};
+		items[n].body = buf_detach(&body, &items[n].n);
+		n++;
+		if (rc < 0) {
+			err_prefix(e, "copy referrer %s", d->digest);
+			goto out;
+		}
+		rc = -1;
+	}
+	if (referrers_put(dst, digest, items, n, rr, e) < 0) {
+		err_prefix(e, "copy the referrers of %s", digest);
+		goto out;
+	}
+	st->referrers += n;
+	for (size_t i = 0; i < n; i++)
+		st->api = st->api || rr[i].api;
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free((char *)items[i].body);
+	free(items);
+	free(rr);
+	oci_index_free(&idx);
+	return rc;
+}
+
+/* The legacy layers and the referrers of one manifest (or index), added to st. */
+static int copy_one(struct reg_client *src, struct reg_client *dst, const char *digest,
+		    struct sign_copy_stats *st, struct err *e)
+{
+	return copy_legacy(src, dst, digest, st, e) < 0 ||
+			       copy_referrers(src, dst, digest, st, e) < 0
+		   ? -1
+		   : 0;
 }
 
 int sign_copy_signatures(struct reg_client *src, struct reg_client *dst, const char *digest,
 			 struct sign_copy_stats *st, struct err *e)
 {
+	struct buf body __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	_cleanup_free_ char *mt = NULL;
 	struct oci_index idx;
-	bool api;
 	int rc = 0;
 
 	memset(st, 0, sizeof(*st));
-	if (copy_legacy(src, dst, digest, st, e) < 0 || referrers_list(src, digest, &idx, &api, e) < 0)
+	if (copy_one(src, dst, digest, st, e) < 0)
 		return -1;
-	for (size_t i = 0; rc == 0 && i < idx.n; i++)
-		rc = copy_referrer(src, dst, digest, &idx.manifests[i], st, e);
+	/* An index: each manifest it lists has signatures of its own (cosign
+	 * signs the index and, with --recursive, every platform's manifest). */
+	buf_init(&body, BUF_CAP_MANIFEST);
+	if (reg_get_manifest(src, digest, &body, &mt, NULL, e) < 0)
+		return err_prefix(e, "read %s", digest);
+	if (!mt || !oci_mt_is_index(mt))
+		return 0;
+	if (oci_index_parse(&idx, body.data, body.len, mt, e) < 0)
+		return err_prefix(e, "index %s", digest);
+	if (idx.n > SIG_MAX_CHILDREN) {
+		oci_index_free(&idx);
+		return err_set(e, ERR_INPUT, "index %s lists more than %d manifests", digest,
+			       SIG_MAX_CHILDREN);
+	}
+	for (size_t i = 0; i < idx.n && rc == 0; i++) {
+		const char *d = idx.manifests[i].digest;
+
+		if (!d || strcmp(d, digest) == 0)
+			continue;
+		rc = copy_one(src, dst, d, st, e);
+		if (rc < 0)
+			err_prefix(e, "manifest %s of the index", d);
+		else
+			st->children++;
+	}
 	oci_index_free(&idx);
 	return rc;
 }

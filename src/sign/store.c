@@ -1,6 +1,7 @@
 /* Writing signatures: the legacy .sig/.att manifests and the referrers
- * tag schema index under concurrent writers, Sigstore bundles as OCI 1.1
- * referrers, and sign/attest themselves. Reading and copying are in fetch.c. */
+ * tag schema index under concurrent writers, and referrer manifests.
+ * What sign and attest write is in attach.c; reading and copying are in
+ * fetch.c. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +18,6 @@
 #include "sign/cosign.h"
 #include "sign/store.h"
 #include "sign/verify.h"
-
-#define EMPTY_DIGEST "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 
 void sig_set_free(struct sig_set *s)
 {
@@ -172,7 +171,6 @@ static bool has_layer(const struct oci_manifest *m, const char *digest,
  * signer pays one extra GET and no pause. */
 #define SIG_MERGE_ATTEMPTS 8
 #define RECENT_S 3
-#define ANN_KEYID "dev.bosun.keyid"
 
 struct rmw {
 	/* Read the tag: *ours when our item is in it, *recent when another
@@ -331,14 +329,19 @@ static int rmw_run(struct rmw *w, bool *added, struct err *e)
 
 struct layer_rmw {
 	struct rmw w;
-	const char *mt, *annotations_json;
-	const void *blob;
+	const struct sig_item *items;
 	size_t n;
-	char digest[72];
-	bool blobs_pushed;
+	char (*digests)[72]; /* of items[i].blob */
+	bool blobs_pushed;   /* the items' blobs (the config is pushed by every write) */
 	struct oci_manifest m; /* as read */
 	bool found;
+	size_t added; /* items the last write added */
 };
+
+static bool layer_listed(const struct layer_rmw *l, size_t i)
+{
+	return l->found && has_layer(&l->m, l->digests[i], l->items[i].annotations_json);
+}
 
 static int layer_read(struct rmw *w, bool *ours, bool *recent, char digest[72], struct err *e)
 {
@@ -364,11 +367,75 @@ static int layer_read(struct rmw *w, bool *ours, bool *recent, char digest[72], 
 		return err_prefix(e, "%s", w->tag);
 	l->found = true;
 	snprintf(digest, 72, "%s", dg ? dg : "");
-	*ours = has_layer(&l->m, l->digest, l->annotations_json);
+	*ours = true;
+	for (size_t i = 0; i < l->n && *ours; i++)
+		*ours = layer_listed(l, i);
 	for (size_t i = 0; i < l->m.n_layers; i++)
 		*recent =
 		    *recent || recent_foreign(l->m.layers[i].annotations_json, ANN_KEYID, w->keyid);
 	return 0;
+}
+
+/* The manifest as read plus the items it does not list yet. */
+static int layer_extend(struct layer_rmw *l, struct err *e)
+{
+	struct oci_manifest *m = &l->m;
+	struct oci_desc *layers;
+	size_t more = 0;
+
+	if (!l->found) {
+		memset(m, 0, sizeof(*m));
+		m->schema_version = 2;
+		if (!(m->media_type = xstrdup_e(MT_OCI_MANIFEST, e)))
+			return -1;
+	}
+	l->added = 0;
+	for (size_t i = 0; i < l->n; i++)
+		more += !layer_listed(l, i);
+	if (m->n_layers + more > SIG_MAX_LAYERS)
+		return err_set(e, ERR_INPUT, "%s would hold more than %d signatures", l->w.tag,
+			       SIG_MAX_LAYERS);
+	if (more == 0)
+		return 0;
+	layers = realloc(m->layers, (m->n_layers + more) * sizeof(*layers));
+	if (!layers)
+		return err_oom(e);
+	m->layers = layers;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct sig_item *it = &l->items[i];
+		struct oci_desc *nl;
+
+		if (has_layer(m, l->digests[i], it->annotations_json))
+			continue; /* listed, or the same item given twice */
+		nl = &m->layers[m->n_layers++];
+		memset(nl, 0, sizeof(*nl));
+		nl->size = (int64_t)it->n;
+		l->added++;
+		if (!(nl->media_type = xstrdup_e(it->media_type, e)) ||
+		    !(nl->digest = xstrdup_e(l->digests[i], e)) ||
+		    (it->annotations_json && !(nl->annotations_json = xstrdup_e(it->annotations_json, e))))
+			return -1;
+	}
+	return 0;
+}
+
+/* The items' blobs (when items) and cfg (or NULL), pushed together. */
+static int push_blobs(struct layer_rmw *l, bool items, const struct buf *cfg, const char *cdigest,
+		      struct err *e)
+{
+	struct reg_blob_mem *b = calloc(l->n + 1, sizeof(*b));
+	size_t k = 0;
+	int rc;
+
+	if (!b)
+		return err_oom(e);
+	for (size_t i = 0; items && i < l->n; i++)
+		b[k++] = (struct reg_blob_mem){l->items[i].blob, l->items[i].n, l->digests[i]};
+	if (cfg)
+		b[k++] = (struct reg_blob_mem){cfg->data, cfg->len, cdigest};
+	rc = reg_push_blobs_mem(l->w.c, b, k, e);
+	free(b);
+	return rc;
 }
 
 static int layer_write(struct rmw *w, const char *before, char digest[72], bool *moved,
@@ -377,31 +444,11 @@ static int layer_write(struct rmw *w, const char *before, char digest[72], bool 
 	struct layer_rmw *l = (struct layer_rmw *)w;
 	struct buf cfg __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
 	struct oci_manifest *m = &l->m;
-	struct oci_desc *nl, *layers;
 	char cdigest[72];
 	_cleanup_free_ char *body = NULL;
 	size_t blen = 0;
 
-	if (!l->found) {
-		memset(m, 0, sizeof(*m));
-		m->schema_version = 2;
-		if (!(m->media_type = xstrdup_e(MT_OCI_MANIFEST, e)))
-			return -1;
-	}
-	if (m->n_layers >= SIG_MAX_LAYERS)
-		return err_set(e, ERR_INPUT, "%s has %d signatures already", w->tag,
-			       SIG_MAX_LAYERS);
-	layers = realloc(m->layers, (m->n_layers + 1) * sizeof(*layers));
-	if (!layers)
-		return err_oom(e);
-	m->layers = layers;
-	nl = &m->layers[m->n_layers++];
-	memset(nl, 0, sizeof(*nl));
-	nl->size = (int64_t)l->n;
-	if (!(nl->media_type = xstrdup_e(l->mt, e)) || !(nl->digest = xstrdup_e(l->digest, e)) ||
-	    (l->annotations_json && !(nl->annotations_json = xstrdup_e(l->annotations_json, e))))
-		return -1;
-	if (sig_config(m, &cfg, e) < 0)
+	if (layer_extend(l, e) < 0 || sig_config(m, &cfg, e) < 0)
 		return -1;
 	sha256_digest_str(cfg.data, cfg.len, cdigest);
 	oci_desc_free(&m->config);
@@ -410,8 +457,7 @@ static int layer_write(struct rmw *w, const char *before, char digest[72], bool 
 	    !(m->config.digest = xstrdup_e(cdigest, e)))
 		return -1;
 	/* Blobs first, the manifest last, so the tag never names missing content. */
-	if ((!l->blobs_pushed && reg_push_blob_buf(w->c, l->blob, l->n, l->digest, e) < 0) ||
-	    reg_push_blob_buf(w->c, cfg.data, cfg.len, cdigest, e) < 0)
+	if (push_blobs(l, !l->blobs_pushed, &cfg, cdigest, e) < 0)
 		return -1;
 	l->blobs_pushed = true;
 	body = oci_manifest_serialise(m, &blen, e);
@@ -420,9 +466,9 @@ static int layer_write(struct rmw *w, const char *before, char digest[72], bool 
 	if (*moved)
 		return 0;
 	w->put_span = time_now();
-	if (!body || reg_put_manifest(w->c, w->tag, body, blen,
-				      m->media_type ? m->media_type : MT_OCI_MANIFEST, e) < 0) {
-		l->blobs_pushed = false; /* a racing signer may have replaced it */
+	if (reg_put_manifest(w->c, w->tag, body, blen,
+			     m->media_type ? m->media_type : MT_OCI_MANIFEST, e) < 0) {
+		l->blobs_pushed = false; /* a racing signer may have replaced one */
 		return -1;
 	}
 	w->put_span = time_now() - w->put_span;
@@ -430,24 +476,55 @@ static int layer_write(struct rmw *w, const char *before, char digest[72], bool 
 	return 0;
 }
 
-int sig_append_layer(struct reg_client *c, const char *tag, const char *mt, const void *blob,
-		     size_t n, const char *annotations_json, bool *added, struct err *e)
+/* The key id the recent-writer check compares with: the items' when they
+ * share one, else none (every recent item is then another writer's). */
+static char *items_keyid(const struct sig_item *items, size_t n)
 {
-	struct oci_desc d = {.annotations_json = (char *)annotations_json};
-	_cleanup_free_ char *keyid = oci_desc_annotation(&d, ANN_KEYID);
+	char *k = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct oci_desc d = {.annotations_json = (char *)items[i].annotations_json};
+		char *ki = oci_desc_annotation(&d, ANN_KEYID);
+
+		if (i == 0) {
+			k = ki;
+			continue;
+		}
+		if (!ki || !k || strcmp(ki, k) != 0) {
+			free(ki);
+			free(k);
+			return NULL;
+		}
+		free(ki);
+	}
+	return k;
+}
+
+int sig_append_layers(struct reg_client *c, const char *tag, const struct sig_item *items,
+		      size_t n, bool pushed, size_t *added, struct err *e)
+{
+	_cleanup_free_ char *keyid = items_keyid(items, n);
+	_cleanup_free_ char(*digests)[72] = calloc(n ? n : 1, sizeof(*digests));
 	struct layer_rmw l = {.w = {layer_read, layer_write, c, tag, keyid, 0},
-			      .mt = mt,
-			      .annotations_json = annotations_json,
-			      .blob = blob,
-			      .n = n};
+			      .items = items,
+			      .n = n,
+			      .digests = digests};
+	bool any = false;
 	int rc;
 
-	sha256_digest_str(blob, n, l.digest);
-	/* the payload first: the read-to-write window holds only the config */
-	if (reg_push_blob_buf(c, blob, n, l.digest, e) < 0)
+	*added = 0;
+	if (!digests)
+		return err_oom(e);
+	if (n == 0)
+		return 0;
+	/* the payloads first: the read-to-write window holds only the config */
+	for (size_t i = 0; i < n; i++)
+		sha256_digest_str(items[i].blob, items[i].n, digests[i]);
+	if (!pushed && push_blobs(&l, true, NULL, NULL, e) < 0)
 		return -1;
 	l.blobs_pushed = true;
-	rc = rmw_run(&l.w, added, e);
+	rc = rmw_run(&l.w, &any, e);
+	*added = any ? l.added : 0;
 	oci_manifest_free(&l.m);
 	return rc;
 }
@@ -509,10 +586,20 @@ int referrers_index_fetch(struct reg_client *c, const char *tag, struct oci_inde
 
 struct index_rmw {
 	struct rmw w;
-	const struct oci_desc *entry;
+	const struct oci_desc *entries;
+	size_t n;
 	struct oci_index idx;
 	bool found;
+	size_t added; /* entries the last write added */
 };
+
+static bool desc_listed(const struct oci_desc *v, size_t n, const char *digest)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].digest && strcmp(v[i].digest, digest) == 0)
+			return true;
+	return false;
+}
 
 static int index_read(struct rmw *w, bool *ours, bool *recent, char digest[72], struct err *e)
 {
@@ -522,37 +609,50 @@ static int index_read(struct rmw *w, bool *ours, bool *recent, char digest[72], 
 	*ours = *recent = false;
 	if (referrers_index_fetch(w->c, w->tag, &x->idx, &x->found, digest, e) < 0)
 		return -1;
-	for (size_t i = 0; i < x->idx.n; i++) {
-		if (x->idx.manifests[i].digest &&
-		    strcmp(x->idx.manifests[i].digest, x->entry->digest) == 0)
-			*ours = true;
+	*ours = true;
+	for (size_t i = 0; i < x->n && *ours; i++)
+		*ours = desc_listed(x->idx.manifests, x->idx.n, x->entries[i].digest);
+	for (size_t i = 0; i < x->idx.n; i++)
 		*recent = *recent || recent_foreign(x->idx.manifests[i].annotations_json,
 						    ANN_BUNDLE_KEYID, w->keyid);
-	}
 	return 0;
 }
 
-static int index_write(struct rmw *w, const char *before, char digest[72], bool *moved,
-		       struct err *e)
+/* The index as read plus the entries it does not list yet, as JSON. */
+static cJSON *index_extended(struct index_rmw *x, struct err *e)
 {
-	struct index_rmw *x = (struct index_rmw *)w;
-	_cleanup_cjson_ cJSON *root = cJSON_CreateObject();
-	cJSON *arr = cJSON_CreateArray(), *it;
-	_cleanup_free_ char *body = NULL;
+	cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray(), *it;
 
 	if (!root || !arr) {
+		cJSON_Delete(root);
 		cJSON_Delete(arr);
-		return err_oom(e);
+		err_oom(e);
+		return NULL;
 	}
 	cJSON_AddNumberToObject(root, "schemaVersion", 2);
 	cJSON_AddStringToObject(root, "mediaType", MT_OCI_INDEX);
 	cJSON_AddItemToObject(root, "manifests", arr);
-	if (x->idx.n >= SIG_MAX_REFERRERS)
-		return err_set(e, ERR_INPUT, "referrers tag %s lists %d manifests already", w->tag,
-			       SIG_MAX_REFERRERS);
-	for (size_t i = 0; i <= x->idx.n; i++) {
-		if (!(it = oci_desc_to_json(i < x->idx.n ? &x->idx.manifests[i] : x->entry, e)))
-			return -1;
+	x->added = 0;
+	for (size_t i = 0; i < x->idx.n + x->n; i++) {
+		const struct oci_desc *d =
+		    i < x->idx.n ? &x->idx.manifests[i] : &x->entries[i - x->idx.n];
+
+		if (i >= x->idx.n) {
+			/* listed already, or the same entry given twice */
+			if (desc_listed(x->idx.manifests, x->idx.n, d->digest) ||
+			    desc_listed(x->entries, i - x->idx.n, d->digest))
+				continue;
+			if (x->idx.n + ++x->added > SIG_MAX_REFERRERS) {
+				err_set(e, ERR_INPUT, "referrers tag %s would list more than %d manifests",
+					x->w.tag, SIG_MAX_REFERRERS);
+				cJSON_Delete(root);
+				return NULL;
+			}
+		}
+		if (!(it = oci_desc_to_json(d, e))) {
+			cJSON_Delete(root);
+			return NULL;
+		}
 		cJSON_AddItemToArray(arr, it);
 	}
 	if (x->found && x->idx.annotations_json) {
@@ -561,6 +661,18 @@ static int index_write(struct rmw *w, const char *before, char digest[72], bool 
 		if (a)
 			cJSON_AddItemToObject(root, "annotations", a);
 	}
+	return root;
+}
+
+static int index_write(struct rmw *w, const char *before, char digest[72], bool *moved,
+		       struct err *e)
+{
+	struct index_rmw *x = (struct index_rmw *)w;
+	_cleanup_cjson_ cJSON *root = index_extended(x, e);
+	_cleanup_free_ char *body = NULL;
+
+	if (!root)
+		return -1;
 	if (!(body = cJSON_PrintUnformatted(root)))
 		return err_oom(e);
 	if (tag_moved(w->c, w->tag, before, moved, e) < 0)
@@ -575,293 +687,76 @@ static int index_write(struct rmw *w, const char *before, char digest[72], bool 
 	return 0;
 }
 
+/* The key id of the entries when they share one, else NULL. */
+static char *entries_keyid(const struct oci_desc *entries, size_t n)
+{
+	char *k = n ? oci_desc_annotation(&entries[0], ANN_BUNDLE_KEYID) : NULL;
+
+	for (size_t i = 1; k && i < n; i++) {
+		_cleanup_free_ char *ki = oci_desc_annotation(&entries[i], ANN_BUNDLE_KEYID);
+
+		if (!ki || strcmp(ki, k) != 0) {
+			free(k);
+			return NULL;
+		}
+	}
+	return k;
+}
+
 int referrers_index_add(struct reg_client *c, const char *subject_digest,
-			const struct oci_desc *entry, bool *added, struct err *e)
+			const struct oci_desc *entries, size_t n, size_t *added, struct err *e)
 {
 	_cleanup_free_ char *tag = referrers_tag(subject_digest, e);
-	_cleanup_free_ char *keyid = oci_desc_annotation(entry, ANN_BUNDLE_KEYID);
-	struct index_rmw x = {.w = {index_read, index_write, c, NULL, keyid, 0}, .entry = entry};
+	_cleanup_free_ char *keyid = entries_keyid(entries, n);
+	struct index_rmw x = {
+	    .w = {index_read, index_write, c, NULL, keyid, 0}, .entries = entries, .n = n};
+	bool any = false;
 	int rc;
 
+	*added = 0;
 	if (!tag)
 		return -1;
+	if (n == 0)
+		return 0;
 	x.w.tag = tag;
-	rc = rmw_run(&x.w, added, e);
+	rc = rmw_run(&x.w, &any, e);
+	*added = any ? x.added : 0;
 	oci_index_free(&x.idx);
 	return rc < 0 ? err_prefix(e, "referrers tag %s", tag) : 0;
 }
 
-void sign_result_free(struct sign_result *r)
+/* Push manifests whose subject is subject_digest under their digests,
+ * then make them findable: a registry with the referrers API indexes each
+ * itself (OCI-Subject), the others go into the referrers tag schema index,
+ * all in one update. */
+int referrers_put(struct reg_client *c, const char *subject_digest,
+		  const struct referrer_item *items, size_t n, struct referrer_result *r,
+		  struct err *e)
 {
-	free(r->tag);
-	r->tag = NULL;
-}
+	_cleanup_free_ struct oci_desc *ents = calloc(n ? n : 1, sizeof(*ents));
+	size_t n_ents = 0, added = 0;
 
-int sig_format_parse(const char *s, enum sig_format *f)
-{
-	if (strcmp(s, "legacy") == 0)
-		*f = SIG_FORMAT_LEGACY;
-	else if (strcmp(s, "bundle") == 0)
-		*f = SIG_FORMAT_BUNDLE;
-	else if (strcmp(s, "both") == 0)
-		*f = SIG_FORMAT_BOTH;
-	else
-		return -1;
-	return 0;
-}
-
-/* {"K":"V",...} with the signature and a creation time (unsigned, for
- * display: the simple-signing payload has no time of its own), and the key
- * id for the concurrent-writer check. */
-static int layer_annotations(const char *sig_b64, const char *pred_type, const char *keyid,
-			     struct buf *out, struct err *e)
-{
-	cJSON *a = cJSON_CreateObject();
-	char ts[32];
-	int rc;
-
-	if (!a)
+	if (!ents)
 		return err_oom(e);
-	cJSON_AddStringToObject(a, ANN_COSIGN_SIG, sig_b64);
-	if (pred_type)
-		cJSON_AddStringToObject(a, ANN_PREDICATE_TYPE, pred_type);
-	time_rfc3339((int64_t)time(NULL), ts);
-	cJSON_AddStringToObject(a, ANN_CREATED, ts);
-	cJSON_AddStringToObject(a, ANN_KEYID, keyid);
-	rc = oj_print_buf(a, false, out, e);
-	cJSON_Delete(a);
-	return rc;
-}
-
-/* The image's own descriptor, for the referrer's subject: media type and
- * size as the registry serves them. */
-static int subject_desc(struct reg_client *c, const char *digest, struct oci_desc *d, struct err *e)
-{
-	char *mt = NULL;
-	int64_t size = -1;
-
-	memset(d, 0, sizeof(*d));
-	if (reg_head_manifest(c, digest, NULL, &mt, &size, e) < 0)
-		return -1;
-	if (size <= 0 || !mt || (!oci_mt_is_manifest(mt) && !oci_mt_is_index(mt))) {
-		struct buf body __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-
-		free(mt);
-		mt = NULL;
-		buf_init(&body, BUF_CAP_MANIFEST);
-		if (reg_get_manifest(c, digest, &body, &mt, NULL, e) < 0)
+	for (size_t i = 0; i < n; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		sha256_digest_str(items[i].body, items[i].n, r[i].digest);
+		if (reg_put_referrer(c, r[i].digest, items[i].body, items[i].n, MT_OCI_MANIFEST,
+				     &r[i].api, e) < 0)
 			return -1;
-		size = (int64_t)body.len;
+		if (r[i].api)
+			continue;
+		ents[n_ents].media_type = (char *)MT_OCI_MANIFEST;
+		ents[n_ents].digest = r[i].digest;
+		ents[n_ents].size = (int64_t)items[i].n;
+		ents[n_ents].artifact_type = (char *)items[i].artifact_type;
+		ents[n_ents].annotations_json = (char *)items[i].annotations_json;
+		n_ents++;
 	}
-	d->media_type = mt ? mt : strdup(MT_OCI_MANIFEST);
-	d->size = size;
-	d->digest = strdup(digest);
-	if (!d->media_type || !d->digest) {
-		oci_desc_free(d);
-		return err_oom(e);
-	}
+	if (referrers_index_add(c, subject_digest, ents, n_ents, &added, e) < 0)
+		return -1;
+	/* which ones were new to the index: those it did not list before */
+	for (size_t i = 0; i < n; i++)
+		r[i].added = !r[i].api && added > 0;
 	return 0;
-}
-
-/* Push a manifest whose subject is subject_digest, then make it findable:
- * a registry with the referrers API indexes it itself (OCI-Subject), else
- * add it to the referrers tag schema index. */
-int referrer_put(struct reg_client *c, const char *subject_digest, const char *body, size_t n,
-		 const char *artifact_type, const char *annotations_json, struct referrer_result *r,
-		 struct err *e)
-{
-	struct oci_desc ent = {0};
-	int rc = -1;
-
-	memset(r, 0, sizeof(*r));
-	sha256_digest_str(body, n, r->digest);
-	if (reg_put_referrer(c, r->digest, body, n, MT_OCI_MANIFEST, &r->api, e) < 0)
-		return -1;
-	if (r->api)
-		return 0;
-	ent.media_type = (char *)MT_OCI_MANIFEST;
-	ent.digest = r->digest;
-	ent.size = (int64_t)n;
-	ent.artifact_type = (char *)artifact_type;
-	ent.annotations_json = (char *)annotations_json;
-	rc = referrers_index_add(c, subject_digest, &ent, &r->added, e);
-	return rc;
-}
-
-/* The bundle as an OCI 1.1 artifact: empty config, one layer, subject =
- * the image, annotations as BUNDLE_SPEC.md (plus the key id). */
-static int bundle_push(struct reg_client *c, const struct oci_desc *subject,
-		       const struct buf *bundle, const char *pred_type, const char *keyid,
-		       struct sign_result *r, struct err *e)
-{
-	struct oci_manifest m = {0};
-	struct oci_desc layer = {0};
-	struct referrer_result rr;
-	char ld[72], ts[32];
-	_cleanup_free_ char *body = NULL, *ann = NULL;
-	cJSON *a = NULL;
-	size_t blen = 0;
-
-	sha256_digest_str(bundle->data, bundle->len, ld);
-	time_rfc3339((int64_t)time(NULL), ts);
-	if (!(a = cJSON_CreateObject()))
-		return err_oom(e);
-	cJSON_AddStringToObject(a, ANN_BUNDLE_CONTENT, "dsse-envelope");
-	cJSON_AddStringToObject(a, ANN_BUNDLE_PREDICATE, pred_type);
-	cJSON_AddStringToObject(a, ANN_CREATED, ts);
-	cJSON_AddStringToObject(a, ANN_BUNDLE_KEYID, keyid);
-	ann = cJSON_PrintUnformatted(a);
-	cJSON_Delete(a);
-	if (!ann)
-		return err_oom(e);
-	if (reg_push_blob_buf(c, "{}", 2, EMPTY_DIGEST, e) < 0 ||
-	    reg_push_blob_buf(c, bundle->data, bundle->len, ld, e) < 0)
-		return -1;
-	layer.media_type = (char *)MT_SIGSTORE_BUNDLE;
-	layer.digest = ld;
-	layer.size = (int64_t)bundle->len;
-	m.schema_version = 2;
-	m.media_type = (char *)MT_OCI_MANIFEST;
-	m.artifact_type = (char *)MT_SIGSTORE_BUNDLE;
-	m.config.media_type = (char *)MT_OCI_EMPTY;
-	m.config.digest = (char *)EMPTY_DIGEST;
-	m.config.size = 2;
-	m.layers = &layer;
-	m.n_layers = 1;
-	m.subject = (struct oci_desc *)subject;
-	m.annotations_json = ann;
-	body = oci_manifest_serialise(&m, &blen, e);
-	if (!body ||
-	    referrer_put(c, subject->digest, body, blen, MT_SIGSTORE_BUNDLE, ann, &rr, e) < 0)
-		return -1;
-	snprintf(r->referrer, sizeof(r->referrer), "%s", rr.digest);
-	r->api = rr.api;
-	r->added = r->added || rr.api || rr.added;
-	return 0;
-}
-
-/* The statement st signed into a Sigstore bundle and pushed as a referrer
- * of r->digest; a failed push is prefixed with what. */
-static int bundle_store(struct reg_client *c, const struct sign_key *k, const struct buf *st,
-			const char *pred_type, const char *hint, const char *what,
-			struct sign_result *r, struct err *e)
-{
-	struct buf bundle __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-	struct oci_desc subj;
-	int rc;
-
-	if (bundle_build_dsse(k, st->data, st->len, &bundle, e) < 0 ||
-	    subject_desc(c, r->digest, &subj, e) < 0)
-		return -1;
-	rc = bundle_push(c, &subj, &bundle, pred_type, hint, r, e);
-	oci_desc_free(&subj);
-	return rc < 0 ? err_prefix(e, "%s", what) : 0;
-}
-
-/* What signing and attesting start with: the digest the tag points at now,
- * the repository name for the payload, and the sha256-<hex>.KIND tag. */
-static int store_begin(struct reg_client *c, const struct oci_ref *ref, const char *kind,
-		       struct sign_result *r, char **name, struct err *e)
-{
-	memset(r, 0, sizeof(*r));
-	if (sign_resolve(c, ref, r->digest, e) < 0)
-		return -1;
-	*name = oci_ref_name(ref);
-	r->tag = cosign_tag(r->digest, kind, e);
-	if (!*name || !r->tag)
-		return *name ? -1 : err_oom(e);
-	return 0;
-}
-
-int sign_image_fmt(struct reg_client *c, const struct oci_ref *ref, const struct sign_key *k,
-		   const char *const *keys, const char *const *vals, size_t n_ann,
-		   enum sig_format fmt, struct sign_result *r, struct err *e)
-{
-	_cleanup_free_ char *name = NULL;
-	char hint[48];
-
-	if (store_begin(c, ref, "sig", r, &name, e) < 0 || sign_key_hint(k, hint, e) < 0)
-		return -1;
-	if (fmt & SIG_FORMAT_LEGACY) {
-		struct buf payload __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		struct buf ann __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		_cleanup_free_ char *b64 = NULL;
-		unsigned char *sig = NULL;
-		size_t siglen = 0;
-
-		if (cosign_payload_build(name, r->digest, keys, vals, n_ann, &payload, e) < 0 ||
-		    sign_key_sign(k, payload.data, payload.len, &sig, &siglen, e) < 0)
-			return -1;
-		b64 = base64_alloc(sig, siglen, e);
-		free(sig);
-		if (!b64 || layer_annotations(b64, NULL, hint, &ann, e) < 0)
-			return -1;
-		if (sig_append_layer(c, r->tag, MT_SIMPLESIGNING, payload.data, payload.len,
-				     ann.data, &r->added, e) < 0)
-			return err_prefix(e, "store signature %s", r->tag);
-	}
-	if (fmt & SIG_FORMAT_BUNDLE) {
-		struct buf st __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-
-		if (cosign_sign_statement_build(r->digest, keys, vals, n_ann, &st, e) < 0 ||
-		    bundle_store(c, k, &st, PREDICATE_COSIGN_SIGN, hint, "store signature bundle", r,
-				 e) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-int sign_image(struct reg_client *c, const struct oci_ref *ref, const struct sign_key *k,
-	       const char *const *keys, const char *const *vals, size_t n_ann,
-	       struct sign_result *r, struct err *e)
-{
-	return sign_image_fmt(c, ref, k, keys, vals, n_ann, SIG_FORMAT_BOTH, r, e);
-}
-
-int attest_image_fmt(struct reg_client *c, const struct oci_ref *ref, const struct sign_key *k,
-		     const char *predicate_type, const char *predicate, size_t n,
-		     enum sig_format fmt, struct sign_result *r, struct err *e)
-{
-	struct buf st __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-	_cleanup_free_ char *name = NULL;
-	char hint[48];
-
-	if (store_begin(c, ref, "att", r, &name, e) < 0 || sign_key_hint(k, hint, e) < 0)
-		return -1;
-	if (intoto_statement_build(name, r->digest, predicate_type, predicate, n,
-				   (long long)time(NULL), &st, e) < 0)
-		return err_prefix(e, "predicate");
-	if (fmt & SIG_FORMAT_LEGACY) {
-		struct buf pae __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		struct buf env __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		struct buf ann __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-		unsigned char *sig = NULL;
-		size_t siglen = 0;
-		int rc;
-
-		if (dsse_pae(INTOTO_PAYLOAD_TYPE, st.data, st.len, &pae, e) < 0 ||
-		    sign_key_sign(k, pae.data, pae.len, &sig, &siglen, e) < 0)
-			return -1;
-		rc =
-		    dsse_envelope_build(INTOTO_PAYLOAD_TYPE, st.data, st.len, sig, siglen, &env, e);
-		free(sig);
-		/* cosign leaves the signature annotation empty on attestations: the
-		 * signature lives in the envelope. */
-		if (rc < 0 || layer_annotations("", predicate_type, hint, &ann, e) < 0)
-			return -1;
-		if (sig_append_layer(c, r->tag, MT_DSSE, env.data, env.len, ann.data, &r->added,
-				     e) < 0)
-			return err_prefix(e, "store attestation %s", r->tag);
-	}
-	if ((fmt & SIG_FORMAT_BUNDLE) &&
-	    bundle_store(c, k, &st, predicate_type, hint, "store attestation bundle", r, e) < 0)
-		return -1;
-	return 0;
-}
-
-int attest_image(struct reg_client *c, const struct oci_ref *ref, const struct sign_key *k,
-		 const char *predicate_type, const char *predicate, size_t n, struct sign_result *r,
-		 struct err *e)
-{
-	return attest_image_fmt(c, ref, k, predicate_type, predicate, n, SIG_FORMAT_BOTH, r, e);
 }

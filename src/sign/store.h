@@ -18,6 +18,11 @@
 
 #define SIG_MAX_LAYERS 256
 #define SIG_MAX_REFERRERS 1024
+/* Attestations written together (attest_image_many) */
+#define SIG_MAX_BATCH 16
+/* The signer's key id (bundle.h's sign_key_hint) on legacy layers: the
+ * concurrent-writer check tells its own items from another signer's. */
+#define ANN_KEYID "dev.bosun.keyid"
 
 enum sig_format { SIG_FORMAT_LEGACY = 1, SIG_FORMAT_BUNDLE = 2, SIG_FORMAT_BOTH = 3 };
 /* "legacy", "bundle", "both"; -1 when none of these. */
@@ -45,11 +50,18 @@ int sig_set_fetch(struct reg_client *c, const char *tag, struct sig_set *s, bool
 		  struct err *e);
 void sig_set_free(struct sig_set *s);
 
-/* Add one layer (blob of media type mt, annotations a compact JSON object)
- * to the manifest under tag, creating it when absent; an identical layer
- * (same digest and annotations) is not added twice (*added = false). */
-int sig_append_layer(struct reg_client *c, const char *tag, const char *mt, const void *blob,
-		     size_t n, const char *annotations_json, bool *added, struct err *e);
+struct sig_item {
+	const char *media_type;
+	const void *blob;
+	size_t n;
+	const char *annotations_json; /* a compact JSON object, or NULL */
+};
+/* Add layers (items[0..n)) to the manifest under tag in one update,
+ * creating it when absent, merging with concurrent writers; a layer listed
+ * already (same digest and annotations) is not added twice. pushed: the
+ * caller pushed the items' blobs already. *added: how many were added. */
+int sig_append_layers(struct reg_client *c, const char *tag, const struct sig_item *items,
+		      size_t n, bool pushed, size_t *added, struct err *e);
 
 struct sign_result {
 	char digest[OCI_DIGEST_MAX]; /* the image digest signed */
@@ -74,6 +86,17 @@ int attest_image_fmt(struct reg_client *c, const struct oci_ref *ref, const stru
 int attest_image(struct reg_client *c, const struct oci_ref *ref, const struct sign_key *k,
 		 const char *predicate_type, const char *predicate, size_t n, struct sign_result *r,
 		 struct err *e);
+struct attest_pred {
+	const char *type; /* predicate type URI */
+	const char *data; /* the predicate JSON */
+	size_t n;
+};
+/* n (1 to SIG_MAX_BATCH) attestations of one image, written together: one
+ * update of the .att manifest and one of the referrers tag schema index for
+ * all of them (r->referrer is the last bundle's). */
+int attest_image_many(struct reg_client *c, const struct oci_ref *ref, const struct sign_key *k,
+		      const struct attest_pred *preds, size_t n, enum sig_format fmt,
+		      struct sign_result *r, struct err *e);
 
 /* ------------------------------------------------------------ referrers */
 struct oci_index;
@@ -88,10 +111,10 @@ int referrers_index_parse(struct oci_index *idx, const struct buf *body, const c
  * entries, or a tag that is not an index, is ERR_INPUT. */
 int referrers_index_fetch(struct reg_client *c, const char *tag, struct oci_index *idx, bool *found,
 			  char digest[72], struct err *e);
-/* Add entry to the tag schema index of subject_digest (merging with
- * concurrent writers; *added false when it was listed already). */
+/* Add entries[0..n) to the tag schema index of subject_digest in one update
+ * (merging with concurrent writers); *added: how many it did not list yet. */
 int referrers_index_add(struct reg_client *c, const char *subject_digest,
-			const struct oci_desc *entry, bool *added, struct err *e);
+			const struct oci_desc *entries, size_t n, size_t *added, struct err *e);
 /* The referrers of digest: through the API when the registry has one
  * (*api true), else the tag schema index (empty when absent). */
 int referrers_list(struct reg_client *c, const char *digest, struct oci_index *idx, bool *api,
@@ -102,12 +125,18 @@ struct referrer_result {
 	bool api;	 /* indexed by the registry */
 	bool added;	 /* added to the tag schema index */
 };
-/* PUT a manifest (body, whose subject is subject_digest) under its digest;
- * without OCI-Subject in the answer, list it in the tag schema index with
- * artifact_type and annotations_json (compact JSON or NULL). */
-int referrer_put(struct reg_client *c, const char *subject_digest, const char *body, size_t n,
-		 const char *artifact_type, const char *annotations_json, struct referrer_result *r,
-		 struct err *e);
+struct referrer_item {
+	const char *body; /* the manifest, whose subject is the image */
+	size_t n;
+	const char *artifact_type;
+	const char *annotations_json; /* compact JSON or NULL */
+};
+/* PUT each manifest under its digest (r[i] its result); those the registry
+ * did not answer with OCI-Subject are listed in the tag schema index of
+ * subject_digest, all in one update. */
+int referrers_put(struct reg_client *c, const char *subject_digest,
+		  const struct referrer_item *items, size_t n, struct referrer_result *r,
+		  struct err *e);
 
 struct sig_bundle_item {
 	char *manifest_digest;
@@ -125,11 +154,15 @@ void sig_bundles_free(struct sig_bundle_item *v, size_t n);
 struct sign_copy_stats {
 	size_t legacy;	  /* legacy signature / attestation layers added at dst */
 	size_t referrers; /* referrer manifests copied */
+	size_t children;  /* manifests of an index whose signatures were copied too */
 	bool api;	  /* dst indexed them itself */
 };
+/* An index whose signatures are copied lists at most this many manifests. */
+#define SIG_MAX_CHILDREN 256
 /* Copy the legacy .sig / .att layers of digest and all its referrer
  * manifests (with their blobs) from src to dst (clients of two
- * repositories; the image itself must be at dst already). */
+ * repositories; the image itself must be at dst already). When digest is
+ * an image index, the same for every manifest it lists. */
 int sign_copy_signatures(struct reg_client *src, struct reg_client *dst, const char *digest,
 			 struct sign_copy_stats *st, struct err *e);
 #endif

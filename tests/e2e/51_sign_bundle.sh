@@ -192,6 +192,53 @@ expect_exit 0 "plain copy (no --with-signatures) to a third repository" "$BOSUN"
 expect_exit 1 "without --with-signatures nothing verifies there" "$BOSUN" verify --key race3.pub "$RB/plain/app:1.0"
 expect_exit 2 "--with-signatures needs two registries: exit 2" "$BOSUN" copy --with-signatures "$RA/app/race1:1.0" "oci:$W/out:1"
 
+# ---- an image index: the signatures of each platform's manifest travel too
+mkdir -p "$W/multi" && cp -a "$W/bb/." "$W/multi/"
+"$PYTHON" - "$W/multi" >multi.ids <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+def put(b):
+    h = hashlib.sha256(b).hexdigest()
+    open(os.path.join(d, "blobs/sha256", h), "wb").write(b)
+    return "sha256:" + h, len(b)
+m0 = json.load(open(os.path.join(d, "index.json")))["manifests"][0]
+man = json.load(open(os.path.join(d, "blobs/sha256", m0["digest"][7:])))
+cfg = json.load(open(os.path.join(d, "blobs/sha256", man["config"]["digest"][7:])))
+cfg.update(architecture="arm64", variant="v8")
+cd, cs = put(json.dumps(cfg, separators=(",", ":")).encode())
+md, ms = put(json.dumps(dict(man, config=dict(man["config"], digest=cd, size=cs)), separators=(",", ":")).encode())
+index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+    {"mediaType": m0["mediaType"], "digest": m0["digest"], "size": m0["size"], "platform": {"os": "linux", "architecture": "amd64"}},
+    {"mediaType": m0["mediaType"], "digest": md, "size": ms, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}}]}
+xd, xs = put(json.dumps(index, separators=(",", ":")).encode())
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": index["mediaType"], "digest": xd, "size": xs,
+    "annotations": {"org.opencontainers.image.ref.name": "multi"}}]}, open(os.path.join(d, "index.json"), "w"))
+print(xd, md)
+PY
+read -r XD MD <multi.ids
+expect_exit 0 "push a 2-platform index" "$BOSUN" copy "oci:$W/multi:multi" "$RA/app/multi:1"
+[ "$(printf '%s\n' "$OUT" | tail -1)" = "$XD" ] && ok "the index keeps its digest" || fail "the index keeps its digest" "$OUT"
+signed=0
+"$BOSUN" -q sign --key k1.key "$RA/app/multi:1" >/dev/null && signed=$((signed + 1))
+"$BOSUN" -q sign --key k1.key "$RA/app/multi@$D1" >/dev/null && signed=$((signed + 1))
+"$BOSUN" -q sign --key k1.key "$RA/app/multi@$MD" >/dev/null && signed=$((signed + 1))
+"$BOSUN" -q attest --key k1.key --type vuln --predicate vuln_old_ok.json "$RA/app/multi@$MD" >/dev/null && signed=$((signed + 1))
+[ "$signed" -eq 4 ] && ok "signed the index and both platforms, attested arm64" || fail "index signing: $signed of 4"
+expect_exit 0 "copy --with-signatures of the index" "$BOSUN" copy --with-signatures "$RA/app/multi:1" "$RB/prod/multi:1"
+expect_out "the index's manifests were covered" "of the index and its manifests"
+expect_exit 0 "verify the index at the second registry" "$BOSUN" verify --key k1.pub "$RB/prod/multi:1"
+expect_exit 0 "verify the amd64 manifest there (legacy and bundle)" "$BOSUN" verify --key k1.pub "$RB/prod/multi@$D1"
+expect_out "amd64: both formats copied" "^signature bundle sha256:"
+expect_exit 0 "verify the arm64 manifest and its attestation there" "$BOSUN" verify --key k1.pub --attestation vuln "$RB/prod/multi@$MD"
+for d in "$D1" "$MD"; do
+    [ "$(code "$RB_URL/v2/prod/multi/manifests/sha256-${d#sha256:}.sig")" = 200 ] && ok "legacy .sig of ${d:7:12} copied" || fail "legacy .sig of ${d:7:12} copied"
+done
+rm -rf bundles
+check "arm64's copied referrers match the specs (1 + 1)" refs check "$RB_URL" prod/multi "$MD" 1 1
+check "sigstore-js verifies arm64's copied bundles" all_verify k1.pub "$MD"
+expect_exit 0 "plain copy of the index" "$BOSUN" copy "$RA/app/multi:1" "$RB/plain/multi:1"
+expect_exit 1 "without --with-signatures a platform's manifest does not verify" "$BOSUN" verify --key k1.pub "$RB/plain/multi@$MD"
+
 # ---- the referrers API path (a proxy in front of docker-registry that answers it)
 if referrers_proxy_start "$RB"; then
     RP=$PROXY
@@ -212,6 +259,47 @@ if referrers_proxy_start "$RB"; then
     rm -rf bundles
     check "API registry lists the 6 + 6 copied bundles" refs check "http://$RP" api/race2 "$D1" 6 6
     expect_exit 0 "verify the copy through the API" "$BOSUN" verify --key race5.pub --attestation slsaprovenance "$RP/api/race2:1.0"
+    expect_exit 0 "copy --with-signatures of the index to the API registry" "$BOSUN" copy --with-signatures "$RA/app/multi:1" "$RP/api/multi:1"
+    expect_exit 0 "verify arm64 and its attestation through the API" "$BOSUN" verify --key k1.pub --attestation vuln "$RP/api/multi@$MD"
+    rm -rf bundles
+    check "the API lists arm64's copied bundles (1 + 1)" refs check "http://$RP" api/multi "$MD" 1 1
+
+    # ---- a paginated referrers API (Link: <...>; rel="next", distribution spec)
+    paging() { curl -sf -o /dev/null -X POST --data "$1" "http://$RP/_test/paging"; }
+    "$BOSUN" -q copy "oci:$W/bb:1.0" "$RP/api/pages:1.0" >/dev/null
+    signed=0
+    for i in 1 2 3 4 5; do
+        "$BOSUN" -q sign --signature-format bundle --key race$i.pem "$RP/api/pages:1.0" >/dev/null && signed=$((signed + 1))
+    done
+    [ "$signed" -eq 5 ] && ok "5 signers, one bundle each, through the API" || fail "5 signers: $signed signed"
+    check "the registry pages its referrers 2 at a time" paging '{"page_size":2}'
+    curl -s -D page1.hdr -o page1.json -H 'Accept: application/vnd.oci.image.index.v1+json' "http://$RP/v2/api/pages/referrers/$D1"
+    n1=$("$PYTHON" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["manifests"]))' page1.json 2>/dev/null)
+    grep -qi '^link: <.*page=1.*>; rel="next"' page1.hdr && [ "$n1" = 2 ] &&
+        ok "page 1 holds 2 of the 5 and links to the next" || fail "page 1" "$n1 $(cat page1.hdr)"
+    # race5 signed last: its bundle is alone on page 3
+    expect_exit 0 "verify finds the bundle on page 3" "$BOSUN" -v verify --key race5.pub "$RP/api/pages:1.0"
+    expect_out "verify followed the 3 pages" "referrers of api/pages@sha256:[0-9a-f]{64}: 3 pages"
+    expect_out "the page-3 bundle verified" "signature bundle sha256:[0-9a-f]{12}: verified by race5.pub"
+    rm -rf bundles
+    expect_exit 0 "oracle: the 3 pages hold the 5 bundles, per spec" refs check "http://$RP" api/pages "$D1" 5 0
+    expect_out "oracle followed 3 pages" "^pages 3$"
+    n5=0
+    for f in bundles/sign-*.json; do sigstore_verify "$f" race5.pub "$D1" >/dev/null 2>&1 && n5=$((n5 + 1)); done
+    [ "$n5" -eq 1 ] && ok "sigstore-js: one of the 5 paged bundles is race5's" || fail "sigstore-js on the paged bundles: $n5"
+    expect_exit 0 "copy --with-signatures from the paginated API" "$BOSUN" copy --with-signatures "$RP/api/pages:1.0" "$RA/frompages/bb:1.0"
+    rm -rf bundles
+    check "every page's bundle was copied (5, tag schema)" refs check "$RA_URL" frompages/bb "$D1" 5 0
+    expect_exit 0 "the page-3 signer verifies at the copy" "$BOSUN" verify --key race5.pub "$RA/frompages/bb:1.0"
+    check "the registry's last page links back to the first" paging '{"page_size":2,"link":"loop"}'
+    expect_exit 3 "a Link loop is refused: exit 3" "$BOSUN" verify --key race5.pub "$RP/api/pages:1.0"
+    expect_out "reason: the loop" "Link rel=\"next\" of page 3 loops back to page 1"
+    expect_exit 3 "copy --with-signatures refuses the loop too" "$BOSUN" copy --with-signatures "$RP/api/pages:1.0" "$RA/loop/bb:1.0"
+    check "the registry links to a next page forever" paging '{"page_size":2,"link":"endless"}'
+    expect_exit 3 "endless pages are capped: exit 3" "$BOSUN" verify --key race5.pub "$RP/api/pages:1.0"
+    expect_out "reason: the page cap" "more than 64 pages"
+    check "pagination off again" paging '{"page_size":0}'
+    expect_exit 0 "one page again: verify passes" "$BOSUN" verify --key race5.pub "$RP/api/pages:1.0"
 else
     fail "referrers API proxy starts"
 fi

@@ -12,13 +12,15 @@ shares no code with bosun).
       empty config, one bundle layer whose blob has its digest, and the
       annotations of BUNDLE_SPEC.md copied into the entry. With N_SIGN and
       N_ATT, the count of signature / attestation bundles must be exact.
-      Prints "api" or "tag" and the bundle file names written to ./bundles/.
+      Prints the bundle file names written to ./bundles/, "pages N" (the
+      API's Link rel="next" pages, followed) and last "api" or "tag".
   referrers.py attach REGURL REPO DIGEST BUNDLEFILE [SUBJECT]
       pushes BUNDLEFILE as a referrer manifest whose subject is SUBJECT
       (default DIGEST) and lists it in DIGEST's tag schema index: forged
       referrers for the tamper tests.
 """
-import hashlib, json, os, sys, urllib.request, urllib.error
+import hashlib, json, os, re, sys, urllib.request, urllib.error
+from urllib.parse import urljoin
 
 IDX = "application/vnd.oci.image.index.v1+json"
 MAN = "application/vnd.oci.image.manifest.v1+json"
@@ -49,10 +51,36 @@ def fail(msg):
     sys.exit(1)
 
 
+def api_pages(base, first_body, first_headers, first_url):
+    """The referrers API answer with its Link rel="next" pages followed (the
+    distribution spec's pagination): the merged index and the page count."""
+    idx, body, h, url, seen = None, first_body, first_headers, first_url, [first_url]
+    while True:
+        page = json.loads(body)
+        if idx is None:
+            idx = page
+        else:
+            idx["manifests"] = idx.get("manifests", []) + page.get("manifests", [])
+        m = re.search(r'<([^>]*)>\s*;\s*rel="?next"?', h.get("Link", ""))
+        if not m:
+            return idx, len(seen)
+        url = urljoin(url, m.group(1))
+        if url in seen or len(seen) >= 64:
+            fail(f"referrers pagination loops or runs past 64 pages at {url}")
+        seen.append(url)
+        st, h, body = req("GET", url, accept=IDX)
+        if st != 200:
+            fail(f"referrers page {len(seen)}: HTTP {st}")
+
+
 def check(base, repo, digest, n_sign=None, n_att=None):
-    st, _, body = req("GET", f"{base}/v2/{repo}/referrers/{digest}", accept=IDX)
+    url = f"{base}/v2/{repo}/referrers/{digest}"
+    st, h, body = req("GET", url, accept=IDX)
+    pages = 1
     if st == 200:
         how = "api"
+        idx, pages = api_pages(base, body, h, url)
+        body = json.dumps(idx).encode()
     elif st == 404:
         how = "tag"
         st, _, body = req("GET", f"{base}/v2/{repo}/manifests/sha256-{digest[7:]}", accept=IDX)
@@ -110,6 +138,7 @@ def check(base, repo, digest, n_sign=None, n_att=None):
         print(name)
     if n_sign is not None and (counts["sign"], counts["att"]) != (int(n_sign), int(n_att)):
         fail(f"{counts['sign']} signature and {counts['att']} attestation bundles, want {n_sign} and {n_att}")
+    print(f"pages {pages}")
     print(how)
 
 

@@ -62,8 +62,14 @@ TEST(base64_round)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(in); i++) {
+		struct err e = ERR_INIT;
+		char *a = base64_alloc(in[i], strlen(in[i]), &e);
+
 		base64_encode(in[i], strlen(in[i]), enc);
 		CHECK_STR(enc, out[i]);
+		CHECK(a != NULL);
+		CHECK_STR(a ? a : "", out[i]);
+		free(a);
 		CHECK_INT(base64_decode(enc, strlen(enc), dec, false), (long)strlen(in[i]));
 		CHECK(memcmp(dec, in[i], strlen(in[i])) == 0);
 	}
