@@ -27,6 +27,10 @@ struct build_opts {
 	const char *cache_repo;  /* registry repository for the cache, or NULL */
 	int64_t source_date_epoch; /* -1 = unset */
 	struct reg_opts reg;
+	/* When set: called with each layer the build writes, once its blob is
+	 * at path (--push starts pushing it while the build goes on). */
+	void (*on_layer)(void *ctx, const struct oci_desc *d, const char *path);
+	void *on_layer_ctx;
 };
 
 struct build_result {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 
 #include "builder/internal.h"
@@ -191,8 +192,11 @@ static int copy_heredoc(struct copy_ctx *c, struct copy_job *j, const struct df_
 		return 0;
 	}
 	char lp[PATH_MAX * 2];
-	snprintf(lp, sizeof(lp), "%s/%s", c->layer, d2);
-	int r = make_parents(c, d2, e) < 0 || fs_write_atomic(lp, body, strlen(body), 0644, e) < 0;
+	struct layer_meta lm = { .mode = 0644, .mtime = (int64_t)time(NULL) };
+	snprintf(lp, sizeof(lp), "%s/%s", c->tree ? "" : c->layer, d2);
+	int r = make_parents(c, d2, e) < 0 ||
+		(c->tree ? layer_tree_data(c->tree, d2, body, strlen(body), &lm, e)
+			 : fs_write_atomic(lp, body, strlen(body), 0644, e)) < 0;
 	struct stat st = { .st_mode = S_IFREG | 0644 };
 	st.st_mtim.tv_sec = b->created;
 	if (!r)
@@ -393,8 +397,13 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 			log_step(b, in, b->cache_dir ? "cache miss" : NULL);
 			if (sync_rootfs(b, s, e) < 0)
 				goto fail;
-			c.layer = new_tmp(b, "layer", e);
-			if (!c.layer)
+			/* COPY's entries go straight into the layer writer; ADD may
+			 * download or unpack, so it builds the layer on disk. */
+			if (add)
+				c.layer = new_tmp(b, "layer", e);
+			else
+				c.tree = layer_tree_new(e);
+			if (!c.layer && !c.tree)
 				goto fail;
 		}
 		if (copy_sources(&c, &j, e) < 0)
@@ -407,7 +416,8 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 		if (make_parents(&c, d2, e) < 0)
 			goto fail;
 	}
-	if (write_layer(b, s, c.layer, false, created_by, e) < 0)
+	if ((c.tree ? write_layer_tree(b, s, c.tree, created_by, e) : write_layer(b, s, c.layer, false, created_by, e)) <
+	    0)
 		goto fail;
 	ret = 0;
 	goto out;
@@ -415,6 +425,7 @@ fail:
 	at(b, in, e);
 out:
 	sha256_free(&c.h);
+	layer_tree_free(c.tree);
 	if (c.layer) {
 		struct err e2 = ERR_INIT;
 		fs_rm_rf(c.layer, &e2);
