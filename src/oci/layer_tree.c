@@ -143,10 +143,10 @@ static struct tnode *entry(struct layer_tree *t, const char *path, int type, boo
 	struct tnode *n, *p;
 
 	*made = false;
-	if (!*path || strlen(path) >= sizeof(ppath))
-		return err_set(e, ERR_INTERNAL, "layer: bad path \"%.100s\"", path), NULL;
-	if ((n = find(t, path)))
+	if ((n = find(t, path))) /* the root ("") among them */
 		return n;
+	if (strlen(path) >= sizeof(ppath))
+		return err_set(e, ERR_INPUT, "layer: path too long: %.100s...", path), NULL;
 	snprintf(ppath, sizeof(ppath), "%.*s", sl ? (int)(sl - path) : 0, path);
 	p = find(t, ppath);
 	if (!p || p->type != TAR_DIR) {

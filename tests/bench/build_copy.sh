@@ -11,7 +11,8 @@
 # pushed again) and, for buildah, an empty image store; hyperfine runs each
 # command BENCH_RUNS times (default 3) and the medians are compared.
 # The contexts come from tests/bench/gen_context.py: seeded, so the same
-# bytes everywhere. BENCH_CASES="a" runs one case.
+# bytes everywhere. BENCH_CASES="a" runs one case; BOSUN_BASELINE=PATH adds
+# that (older) binary's build --push and build to a layout to the same runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/common.sh
@@ -27,6 +28,9 @@ T="$(tmpdir_new bench-copy)"
 # A private copy of the binary, so a rebuild during the run changes nothing.
 cp "$BOSUN" "$T/bosun"
 BOSUN="$T/bosun"
+if [ -n "${BOSUN_BASELINE:-}" ]; then
+	cp "$BOSUN_BASELINE" "$T/bosun-baseline"
+fi
 registry_start_open
 make_busybox_oci "$T/base" latest
 PUSH_BASE="skopeo copy -q --dest-tls-verify=false oci:$T/base:latest docker://$REG/base:1"
@@ -43,12 +47,17 @@ for c in $CASES; do
 	printf 'FROM %s/base:1\nCOPY . /data/\n' "$REG" >"$ctx/Dockerfile"
 	echo "context ($c): $(du -sm "$ctx" | cut -f1) MiB in $(find "$ctx" -type f | wc -l) files; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 	eval "$FRESH_REG"
+	BASE_CMDS=()
+	if [ -n "${BOSUN_BASELINE:-}" ]; then
+		BASE_CMDS=(-n "baseline build --push" "$T/bosun-baseline -q build -t $REG/base-$c:1 --push $ctx"
+			-n "baseline build (OCI layout)" "$T/bosun-baseline -q build --output oci:$T/out:t $ctx")
+	fi
 	hyperfine --runs "$RUNS" --warmup 1 --export-json "$T/$c.json" \
 		--prepare "$FRESH_REG && rm -rf $T/out $T/bstore $T/brun && sync" \
 		-n "bosun build --push" "$BOSUN -q build -t $REG/app-$c:1 --push $ctx" \
 		-n "bosun build (OCI layout)" "$BOSUN -q build --output oci:$T/out:t $ctx" \
 		-n "buildah bud + push" "buildah $BA bud --isolation chroot --tls-verify=false -q -t bud-$c $ctx >/dev/null && buildah $BA push --tls-verify=false bud-$c docker://$REG/bud-$c:1" \
-		-n "tar | pigz -6" "tar cf - -C $ctx . | pigz -6 >/dev/null"
+		-n "tar | pigz -6" "tar cf - -C $ctx . | pigz -6 >/dev/null" "${BASE_CMDS[@]}"
 	RESULTS+=("$c")
 done
 
@@ -69,8 +78,13 @@ for c in cases:
     lay = r["bosun build (OCI layout)"]
     print(f"    bosun build to a layout {bl:6.2f}  user {lay['user']:5.2f}  sys {lay['system']:5.2f}  "
           f"wall/user {bl / lay['user']:5.2f}  (target <= 0.6)   tar | pigz -6 {pz:5.2f}")
+    for k in ("baseline build --push", "baseline build (OCI layout)"):
+        if k in r:
+            print(f"    {k}: {med[k]:6.2f}  user {r[k]['user']:5.2f}  sys {r[k]['system']:5.2f}  "
+                  f"ratio to buildah {med[k] / bud:5.3f}")
     short = {"bosun build --push": "bosun+push", "bosun build (OCI layout)": "bosun-layout",
-             "buildah bud + push": "buildah+push", "tar | pigz -6": "pigz"}
+             "buildah bud + push": "buildah+push", "tar | pigz -6": "pigz",
+             "baseline build --push": "baseline+push", "baseline build (OCI layout)": "baseline-layout"}
     print("    every run, wall s: " + "; ".join(
         f"{short[k]} " + " ".join(f"{x:.2f}" for x in v["times"]) for k, v in r.items()))
 PY

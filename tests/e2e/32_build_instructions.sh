@@ -110,6 +110,7 @@ $instr <<EOF /srv/here.txt
 hello
 EOF
 $instr . /ctx/
+$instr tree/sub/ /
 DF
 done
 for instr in COPY ADD; do
@@ -124,7 +125,7 @@ def layers(d):
     m = json.load(open(d + "/blobs/" + idx["manifests"][0]["digest"].replace(":", "/")))
     return [l["digest"] for l in m["layers"]]
 c, a = layers(sys.argv[1]), layers(sys.argv[2])
-assert len(c) == 6, c
+assert len(c) == 7, c
 assert c[1:] == a[1:], (c, a)
 t = tarfile.open(sys.argv[1] + "/blobs/" + c[2].replace(":", "/"))
 m = {x.name: x for x in t.getmembers()}

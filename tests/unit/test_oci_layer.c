@@ -329,6 +329,8 @@ TEST(tree_equals_dir)
 	CHECK_INT(layer_tree_mkdir(tr, "x/y", &dm, &e), -1);   /* no parent */
 	CHECK_INT(layer_tree_file(tr, "a-c/z", p, &fm, &e), -1); /* parent not a dir */
 	CHECK_INT(layer_tree_mkdir(tr, "a", &fm, &e), 0);       /* exists: kept */
+	CHECK_INT(layer_tree_mkdir(tr, "", &fm, &e), 0);        /* the root exists */
+	CHECK_INT(layer_tree_file(tr, "", p, &fm, &e), -1);     /* and is a directory */
 	layer_tree_free(tr);
 	buf_free(&ac);
 }
