@@ -89,7 +89,9 @@ static struct layer_opts layer_opts_of(const struct build *b, bool overlay)
 				 .clamp_mtime = b->o->source_date_epoch,
 				 .overlay_whiteouts = overlay,
 				 .map_self_root = b->rootless,
-				 .threads = (int)sysconf(_SC_NPROCESSORS_ONLN) };
+				 .threads = (int)sysconf(_SC_NPROCESSORS_ONLN),
+				 .on_write = b->o->on_layer_write,
+				 .on_write_ctx = b->o->on_layer_ctx };
 	return lo;
 }
 

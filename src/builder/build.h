@@ -30,6 +30,8 @@ struct build_opts {
 	/* When set: called with each layer the build writes, once its blob is
 	 * at path (--push starts pushing it while the build goes on). */
 	void (*on_layer)(void *ctx, const struct oci_desc *d, const char *path);
+	/* and, while a layer is written, layer_opts.on_write (same ctx) */
+	void (*on_layer_write)(void *ctx, const char *tmp_path, int64_t flushed, const char *digest);
 	void *on_layer_ctx;
 };
 

@@ -94,13 +94,16 @@ int cmd_build(int argc, char **argv, struct err *e)
 			return cmd_usage_error(e, "build", "--output %s: expected oci:DIR[:TAG] or docker-archive:FILE",
 					       outputs[i]);
 	}
-	/* --push: each layer goes up while the build goes on; the push below
-	 * then finds it there. */
+	/* --push: each layer goes up while it is written and the build goes on;
+	 * the push below then finds it there. */
 	struct reg_bgpush *bg = NULL;
 	if (push && reg_bgpush_open(&bg, tags, nt, &o.reg, e) < 0)
 		return -1;
-	o.on_layer = reg_bgpush_layer;
-	o.on_layer_ctx = bg;
+	if (bg) {
+		o.on_layer = reg_bgpush_layer;
+		o.on_layer_write = reg_bgpush_write;
+		o.on_layer_ctx = bg;
+	}
 	r = build_run(&o, &res, e);
 	reg_bgpush_free(bg);
 	if (r < 0)

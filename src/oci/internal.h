@@ -6,6 +6,7 @@
 #ifndef BOSUN_OCI_INTERNAL_H
 #define BOSUN_OCI_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "core/err.h"
 #include "core/sha256.h"
@@ -25,6 +26,8 @@ struct lw {
 	int failed; /* an error already stored in e */
 	char *iobuf;
 	uint64_t n_entries;
+	int64_t reported; /* bytes last told to o->on_write */
+	bool told_end;
 };
 
 /* Start a layer blob in l: the compressor, both digests, the tar writer. */

@@ -43,12 +43,28 @@ struct dw {
 
 #define IOBUF (1u << 20)
 
+/* Compressed bytes into the blob; every MiB, o->on_write hears how far the
+ * file got. */
+static int blob_write(struct lw *w, const void *p, size_t n, struct err *e)
+{
+	if (oci_layout_blob_writer_write(w->bw, p, n, e) < 0)
+		return -1;
+	int64_t size = oci_layout_blob_writer_size(w->bw);
+	if (w->o->on_write && size - w->reported >= (1 << 20)) {
+		if (oci_layout_blob_writer_flush(w->bw, e) < 0)
+			return -1;
+		w->reported = size;
+		w->o->on_write(w->o->on_write_ctx, NULL, size, NULL);
+	}
+	return 0;
+}
+
 static la_ssize_t comp_write(struct archive *a, void *ctx, const void *p, size_t n)
 {
 	struct lw *w = ctx;
 
 	(void)a;
-	if (oci_layout_blob_writer_write(w->bw, p, n, w->e) < 0) {
+	if (blob_write(w, p, n, w->e) < 0) {
 		w->failed = 1;
 		return -1;
 	}
@@ -57,9 +73,7 @@ static la_ssize_t comp_write(struct archive *a, void *ctx, const void *p, size_t
 
 static int gz_sink(void *ctx, const void *p, size_t n, struct err *e)
 {
-	struct lw *w = ctx;
-
-	return oci_layout_blob_writer_write(w->bw, p, n, e);
+	return blob_write(ctx, p, n, e);
 }
 
 static int tar_sink(void *ctx, const void *p, size_t n, struct err *e)
@@ -144,6 +158,8 @@ int lw_open(struct lw *w, struct oci_layout *l, const struct layer_opts *o, stru
 		return err_oom(e);
 	if (sha256_init(&w->diff, e) < 0 || oci_layout_blob_writer_open(l, NULL, -1, &w->bw, e) < 0)
 		return -1;
+	if (o->on_write)
+		o->on_write(o->on_write_ctx, oci_layout_blob_writer_tmp_path(w->bw), 0, NULL);
 	if (o->comp == LAYER_GZIP && pgz_open(&w->gz, o->level, o->threads, gz_sink, w, e) < 0)
 		return -1;
 	if (o->comp == LAYER_ZSTD && zstd_open(w, o) < 0)
@@ -201,6 +217,10 @@ int lw_close(struct lw *w, struct layer_result *r)
 	r->size = oci_layout_blob_writer_size(w->bw);
 	int ret = oci_layout_blob_writer_commit(w->bw, r->digest, w->e);
 	w->bw = NULL;
+	if (ret == 0 && w->o->on_write) {
+		w->told_end = true;
+		w->o->on_write(w->o->on_write_ctx, NULL, r->size, r->digest);
+	}
 	r->media_type = w->o->comp == LAYER_ZSTD   ? MT_OCI_LAYER_ZSTD
 			: w->o->comp == LAYER_GZIP ? MT_OCI_LAYER_GZIP
 						   : MT_OCI_LAYER;
@@ -210,6 +230,8 @@ int lw_close(struct lw *w, struct layer_result *r)
 
 void lw_free(struct lw *w)
 {
+	if (w->o && w->o->on_write && !w->told_end)
+		w->o->on_write(w->o->on_write_ctx, NULL, -1, NULL);
 	if (w->comp)
 		archive_write_free(w->comp);
 	pgz_free(w->gz);

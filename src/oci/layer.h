@@ -21,6 +21,12 @@ struct layer_opts {
 	bool overlay_whiteouts; /* char 0/0 -> .wh.NAME, opaque xattr -> .wh..wh..opq */
 	bool map_self_root;    /* record our own uid/gid as 0 (rootless builds) */
 	int threads;           /* compression threads, 0/1 = one */
+	/* When set: told where the blob is being written (tmp_path, first call,
+	 * flushed 0), then how many bytes the file holds as it grows, and at
+	 * the end its digest, or flushed -1 when it failed: enough to upload the
+	 * layer while it is written. */
+	void (*on_write)(void *ctx, const char *tmp_path, int64_t flushed, const char *digest);
+	void *on_write_ctx;
 };
 
 struct layer_result {

@@ -106,6 +106,11 @@ struct reg_bgpush;
 int reg_bgpush_open(struct reg_bgpush **out, const char *const *refs, size_t n, const struct reg_opts *o,
 		    struct err *e);
 void reg_bgpush_layer(void *ctx, const struct oci_desc *d, const char *path);
+/* A layer while it is written (layer_opts.on_write's signature): the first
+ * call names its temporary file, the next ones how many bytes it holds, the
+ * last its digest (flushed -1: it failed). It streams to the first
+ * destination as it grows; reg_bgpush_layer then finds it there. */
+void reg_bgpush_write(void *ctx, const char *tmp_path, int64_t flushed, const char *digest);
 void reg_bgpush_free(struct reg_bgpush *p);
 
 /* All tags of the repository (follows Link pagination). *tags is a

@@ -226,4 +226,22 @@ expect_out "the COPY layer was in the registry while RUN ran" '^layer-already-pu
 expect_exit 0 "the pushed image is whole" skopeo inspect --tls-verify=false docker://"$REG/bg/app:1"
 expect_out "with the COPY layer" "$BGL"
 
+# A layer also goes up while it is written: through a logging proxy it
+# arrives in PATCH chunks (a finished blob would be one PUT). When every
+# PATCH fails, the push after the build still uploads it whole.
+head -c 20000000 /dev/urandom >"$BG/big.bin"
+printf 'FROM oci:%s/base:latest\nCOPY big.bin /big.bin\n' "$T" >"$BG/Dockerfile.3"
+faultproxy_start -v --mode 500 --rate 0
+expect_exit 0 "a 20 MB COPY pushed through a proxy" "$BOSUN" build -f "$BG/Dockerfile.3" -t "$PROXY/bg/stream:1" --push "$BG"
+check "the layer went up in chunks while it was written" \
+    test "$(grep -c '^PASS PATCH /v2/bg/stream/blobs/uploads/' "$PROXY_LOG")" -ge 2
+expect_exit 0 "skopeo copies the streamed image (digests verified)" skopeo copy -q --src-tls-verify=false \
+    docker://"$REG/bg/stream:1" oci:"$T/bg-stream"
+faultproxy_start --mode 500 --only-method PATCH
+expect_exit 0 "every PATCH refused: the build still pushes" env BOSUN_TEST_BACKOFF_SCALE=0.01 \
+    "$BOSUN" build -f "$BG/Dockerfile.3" -t "$PROXY/bg/fallback:1" --push "$BG"
+check "the stream was tried" test "$(proxy_faults)" -ge 1
+expect_exit 0 "skopeo copies the image pushed after the failed stream" skopeo copy -q --src-tls-verify=false \
+    docker://"$REG/bg/fallback:1" oci:"$T/bg-fallback"
+
 finish
