@@ -4,7 +4,7 @@
 CC ?= cc
 # make V=1 shows the compiler command lines.
 Q := $(if $(V),,@)
-PKGS := libcurl openssl libarchive libcjson libxml-2.0 sqlite3
+PKGS := libcurl openssl libarchive libcjson libxml-2.0 sqlite3 zlib
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wstrict-prototypes \
@@ -71,7 +71,7 @@ structure-check:
 
 # Every build and test dependency, from Debian packages. Idempotent.
 DEB_DEPS := build-essential pkg-config git file libcurl4-openssl-dev libssl-dev libarchive-dev \
-	libcjson-dev libxml2-dev libsqlite3-dev musl-tools dpkg-dev docker-registry skopeo \
+	libcjson-dev libxml2-dev libsqlite3-dev zlib1g-dev musl-tools dpkg-dev docker-registry skopeo \
 	busybox-static python3 python3-jsonschema libxml2-utils hyperfine apache2-utils \
 	openssl curl clang libclang-rt-14-dev ca-certificates xz-utils tcl linux-libc-dev bc \
 	python3-nacl python3-yaml buildah rpm debootstrap pigz db5.3-util unzip zip time \
@@ -128,6 +128,7 @@ static-e2e: static
 bench: bosun
 	tests/bench/run.sh
 	tests/bench/build.sh
+	tests/bench/build_copy.sh
 	tests/bench/scan.sh
 	tests/bench/scan_trivy.sh
 	tests/bench/sign.sh

@@ -83,23 +83,53 @@ int add_layer(struct stage *s, const char *mt, const char *digest, int64_t size,
 	return 0;
 }
 
-int write_layer(struct build *b, struct stage *s, const char *dir, bool overlay, const char *created_by,
-		struct err *e)
+static struct layer_opts layer_opts_of(const struct build *b, bool overlay)
 {
 	struct layer_opts lo = { .comp = b->o->comp,
 				 .clamp_mtime = b->o->source_date_epoch,
 				 .overlay_whiteouts = overlay,
 				 .map_self_root = b->rootless,
-				 .threads = (int)sysconf(_SC_NPROCESSORS_ONLN) };
+				 .threads = (int)sysconf(_SC_NPROCESSORS_ONLN),
+				 .on_write = b->o->on_layer_write,
+				 .on_write_ctx = b->o->on_layer_ctx };
+	return lo;
+}
+
+static int add_written_layer(struct build *b, struct stage *s, const struct layer_result *lr, const char *created_by,
+			     struct err *e)
+{
+	if (add_layer(s, lr->media_type, lr->digest, lr->size, lr->diff_id, e) < 0)
+		return -1;
+	add_history(b, s, created_by, false);
+	cache_put(b, s, lr);
+	char *path = b->o->on_layer ? oci_layout_blob_path(b->lay, lr->digest) : NULL;
+	if (path) {
+		struct oci_desc d = { .media_type = (char *)lr->media_type, .digest = (char *)lr->digest, .size = lr->size };
+		b->o->on_layer(b->o->on_layer_ctx, &d, path);
+		free(path);
+	}
+	return 0;
+}
+
+int write_layer(struct build *b, struct stage *s, const char *dir, bool overlay, const char *created_by,
+		struct err *e)
+{
+	struct layer_opts lo = layer_opts_of(b, overlay);
 	struct layer_result lr;
 
 	if (oci_layer_write_dir(b->lay, dir, &lo, &lr, e) < 0)
 		return -1;
-	if (add_layer(s, lr.media_type, lr.digest, lr.size, lr.diff_id, e) < 0)
+	return add_written_layer(b, s, &lr, created_by, e);
+}
+
+int write_layer_tree(struct build *b, struct stage *s, struct layer_tree *t, const char *created_by, struct err *e)
+{
+	struct layer_opts lo = layer_opts_of(b, false);
+	struct layer_result lr;
+
+	if (oci_layer_write_tree(b->lay, t, &lo, &lr, e) < 0)
 		return -1;
-	add_history(b, s, created_by, false);
-	cache_put(b, s, &lr);
-	return 0;
+	return add_written_layer(b, s, &lr, created_by, e);
 }
 
 /* The instruction table; exec_instr locates every error (file:line:col:

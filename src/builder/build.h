@@ -27,6 +27,12 @@ struct build_opts {
 	const char *cache_repo;  /* registry repository for the cache, or NULL */
 	int64_t source_date_epoch; /* -1 = unset */
 	struct reg_opts reg;
+	/* When set: called with each layer the build writes, once its blob is
+	 * at path (--push starts pushing it while the build goes on). */
+	void (*on_layer)(void *ctx, const struct oci_desc *d, const char *path);
+	/* and, while a layer is written, layer_opts.on_write (same ctx) */
+	void (*on_layer_write)(void *ctx, const char *tmp_path, int64_t flushed, const char *digest);
+	void *on_layer_ctx;
 };
 
 /* One platform's image of a build. */

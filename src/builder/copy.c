@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 
 #include "builder/internal.h"
@@ -192,8 +193,11 @@ static int copy_heredoc(struct copy_ctx *c, struct copy_job *j, const struct df_
 		return 0;
 	}
 	char lp[PATH_MAX * 2];
-	snprintf(lp, sizeof(lp), "%s/%s", c->layer, d2);
-	int r = make_parents(c, d2, e) < 0 || fs_write_atomic(lp, body, strlen(body), 0644, e) < 0;
+	struct layer_meta lm = { .mode = 0644, .mtime = (int64_t)time(NULL) };
+	snprintf(lp, sizeof(lp), "%s/%s", c->tree ? "" : c->layer, d2);
+	int r = make_parents(c, d2, e) < 0 ||
+		(c->tree ? layer_tree_data(c->tree, d2, body, strlen(body), &lm, e)
+			 : fs_write_atomic(lp, body, strlen(body), 0644, e)) < 0;
 	struct stat st = { .st_mode = S_IFREG | 0644 };
 	st.st_mtim.tv_sec = b->created;
 	if (!r)
@@ -496,8 +500,13 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 					goto out;
 				}
 			}
-			c.layer = new_tmp(b, "layer", e);
-			if (!c.layer)
+			/* COPY's entries go straight into the layer writer; ADD may
+			 * download or unpack, so it builds the layer on disk. */
+			if (add)
+				c.layer = new_tmp(b, "layer", e);
+			else
+				c.tree = layer_tree_new(e);
+			if (!c.layer && !c.tree)
 				goto out;
 		}
 		if (copy_sources(&c, &j, e) < 0)
@@ -510,13 +519,15 @@ int do_copy(struct build *b, struct stage *s, const struct df_instr *in, bool ad
 		if (make_parents(&c, d2, e) < 0)
 			goto out;
 	}
-	if (write_layer(b, s, c.layer, false, created_by, e) < 0)
+	if ((c.tree ? write_layer_tree(b, s, c.tree, created_by, e) : write_layer(b, s, c.layer, false, created_by, e)) <
+	    0)
 		goto out;
 	if (b->multi)
 		reuse_put(b, s, rkey);
 	ret = 0;
 out:
 	sha256_free(&c.h);
+	layer_tree_free(c.tree);
 	if (c.layer) {
 		struct err e2 = ERR_INIT;
 		fs_rm_rf(c.layer, &e2);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builder/internal.h"
@@ -26,13 +27,27 @@ void hash_str(struct copy_ctx *c, const char *s)
 
 int copy_meta(struct copy_ctx *c, const char *dst, const struct stat *st, bool is_link)
 {
-	int rfd, pfd;
+	int pfd;
 	char parent[PATH_MAX];
 	const char *sl = strrchr(dst, '/');
 	uid_t u = c->uid >= 0 ? (uid_t)c->uid : 0;
 	gid_t g = c->gid >= 0 ? (gid_t)c->gid : 0;
+	mode_t m = st->st_mode & 07777;
 
-	(void)rfd;
+	if (c->chmod_mode >= 0) {
+		m = (mode_t)c->chmod_mode;
+		/* Directories stay searchable where readable (chmod's "X"). */
+		if (S_ISDIR(st->st_mode))
+			m |= (m & 0444) >> 2;
+	}
+	if (c->tree) {
+		/* What the calls below do on disk; rootless, nothing is chowned and
+		 * our own ids are recorded as 0. */
+		struct layer_meta lm = { .mode = is_link ? -1 : (int64_t)m, .uid = c->b->rootless ? -1 : (int64_t)u,
+					 .gid = c->b->rootless ? -1 : (int64_t)g, .mtime = st->st_mtim.tv_sec };
+		struct err e2 = ERR_INIT;
+		return layer_tree_set(c->tree, dst, &lm, &e2);
+	}
 	snprintf(parent, sizeof(parent), "%s/%.*s", c->layer, sl ? (int)(sl - dst) : 0, dst);
 	pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
@@ -40,20 +55,56 @@ int copy_meta(struct copy_ctx *c, const char *dst, const struct stat *st, bool i
 	const char *base = sl ? sl + 1 : dst;
 	if (!c->b->rootless)
 		fchownat(pfd, base, u, g, AT_SYMLINK_NOFOLLOW);
-	if (!is_link) {
-		mode_t m = st->st_mode & 07777;
-		if (c->chmod_mode >= 0) {
-			m = (mode_t)c->chmod_mode;
-			/* Directories stay searchable where readable (chmod's "X"). */
-			if (S_ISDIR(st->st_mode))
-				m |= (m & 0444) >> 2;
-		}
+	if (!is_link)
 		fchmodat(pfd, base, m, 0);
-	}
 	struct timespec ts[2] = { st->st_mtim, st->st_mtim };
 	utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
 	close(pfd);
 	return 0;
+}
+
+/* The layer's entries are on disk under c->layer (lp), or in c->tree (rel):
+ * whether one exists, a new directory (an existing one is kept; in the
+ * tree it is owned by root, as mkdir as root or, rootless, our own ids
+ * recorded as 0 make it), the metadata of one (uid < 0: no chown, mtim
+ * NULL: keep the time). */
+static bool layer_exists(struct copy_ctx *c, const char *rel, const char *lp)
+{
+	struct stat st;
+
+	return c->tree ? layer_tree_has(c->tree, rel, NULL) : lstat(lp, &st) == 0;
+}
+
+static int layer_mkdir(struct copy_ctx *c, const char *rel, const char *lp, struct err *e)
+{
+	if (c->tree) {
+		struct layer_meta lm = { .mode = 0755, .mtime = (int64_t)time(NULL) };
+		return layer_tree_mkdir(c->tree, rel, &lm, e);
+	}
+	if (mkdir(lp, 0755) < 0 && errno != EEXIST)
+		return err_errno(e, ERR_INTERNAL, "mkdir %s", lp);
+	return 0;
+}
+
+static void dir_meta(struct copy_ctx *c, const char *rel, const char *lp, mode_t mode, long uid, long gid,
+		     const struct timespec *mtim)
+{
+	bool own = !c->b->rootless && uid >= 0;
+
+	if (c->tree) {
+		struct layer_meta lm = { .mode = mode, .uid = own ? uid : -1, .gid = own ? gid : -1,
+					 .mtime = mtim ? mtim->tv_sec : -1 };
+		struct err e2 = ERR_INIT;
+		layer_tree_set(c->tree, rel, &lm, &e2);
+		return;
+	}
+	if (own)
+		lchown(lp, (uid_t)uid, (gid_t)gid);
+	chmod(lp, mode);
+	if (mtim) {
+		struct timespec ts[2] = { *mtim, *mtim };
+		utimensat(AT_FDCWD, lp, ts, AT_SYMLINK_NOFOLLOW);
+	}
 }
 
 /* Make the parent directories of dst in the layer, copying metadata from
@@ -75,25 +126,22 @@ int make_parents(struct copy_ctx *c, const char *dst, struct err *e)
 		pre[pl] = 0;
 		s += l + 1;
 		char lp[PATH_MAX * 2];
-		snprintf(lp, sizeof(lp), "%s/%s", c->layer, pre);
-		struct stat st;
-		if (lstat(lp, &st) == 0)
+		snprintf(lp, sizeof(lp), "%s/%s", c->tree ? "" : c->layer, pre);
+		if (layer_exists(c, pre, lp))
 			continue;
-		if (mkdir(lp, 0755) < 0)
-			return err_errno(e, ERR_INTERNAL, "mkdir %s", lp);
+		if (layer_mkdir(c, pre, lp, e) < 0)
+			return -1;
 		char *real = resolve_in(c->s->rootfs, pre, e);
 		err_clear(e);
 		struct stat rs;
-		if (real && stat(real, &rs) == 0 && S_ISDIR(rs.st_mode)) {
-			if (!c->b->rootless)
-				lchown(lp, rs.st_uid, rs.st_gid);
-			chmod(lp, rs.st_mode & 07777);
-			struct timespec ts[2] = { rs.st_mtim, rs.st_mtim };
-			utimensat(AT_FDCWD, lp, ts, AT_SYMLINK_NOFOLLOW);
-		} else if (!c->b->rootless && c->uid >= 0) {
-			lchown(lp, (uid_t)c->uid, (gid_t)(c->gid >= 0 ? c->gid : 0));
-		}
+		/* The metadata of the stage's directory where it has one, else 0755
+		 * (whatever the umask) and --chown's owner. */
+		bool from_rootfs = real && stat(real, &rs) == 0 && S_ISDIR(rs.st_mode);
 		free(real);
+		if (from_rootfs)
+			dir_meta(c, pre, lp, rs.st_mode & 07777, rs.st_uid, rs.st_gid, &rs.st_mtim);
+		else
+			dir_meta(c, pre, lp, 0755, c->uid, c->gid >= 0 ? c->gid : 0, NULL);
 	}
 }
 
@@ -288,7 +336,7 @@ int copy_tree(struct copy_ctx *c, const char *src, const char *dst, const char *
 	if (lstat(src, &st) < 0)
 		return err_errno(e, ERR_INPUT, "%s", src);
 	bool ignored = c->from_context && ctx_rel && *ctx_rel && ignore_match(c->b->ig, ctx_rel);
-	snprintf(lp, sizeof(lp), "%s/%s", c->layer, dst);
+	snprintf(lp, sizeof(lp), "%s/%s", c->tree ? "" : c->layer, dst);
 	if (!ignored) {
 		char meta[128];
 		snprintf(meta, sizeof(meta), "%o:%ld:%ld:%ld", (unsigned)st.st_mode, c->uid, c->gid, c->chmod_mode);
@@ -297,10 +345,8 @@ int copy_tree(struct copy_ctx *c, const char *src, const char *dst, const char *
 	}
 	if (S_ISDIR(st.st_mode)) {
 		if (!ignored && !c->hash_only) {
-			if (make_parents(c, dst, e) < 0)
+			if (make_parents(c, dst, e) < 0 || layer_mkdir(c, dst, lp, e) < 0)
 				return -1;
-			if (mkdir(lp, 0755) < 0 && errno != EEXIST)
-				return err_errno(e, ERR_INTERNAL, "mkdir %s", lp);
 		}
 		DIR *d = opendir(src);
 		struct dirent *de;
@@ -355,16 +401,30 @@ int copy_tree(struct copy_ctx *c, const char *src, const char *dst, const char *
 			return 0;
 		if (make_parents(c, dst, e) < 0)
 			return -1;
-		unlink(lp);
-		if (symlink(t, lp) < 0)
-			return err_errno(e, ERR_INTERNAL, "symlink %s", lp);
+		if (c->tree) {
+			struct layer_meta lm = { .mode = 0777, .mtime = (int64_t)time(NULL) };
+			if (layer_tree_symlink(c->tree, dst, t, &lm, e) < 0)
+				return -1;
+		} else {
+			unlink(lp);
+			if (symlink(t, lp) < 0)
+				return err_errno(e, ERR_INTERNAL, "symlink %s", lp);
+		}
 		return copy_meta(c, dst, &st, true);
 	}
 	if (!S_ISREG(st.st_mode))
 		return 0; /* devices, sockets and fifos are not copied */
 	if (c->hash_only)
 		return hash_file(c, src, e);
-	if (make_parents(c, dst, e) < 0 || copy_file(src, lp, e) < 0)
+	if (make_parents(c, dst, e) < 0)
 		return -1;
+	if (c->tree) {
+		/* Read from src when the layer is written: nothing copied here. */
+		struct layer_meta lm = { .mode = 0600, .mtime = (int64_t)time(NULL) };
+		if (layer_tree_file(c->tree, dst, src, &lm, e) < 0)
+			return -1;
+	} else if (copy_file(src, lp, e) < 0) {
+		return -1;
+	}
 	return copy_meta(c, dst, &st, false);
 }

@@ -115,7 +115,8 @@ struct copy_ctx {
 	bool from_context;
 	long uid, gid;         /* -1 = keep default 0 */
 	long chmod_mode;       /* -1 = keep */
-	char *layer;           /* layer directory */
+	char *layer;           /* layer directory, or */
+	struct layer_tree *tree; /* the layer's entries, written without a copy on disk */
 	struct sha256 h;       /* content hash for the cache key */
 	bool hash_only;
 };
@@ -212,6 +213,8 @@ int add_layer(struct stage *s, const char *mt, const char *digest, int64_t size,
 	      struct err *e);
 int write_layer(struct build *b, struct stage *s, const char *dir, bool overlay, const char *created_by,
 		struct err *e);
+/* The same for a layer described entry by entry (COPY). */
+int write_layer_tree(struct build *b, struct stage *s, struct layer_tree *t, const char *created_by, struct err *e);
 int exec_instr(struct build *b, struct stage *s, const struct df_instr *in, bool onbuild, struct err *e);
 /* The phases of build_run, for platforms.c. build_init: b empty, its memos its
  * own. finish_image writes the config and manifest of stage s into b->out,

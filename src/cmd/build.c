@@ -112,7 +112,19 @@ int cmd_build(int argc, char **argv, struct err *e)
 					       "platforms to oci:DIR[:TAG] or a registry",
 					       outputs[i], np);
 	}
-	if (build_run(&o, &res, e) < 0)
+	/* --push: each layer goes up while it is written and the build goes on;
+	 * the push below then finds it there. */
+	struct reg_bgpush *bg = NULL;
+	if (push && reg_bgpush_open(&bg, tags, nt, &o.reg, e) < 0)
+		return -1;
+	if (bg) {
+		o.on_layer = reg_bgpush_layer;
+		o.on_layer_write = reg_bgpush_write;
+		o.on_layer_ctx = bg;
+	}
+	r = build_run(&o, &res, e);
+	reg_bgpush_free(bg);
+	if (r < 0)
 		return -1;
 	log_info("built %s (%d steps, %d cached)", res.digest, res.steps, res.hits);
 	/* Outputs: copies from the staging layout, the tag written last. */

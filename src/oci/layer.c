@@ -2,7 +2,6 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -15,25 +14,11 @@
 #include "core/buf.h"
 #include "core/util.h"
 #include "oci/desc.h"
+#include "oci/internal.h"
 #include "oci/layer.h"
 #include "oci/tar.h"
 
-/* Parallel gzip, as pigz does: the tar stream is cut into fixed-size
- * chunks, each compressed on its own thread into a complete gzip member,
- * and the members are written in order (a multi-member gzip file, which
- * every gzip reader accepts). Fixed chunk boundaries keep it deterministic. */
-#define PGZ_CHUNK (4u << 20)
-#define PGZ_SLOTS 5
-
-struct pgz_slot {
-	char *in, *out;
-	size_t n_in, n_out, cap_out;
-	int level;
-	int rc;
-	bool busy;
-	pthread_t th;
-};
-
+/* Writing a directory tree on disk: what lw (internal.h) does not keep. */
 struct xattrs {
 	struct tar_xattr v[64];
 	size_t n;
@@ -41,17 +26,11 @@ struct xattrs {
 	unsigned char *vals;
 };
 
-struct lw {
-	struct archive *comp;
-	struct tar_writer tw;
+struct dw {
+	struct lw lw;
 	struct xattrs xa;
-	struct pgz_slot slots[PGZ_SLOTS];
-	int n_threads, next_slot, oldest, in_flight;
-	struct oci_blob_writer *bw;
-	struct sha256 diff;
 	const struct layer_opts *o;
 	struct err *e;
-	int failed; /* an error already stored in e */
 	uid_t self_uid;
 	gid_t self_gid;
 	struct {
@@ -60,155 +39,41 @@ struct lw {
 		char *path;
 	} * links;
 	size_t n_links, a_links;
-	char *iobuf;
-	uint64_t n_entries;
 };
 
 #define IOBUF (1u << 20)
+
+/* Compressed bytes into the blob; every MiB, o->on_write hears how far the
+ * file got. */
+static int blob_write(struct lw *w, const void *p, size_t n, struct err *e)
+{
+	if (oci_layout_blob_writer_write(w->bw, p, n, e) < 0)
+		return -1;
+	int64_t size = oci_layout_blob_writer_size(w->bw);
+	if (w->o->on_write && size - w->reported >= (1 << 20)) {
+		if (oci_layout_blob_writer_flush(w->bw, e) < 0)
+			return -1;
+		w->reported = size;
+		w->o->on_write(w->o->on_write_ctx, NULL, size, NULL);
+	}
+	return 0;
+}
 
 static la_ssize_t comp_write(struct archive *a, void *ctx, const void *p, size_t n)
 {
 	struct lw *w = ctx;
 
 	(void)a;
-	if (oci_layout_blob_writer_write(w->bw, p, n, w->e) < 0) {
+	if (blob_write(w, p, n, w->e) < 0) {
 		w->failed = 1;
 		return -1;
 	}
 	return (la_ssize_t)n;
 }
 
-static void *pgz_worker(void *arg)
+static int gz_sink(void *ctx, const void *p, size_t n, struct err *e)
 {
-	struct pgz_slot *sl = arg;
-	struct archive *a = archive_write_new();
-	struct archive_entry *ae = archive_entry_new();
-	char opt[64];
-
-	sl->rc = -1;
-	if (!a || !ae)
-		goto out;
-	if (archive_write_set_format_raw(a) != ARCHIVE_OK ||
-	    archive_write_add_filter_gzip(a) != ARCHIVE_OK)
-		goto out;
-	archive_write_set_options(a, "gzip:!timestamp");
-	if (sl->level > 0) {
-		snprintf(opt, sizeof(opt), "gzip:compression-level=%d", sl->level);
-		archive_write_set_options(a, opt);
-	}
-	archive_write_set_bytes_per_block(a, 0);
-	if (archive_write_open_memory(a, sl->out, sl->cap_out, &sl->n_out) != ARCHIVE_OK)
-		goto out;
-	archive_entry_set_pathname(ae, "layer.tar");
-	archive_entry_set_mode(ae, AE_IFREG | 0644);
-	if (archive_write_header(a, ae) != ARCHIVE_OK ||
-	    archive_write_data(a, sl->in, sl->n_in) != (la_ssize_t)sl->n_in ||
-	    archive_write_close(a) != ARCHIVE_OK)
-		goto out;
-	sl->rc = 0;
-out:
-	archive_entry_free(ae);
-	if (a)
-		archive_write_free(a);
-	return NULL;
-}
-
-/* Wait for the oldest chunk in flight and write its gzip member. */
-static int pgz_drain_one(struct lw *w)
-{
-	struct pgz_slot *sl = &w->slots[w->oldest];
-	int r = 0;
-
-	pthread_join(sl->th, NULL);
-	sl->busy = false;
-	sl->n_in = 0;
-	w->in_flight--;
-	w->oldest = (w->oldest + 1) % PGZ_SLOTS;
-	if (sl->rc < 0) {
-		if (!w->failed)
-			err_set(w->e, ERR_INTERNAL, "layer: gzip of a chunk failed");
-		w->failed = 1;
-		r = -1;
-	} else if (!w->failed && comp_write(NULL, w, sl->out, sl->n_out) < 0) {
-		r = -1;
-	}
-	return r;
-}
-
-static int pgz_submit(struct lw *w)
-{
-	struct pgz_slot *sl = &w->slots[w->next_slot];
-
-	if (sl->n_in == 0)
-		return 0;
-	if (pthread_create(&sl->th, NULL, pgz_worker, sl) != 0) {
-		/* No thread: compress here. */
-		pgz_worker(sl);
-		sl->busy = true;
-		w->in_flight++;
-		w->next_slot = (w->next_slot + 1) % PGZ_SLOTS;
-		return pgz_drain_one(w);
-	}
-	sl->busy = true;
-	w->in_flight++;
-	w->next_slot = (w->next_slot + 1) % PGZ_SLOTS;
-	return 0;
-}
-
-static int pgz_write(struct lw *w, const char *p, size_t n)
-{
-	while (n > 0) {
-		struct pgz_slot *sl = &w->slots[w->next_slot];
-		if (sl->busy && pgz_drain_one(w) < 0)
-			return -1;
-		if (!sl->in) {
-			sl->in = malloc(PGZ_CHUNK);
-			sl->cap_out = PGZ_CHUNK + PGZ_CHUNK / 8 + 65536;
-			sl->out = malloc(sl->cap_out);
-			sl->level = w->o->level;
-			if (!sl->in || !sl->out) {
-				w->failed = 1;
-				return err_oom(w->e);
-			}
-		}
-		size_t k = PGZ_CHUNK - sl->n_in;
-		if (k > n)
-			k = n;
-		memcpy(sl->in + sl->n_in, p, k);
-		sl->n_in += k;
-		p += k;
-		n -= k;
-		if (sl->n_in == PGZ_CHUNK) {
-			if (pgz_submit(w) < 0)
-				return -1;
-			/* Keep at most n_threads chunks compressing while this thread fills the
-			 * next. */
-			while (w->in_flight > w->n_threads)
-				if (pgz_drain_one(w) < 0)
-					return -1;
-		}
-	}
-	return 0;
-}
-
-static int pgz_finish(struct lw *w)
-{
-	int r = w->failed ? -1 : pgz_submit(w);
-
-	while (w->in_flight > 0)
-		if (pgz_drain_one(w) < 0)
-			r = -1;
-	return r;
-}
-
-static void pgz_free(struct lw *w)
-{
-	while (w->in_flight > 0)
-		pgz_drain_one(w);
-	for (int i = 0; i < PGZ_SLOTS; i++) {
-		free(w->slots[i].in);
-		free(w->slots[i].out);
-	}
+	return blob_write(ctx, p, n, e);
 }
 
 static int tar_sink(void *ctx, const void *p, size_t n, struct err *e)
@@ -219,8 +84,13 @@ static int tar_sink(void *ctx, const void *p, size_t n, struct err *e)
 	if (w->failed)
 		return -1;
 	sha256_update(&w->diff, p, n);
-	if (w->n_threads > 1)
-		return pgz_write(w, p, n) < 0 ? -1 : 0;
+	if (w->gz) {
+		if (pgz_write(w->gz, p, n, w->e) < 0) {
+			w->failed = 1;
+			return -1;
+		}
+		return 0;
+	}
 	if (!w->comp)
 		return comp_write(NULL, w, p, n) < 0 ? -1 : 0;
 	if (archive_write_data(w->comp, p, n) != (la_ssize_t)n) {
@@ -245,6 +115,130 @@ static int tw_fail(struct lw *w)
 {
 	w->failed = 1;
 	return -1;
+}
+
+/* zstd through libarchive. Its multi-threaded format is the same whatever
+ * the number of workers (1 or more), unlike its single-threaded one: always
+ * at least one worker, so the core count never changes the digest. */
+static int zstd_open(struct lw *w, const struct layer_opts *o)
+{
+	char opt[64];
+	struct archive_entry *ae;
+
+	w->comp = archive_write_new();
+	if (!w->comp || archive_write_set_format_raw(w->comp) != ARCHIVE_OK ||
+	    archive_write_add_filter_zstd(w->comp) != ARCHIVE_OK)
+		return lw_fail(w, w->comp, "layer: compressor");
+	if (o->level > 0) {
+		snprintf(opt, sizeof(opt), "zstd:compression-level=%d", o->level);
+		archive_write_set_options(w->comp, opt);
+	}
+	snprintf(opt, sizeof(opt), "zstd:threads=%d", o->threads > 1 ? o->threads : 1);
+	archive_write_set_options(w->comp, opt);
+	archive_write_set_bytes_per_block(w->comp, 0);
+	if (archive_write_open(w->comp, w, NULL, comp_write, NULL) != ARCHIVE_OK)
+		return lw_fail(w, w->comp, "layer: compressor");
+	ae = archive_entry_new();
+	if (!ae)
+		return err_oom(w->e);
+	archive_entry_set_pathname(ae, "layer.tar");
+	archive_entry_set_mode(ae, AE_IFREG | 0644);
+	int hr = archive_write_header(w->comp, ae);
+	archive_entry_free(ae);
+	return hr == ARCHIVE_OK ? 0 : lw_fail(w, w->comp, "layer: compressor");
+}
+
+int lw_open(struct lw *w, struct oci_layout *l, const struct layer_opts *o, struct err *e)
+{
+	memset(w, 0, sizeof(*w));
+	w->o = o;
+	w->e = e;
+	w->iobuf = malloc(IOBUF);
+	if (!w->iobuf)
+		return err_oom(e);
+	if (sha256_init(&w->diff, e) < 0 || oci_layout_blob_writer_open(l, NULL, -1, &w->bw, e) < 0)
+		return -1;
+	if (o->on_write)
+		o->on_write(o->on_write_ctx, oci_layout_blob_writer_tmp_path(w->bw), 0, NULL);
+	if (o->comp == LAYER_GZIP && pgz_open(&w->gz, o->level, o->threads, gz_sink, w, e) < 0)
+		return -1;
+	if (o->comp == LAYER_ZSTD && zstd_open(w, o) < 0)
+		return -1;
+	tar_writer_init(&w->tw, tar_sink, w);
+	return 0;
+}
+
+int lw_header(struct lw *w, const struct tar_entry *te)
+{
+	w->n_entries++;
+	return tar_write_header(&w->tw, te, w->e) < 0 ? tw_fail(w) : 0;
+}
+
+int lw_file_data(struct lw *w, int fd, const char *abs, int64_t size)
+{
+	int64_t left = size;
+
+	while (left > 0) {
+		ssize_t n = read(fd, w->iobuf, IOBUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_errno(w->e, ERR_INTERNAL, "layer: read %s", abs);
+		if (n == 0) /* the file shrank: the header said st_size; pad with zeros */
+			return err_set(w->e, ERR_INTERNAL, "layer: %s shrank while it was read",
+				       abs);
+		if (n > left)
+			n = (ssize_t)left; /* the file grew: the header said st_size */
+		if (lw_data(w, w->iobuf, (size_t)n) < 0)
+			return -1;
+		left -= n;
+	}
+	return 0;
+}
+
+int lw_data(struct lw *w, const void *p, size_t n)
+{
+	return tar_write_data(&w->tw, p, n, w->e) < 0 ? tw_fail(w) : 0;
+}
+
+int lw_close(struct lw *w, struct layer_result *r)
+{
+	char hex[65];
+
+	memset(r, 0, sizeof(*r));
+	if (tar_write_end(&w->tw, w->e) < 0)
+		return tw_fail(w);
+	if (w->gz && pgz_finish(w->gz, w->e) < 0)
+		return tw_fail(w);
+	if (w->comp && archive_write_close(w->comp) != ARCHIVE_OK)
+		return lw_fail(w, w->comp, "layer: finish compression");
+	sha256_final_hex(&w->diff, hex);
+	snprintf(r->diff_id, sizeof(r->diff_id), "sha256:%s", hex);
+	r->size = oci_layout_blob_writer_size(w->bw);
+	int ret = oci_layout_blob_writer_commit(w->bw, r->digest, w->e);
+	w->bw = NULL;
+	if (ret == 0 && w->o->on_write) {
+		w->told_end = true;
+		w->o->on_write(w->o->on_write_ctx, NULL, r->size, r->digest);
+	}
+	r->media_type = w->o->comp == LAYER_ZSTD   ? MT_OCI_LAYER_ZSTD
+			: w->o->comp == LAYER_GZIP ? MT_OCI_LAYER_GZIP
+						   : MT_OCI_LAYER;
+	r->n_entries = w->n_entries;
+	return ret;
+}
+
+void lw_free(struct lw *w)
+{
+	if (w->o && w->o->on_write && !w->told_end)
+		w->o->on_write(w->o->on_write_ctx, NULL, -1, NULL);
+	if (w->comp)
+		archive_write_free(w->comp);
+	pgz_free(w->gz);
+	oci_layout_blob_writer_abort(w->bw);
+	sha256_free(&w->diff);
+	free(w->iobuf);
+	memset(w, 0, sizeof(*w));
 }
 
 static int cmpstr(const void *a, const void *b)
@@ -292,15 +286,14 @@ static bool is_opaque(const char *path)
 	return n == 1 && v[0] == 'y';
 }
 
-static int write_header_simple(struct lw *w, const char *name, int type, uint32_t mode)
+static int write_header_simple(struct dw *w, const char *name, int type, uint32_t mode)
 {
 	struct tar_entry te = {.path = name, .type = type, .mode = mode};
 
-	w->n_entries++;
-	return tar_write_header(&w->tw, &te, w->e) < 0 ? tw_fail(w) : 0;
+	return lw_header(&w->lw, &te);
 }
 
-static int walk(struct lw *w, const char *abs, const char *rel);
+static int walk(struct dw *w, const char *abs, const char *rel);
 
 static int tar_type_of(mode_t m)
 {
@@ -322,7 +315,7 @@ static int tar_type_of(mode_t m)
 
 /* A hard link to a file already written: its first path, else NULL (and
  * the file is remembered under rel). */
-static const char *hardlink_of(struct lw *w, const struct stat *st, const char *rel, int *err)
+static const char *hardlink_of(struct dw *w, const struct stat *st, const char *rel, int *err)
 {
 	*err = 0;
 	for (size_t i = 0; i < w->n_links; i++)
@@ -349,29 +342,7 @@ static const char *hardlink_of(struct lw *w, const struct stat *st, const char *
 	return NULL;
 }
 
-static int copy_file_data(struct lw *w, int fd, const char *abs, int64_t size)
-{
-	int64_t left = size;
-
-	while (left > 0) {
-		ssize_t n = read(fd, w->iobuf, IOBUF);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_errno(w->e, ERR_INTERNAL, "layer: read %s", abs);
-		if (n == 0) /* the file shrank: the header said st_size; pad with zeros */
-			return err_set(w->e, ERR_INTERNAL, "layer: %s shrank while it was read",
-				       abs);
-		if (n > left)
-			n = (ssize_t)left; /* the file grew: the header said st_size */
-		if (tar_write_data(&w->tw, w->iobuf, (size_t)n, w->e) < 0)
-			return tw_fail(w);
-		left -= n;
-	}
-	return 0;
-}
-
-static int emit(struct lw *w, const char *abs, const char *rel, const char *base)
+static int emit(struct dw *w, const char *abs, const char *rel, const char *base)
 {
 	struct stat st;
 	char name[PATH_MAX + 2], target[PATH_MAX];
@@ -421,8 +392,7 @@ static int emit(struct lw *w, const char *abs, const char *rel, const char *base
 		if (first) {
 			te.type = TAR_LINK;
 			te.linkname = first;
-			w->n_entries++;
-			return tar_write_header(&w->tw, &te, w->e) < 0 ? tw_fail(w) : 0;
+			return lw_header(&w->lw, &te);
 		}
 	}
 	if (S_ISLNK(st.st_mode)) {
@@ -440,12 +410,9 @@ static int emit(struct lw *w, const char *abs, const char *rel, const char *base
 		te.devmajor = major(st.st_rdev);
 		te.devminor = minor(st.st_rdev);
 	}
-	if (tar_write_header(&w->tw, &te, w->e) < 0) {
-		tw_fail(w);
+	if (lw_header(&w->lw, &te) < 0)
 		goto out;
-	}
-	w->n_entries++;
-	if (fd >= 0 && copy_file_data(w, fd, abs, st.st_size) < 0)
+	if (fd >= 0 && lw_file_data(&w->lw, fd, abs, st.st_size) < 0)
 		goto out;
 	if (S_ISDIR(st.st_mode)) {
 		if (w->o->overlay_whiteouts && is_opaque(abs)) {
@@ -465,7 +432,7 @@ out:
 	return ret;
 }
 
-static int walk(struct lw *w, const char *abs, const char *rel)
+static int walk(struct dw *w, const char *abs, const char *rel)
 {
 	DIR *d = opendir(abs);
 	struct dirent *de;
@@ -517,8 +484,7 @@ out:
 int oci_layer_write_dir(struct oci_layout *l, const char *dir, const struct layer_opts *o,
 			struct layer_result *r, struct err *e)
 {
-	struct lw w;
-	char hex[65];
+	struct dw w;
 	int ret = -1;
 
 	memset(&w, 0, sizeof(w));
@@ -527,87 +493,12 @@ int oci_layer_write_dir(struct oci_layout *l, const char *dir, const struct laye
 	w.e = e;
 	w.self_uid = geteuid();
 	w.self_gid = getegid();
-	w.iobuf = malloc(IOBUF);
-	if (!w.iobuf)
-		return err_oom(e);
-	if (sha256_init(&w.diff, e) < 0)
-		goto out;
-	if (oci_layout_blob_writer_open(l, NULL, -1, &w.bw, e) < 0)
-		goto out;
-	if (o->comp == LAYER_GZIP && o->threads > 1) {
-		w.n_threads = o->threads > PGZ_SLOTS - 1 ? PGZ_SLOTS - 1 : o->threads;
-	} else if (o->comp != LAYER_NONE) {
-		char opt[64];
-		w.comp = archive_write_new();
-		if (!w.comp || archive_write_set_format_raw(w.comp) != ARCHIVE_OK)
-			goto arch_fail_comp;
-		if (o->comp == LAYER_ZSTD) {
-			if (archive_write_add_filter_zstd(w.comp) != ARCHIVE_OK)
-				goto arch_fail_comp;
-			if (o->level > 0) {
-				snprintf(opt, sizeof(opt), "zstd:compression-level=%d", o->level);
-				archive_write_set_options(w.comp, opt);
-			}
-			if (o->threads > 1) {
-				snprintf(opt, sizeof(opt), "zstd:threads=%d", o->threads);
-				archive_write_set_options(w.comp, opt);
-			}
-		} else {
-			if (archive_write_add_filter_gzip(w.comp) != ARCHIVE_OK)
-				goto arch_fail_comp;
-			/* No timestamp or name in the gzip header: same input, same bytes. */
-			archive_write_set_options(w.comp, "gzip:!timestamp");
-			if (o->level > 0) {
-				snprintf(opt, sizeof(opt), "gzip:compression-level=%d", o->level);
-				archive_write_set_options(w.comp, opt);
-			}
-		}
-		archive_write_set_bytes_per_block(w.comp, 0);
-		if (archive_write_open(w.comp, &w, NULL, comp_write, NULL) != ARCHIVE_OK)
-			goto arch_fail_comp;
-		struct archive_entry *ae = archive_entry_new();
-		archive_entry_set_pathname(ae, "layer.tar");
-		archive_entry_set_mode(ae, AE_IFREG | 0644);
-		int hr = archive_write_header(w.comp, ae);
-		archive_entry_free(ae);
-		if (hr != ARCHIVE_OK)
-			goto arch_fail_comp;
-	}
-	tar_writer_init(&w.tw, tar_sink, &w);
-	if (walk(&w, dir, "") < 0)
-		goto out;
-	if (tar_write_end(&w.tw, e) < 0) {
-		tw_fail(&w);
-		goto out;
-	}
-	if (w.n_threads > 1 && pgz_finish(&w) < 0)
-		goto out;
-	if (w.comp && archive_write_close(w.comp) != ARCHIVE_OK) {
-		lw_fail(&w, w.comp, "layer: finish compression");
-		goto out;
-	}
-	sha256_final_hex(&w.diff, hex);
-	snprintf(r->diff_id, sizeof(r->diff_id), "sha256:%s", hex);
-	r->size = oci_layout_blob_writer_size(w.bw);
-	ret = oci_layout_blob_writer_commit(w.bw, r->digest, e);
-	w.bw = NULL;
-	r->media_type = o->comp == LAYER_ZSTD	? MT_OCI_LAYER_ZSTD
-			: o->comp == LAYER_GZIP ? MT_OCI_LAYER_GZIP
-						: MT_OCI_LAYER;
-	r->n_entries = w.n_entries;
-	goto out;
-arch_fail_comp:
-	lw_fail(&w, w.comp, "layer: compressor");
-out:
-	if (w.comp)
-		archive_write_free(w.comp);
-	pgz_free(&w);
-	oci_layout_blob_writer_abort(w.bw);
-	sha256_free(&w.diff);
+	if (lw_open(&w.lw, l, o, e) == 0 && walk(&w, dir, "") == 0)
+		ret = lw_close(&w.lw, r);
+	lw_free(&w.lw);
 	for (size_t i = 0; i < w.n_links; i++)
 		free(w.links[i].path);
 	free(w.links);
 	free(w.xa.vals);
-	free(w.iobuf);
 	return ret;
 }

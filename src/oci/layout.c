@@ -279,6 +279,15 @@ int oci_layout_blob_writer_write(struct oci_blob_writer *w, const void *p, size_
 	return 0;
 }
 
+int oci_layout_blob_writer_flush(struct oci_blob_writer *w, struct err *e)
+{
+	if (w->finished || !w->f)
+		return err_set(e, ERR_INTERNAL, "blob writer already finished");
+	if (fflush(w->f) != 0)
+		return err_errno(e, ERR_INTERNAL, "write %s", w->tmp);
+	return 0;
+}
+
 int oci_layout_blob_writer_finish(struct oci_blob_writer *w, char digest_out[OCI_DIGEST_MAX], struct err *e)
 {
 	if (!w->finished) {

@@ -61,6 +61,8 @@ int oci_layout_put_blob_file(struct oci_layout *l, const char *digest, const cha
 int oci_layout_blob_writer_open(struct oci_layout *l, const char *digest, int64_t size,
 				struct oci_blob_writer **out, struct err *e);
 int oci_layout_blob_writer_write(struct oci_blob_writer *w, const void *p, size_t n, struct err *e);
+/* What was written so far reaches the file (for a reader of tmp_path). */
+int oci_layout_blob_writer_flush(struct oci_blob_writer *w, struct err *e);
 /* Complete and verify (ERR_INPUT on digest or size mismatch) without making
  * the blob visible yet; the content stays readable at tmp_path until commit
  * or abort. Optional: commit finishes when needed. */

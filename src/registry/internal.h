@@ -10,6 +10,7 @@
 #include <time.h>
 #include "core/buf.h"
 #include "core/err.h"
+#include "oci/digest.h"
 #include "registry/registry.h"
 
 /* ------------------------------------------------------------ credentials */
@@ -257,5 +258,21 @@ int client_put_manifest(struct reg_client *c, struct job *j, const char *key, co
 			size_t n, const char *media_type, const char *what, struct err *e);
 /* Append "?k=v" or "&k=v" (v escaped) to a malloc'd url; frees the old one. */
 char *url_add_query(char *url, const char *k, const char *v, struct err *e);
+
+/* ---------------------------------------------- push.c, for bgpush.c */
+
+/* A blob still being written to the file fd: wait blocks until the file
+ * holds at least want bytes or the blob is complete, and sets *avail (the
+ * bytes there now) and, once it is complete, digest (else digest[0] is 0);
+ * -1 when the blob will never be complete. */
+struct reg_growing {
+	int fd;
+	int (*wait)(void *ctx, int64_t want, int64_t *avail, char digest[OCI_DIGEST_MAX]);
+	void *ctx;
+};
+/* Upload it as it grows: POST, a PATCH per chunk as soon as the chunk is
+ * written, PUT ?digest= when it is complete. A retry starts a new session
+ * from the first byte (the file keeps them). No HEAD: the digest comes last. */
+int reg_push_growing(struct reg_client *c, const struct reg_growing *g, struct err *e);
 
 #endif

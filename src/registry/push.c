@@ -36,6 +36,8 @@ struct push_job {
 	int64_t sent;
 	char *upload;
 	const char *result;
+	const struct reg_growing *g; /* a blob still being written, or NULL */
+	char gdigest[OCI_DIGEST_MAX];
 	int prog_id;
 	char what[64];
 	char dq[160]; /* digest escaped for a query */
@@ -179,6 +181,25 @@ static int patch_next(struct push_job *p)
 	return JOB_SUBMIT;
 }
 
+/* A PATCH was accepted: the session may move (Location), the Range says how
+ * far the registry got. -1 with ERR_NETWORK (a retry) on a bad Range. */
+static int patch_done(struct push_job *p)
+{
+	struct hreq *r = &p->j.r;
+	int64_t end = -1;
+	const char *dash = r->rrange ? strchr(r->rrange, '-') : NULL;
+
+	if (r->location && take_location(p) < 0)
+		return -1;
+	if (dash)
+		end = strtoll(dash + 1, NULL, 10);
+	p->sent = dash ? end + 1 : p->sent + r->len;
+	if (p->sent <= 0 || p->sent > p->size)
+		return err_set(&p->j.err, ERR_NETWORK, "registry %s: %s: bad Range %.40s", p->j.c->registry,
+			       p->what, r->rrange ? r->rrange : "");
+	return 0;
+}
+
 static int upload_begin(struct push_job *p)
 {
 	if (!p->chunked || p->size == 0)
@@ -272,21 +293,8 @@ static int push_next(struct job *j)
 		}
 		if (st != 202 && st != 204)
 			break;
-		if (r->location && take_location(p) < 0)
-			return JOB_FAIL;
-		{
-			int64_t end = -1;
-			const char *dash = r->rrange ? strchr(r->rrange, '-') : NULL;
-
-			if (dash)
-				end = strtoll(dash + 1, NULL, 10);
-			p->sent = dash ? end + 1 : p->sent + r->len;
-			if (p->sent <= 0 || p->sent > p->size) {
-				err_set(&j->err, ERR_NETWORK, "registry %s: %s: bad Range %.40s",
-					c->registry, p->what, r->rrange ? r->rrange : "");
-				return JOB_RETRY;
-			}
-		}
+		if (patch_done(p) < 0)
+			return p->j.err.code == ERR_NETWORK ? JOB_RETRY : JOB_FAIL;
 		if (p->sent < p->size)
 			return patch_next(p);
 		return put_final(p, false);
@@ -315,6 +323,14 @@ static void push_cleanup(struct job *j)
 	job_free(j);
 }
 
+static void set_digest(struct push_job *p, const char *digest)
+{
+	p->digest = digest;
+	/* ':' escaped, as Docker does; the rest of a digest is [a-z0-9] */
+	snprintf(p->dq, sizeof(p->dq), "%.*s%%3A%s", (int)strcspn(digest, ":"), digest,
+		 digest + strcspn(digest, ":") + (strchr(digest, ':') ? 1 : 0));
+}
+
 static void push_job_init(struct push_job *p, struct reg_client *c, const char *digest,
 			  int64_t size, const char *mount_from)
 {
@@ -331,9 +347,7 @@ static void push_job_init(struct push_job *p, struct reg_client *c, const char *
 	p->prog_id = -1;
 	oci_digest_short(digest, sd);
 	snprintf(p->what, sizeof(p->what), "upload blob %s", sd);
-	/* ':' escaped, as Docker does; the rest of a digest is [a-z0-9] */
-	snprintf(p->dq, sizeof(p->dq), "%.*s%%3A%s", (int)strcspn(digest, ":"), digest,
-		 digest + strcspn(digest, ":") + (strchr(digest, ':') ? 1 : 0));
+	set_digest(p, digest);
 	if (c->progress)
 		p->prog_id = progress_add(c->progress, sd, (uint64_t)(size > 0 ? size : 0));
 }
@@ -448,4 +462,94 @@ int reg_push_blob_buf(struct reg_client *c, const void *p, size_t n, const char 
 	struct reg_blob_mem b = {p, n, digest};
 
 	return reg_push_blobs_mem(c, &b, 1, e);
+}
+
+/* ------------------------------------------- a blob still being written */
+
+/* Chunks of a growing blob: big enough for registries with a minimum
+ * (OCI-Chunk-Min-Length, 5 MiB at some), small enough to follow the writer. */
+#define GROW_CHUNK (8 * 1024 * 1024)
+
+static int grow_start(struct job *j)
+{
+	struct push_job *p = (struct push_job *)j;
+
+	p->sent = p->size = 0;
+	p->gdigest[0] = 0;
+	free(p->upload);
+	p->upload = NULL;
+	if (prep_repo(p, "POST", "blobs/uploads/", NULL, NULL) < 0)
+		return JOB_FAIL;
+	p->st = P_POST;
+	return JOB_SUBMIT;
+}
+
+/* Wait for the next chunk to be written and PATCH it, or close the upload
+ * with PUT ?digest= once the blob is complete and all of it was sent. */
+static int grow_chunk(struct push_job *p)
+{
+	int64_t avail = 0;
+
+	if (p->g->wait(p->g->ctx, p->sent + p->chunk, &avail, p->gdigest) < 0 || avail < p->sent) {
+		err_set(&p->j.err, ERR_INTERNAL, "registry %s: %s: the blob was not completed", p->j.c->registry,
+			p->what);
+		return JOB_FAIL;
+	}
+	p->size = avail;
+	if (p->gdigest[0] && avail == p->sent) {
+		set_digest(p, p->gdigest);
+		return put_final(p, false);
+	}
+	if (!p->gdigest[0] && avail < p->sent + p->chunk)
+		return grow_chunk(p);
+	return patch_next(p);
+}
+
+static int grow_next(struct job *j)
+{
+	struct push_job *p = (struct push_job *)j;
+	struct hreq *r = &j->r;
+	long st = r->status;
+
+	if (p->st == P_POST && (st == 202 || st == 201)) {
+		if (take_location(p) < 0)
+			return JOB_FAIL;
+		p->chunk = r->chunk_min > GROW_CHUNK ? r->chunk_min : GROW_CHUNK;
+		return grow_chunk(p);
+	}
+	if (p->st == P_PATCH && (st == 202 || st == 204)) {
+		if (patch_done(p) < 0)
+			return p->j.err.code == ERR_NETWORK ? JOB_RETRY : JOB_FAIL;
+		return grow_chunk(p);
+	}
+	if (p->st == P_PATCH && st == 416)
+		return JOB_RETRY; /* out of sync: a new session from the start */
+	if (p->st == P_FINAL && (st == 201 || st == 204 || st == 200))
+		return finish(p, "done");
+	hreq_fail(j->c, r, &j->err);
+	return JOB_FAIL;
+}
+
+static void grow_cleanup(struct job *j)
+{
+	struct push_job *p = (struct push_job *)j;
+
+	p->fd = -1; /* the caller's */
+	push_cleanup(j);
+}
+
+int reg_push_growing(struct reg_client *c, const struct reg_growing *g, struct err *e)
+{
+	struct push_job pj;
+
+	reg_err_begin(e);
+	memset(&pj, 0, sizeof(pj));
+	push_job_init(&pj, c, "sha256:", 0, NULL);
+	pj.j.start = grow_start;
+	pj.j.next = grow_next;
+	pj.j.cleanup = grow_cleanup;
+	pj.g = g;
+	pj.fd = g->fd;
+	snprintf(pj.what, sizeof(pj.what), "stream a blob");
+	return push_run(c, &pj, 1, NULL, e);
 }

@@ -102,6 +102,26 @@ struct reg_blob_mem {
 int reg_push_blobs_mem(struct reg_client *c, const struct reg_blob_mem *b, size_t n,
 		       struct err *e);
 
+/* Pushing blobs on a thread of its own while the caller goes on: a build
+ * pushes each layer it finishes while it builds the next. One client per
+ * destination (REGISTRY/REPO[:TAG] refs; one that does not parse is left
+ * to whoever pushes the image), opened here; nothing is sent until a blob
+ * is queued. reg_bgpush_layer queues the blob d held in the file at path
+ * (copied; the file must stay until reg_bgpush_free); its signature is
+ * build_opts.on_layer's. Failures are only logged (debug): the push of the
+ * image that follows finds what is there (HEAD) and uploads the rest.
+ * reg_bgpush_free waits for every queued blob, then frees. */
+struct reg_bgpush;
+int reg_bgpush_open(struct reg_bgpush **out, const char *const *refs, size_t n, const struct reg_opts *o,
+		    struct err *e);
+void reg_bgpush_layer(void *ctx, const struct oci_desc *d, const char *path);
+/* A layer while it is written (layer_opts.on_write's signature): the first
+ * call names its temporary file, the next ones how many bytes it holds, the
+ * last its digest (flushed -1: it failed). It streams to the first
+ * destination as it grows; reg_bgpush_layer then finds it there. */
+void reg_bgpush_write(void *ctx, const char *tmp_path, int64_t flushed, const char *digest);
+void reg_bgpush_free(struct reg_bgpush *p);
+
 /* All tags of the repository (follows Link pagination). *tags is a
  * malloc'd array of malloc'd strings; free with reg_free_tags. */
 int reg_list_tags(struct reg_client *c, char ***tags, size_t *n, struct err *e);

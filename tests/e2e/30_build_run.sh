@@ -206,4 +206,42 @@ check "second agent hit every step" test "$(grep -c '(cache hit)' <<<"$REPO2")" 
 check "same layers from the repo cache" test "$(skopeo inspect oci:"$T/cr1":build | grep -A20 Layers | grep sha256 | sort | md5sum)" = \
     "$(skopeo inspect oci:"$T/cr2":build | grep -A20 Layers | grep sha256 | sort | md5sum)"
 
+# --push uploads each layer while the build goes on: a RUN after a COPY
+# finds the COPY's layer in the registry already (its digest is known from
+# an earlier reproducible build of the COPY alone).
+BG="$T/bgctx"
+mkdir -p "$BG"
+head -c 2000000 /dev/urandom >"$BG/blob.bin"
+printf 'FROM oci:%s/base:latest\nCOPY blob.bin /blob.bin\n' "$T" >"$BG/Dockerfile.1"
+expect_exit 0 "COPY alone, to learn its layer" env SOURCE_DATE_EPOCH=1700000000 \
+    "$BOSUN" build -f "$BG/Dockerfile.1" --output oci:"$T/bg1" "$BG"
+BGL="$(skopeo inspect oci:"$T/bg1" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["Layers"][-1])')"
+{
+    cat "$BG/Dockerfile.1"
+    echo "RUN i=0; while [ \$i -lt 150 ]; do wget -q --spider http://$REG/v2/bg/app/blobs/$BGL && echo layer-already-pushed && exit 0; sleep 0.1; i=\$((i+1)); done; exit 1"
+} >"$BG/Dockerfile.2"
+expect_exit 0 "COPY then RUN, pushed" env SOURCE_DATE_EPOCH=1700000000 \
+    "$BOSUN" build -f "$BG/Dockerfile.2" -t "$REG/bg/app:1" --push "$BG"
+expect_out "the COPY layer was in the registry while RUN ran" '^layer-already-pushed$'
+expect_exit 0 "the pushed image is whole" skopeo inspect --tls-verify=false docker://"$REG/bg/app:1"
+expect_out "with the COPY layer" "$BGL"
+
+# A layer also goes up while it is written: through a logging proxy it
+# arrives in PATCH chunks (a finished blob would be one PUT). When every
+# PATCH fails, the push after the build still uploads it whole.
+head -c 20000000 /dev/urandom >"$BG/big.bin"
+printf 'FROM oci:%s/base:latest\nCOPY big.bin /big.bin\n' "$T" >"$BG/Dockerfile.3"
+faultproxy_start -v --mode 500 --rate 0
+expect_exit 0 "a 20 MB COPY pushed through a proxy" "$BOSUN" build -f "$BG/Dockerfile.3" -t "$PROXY/bg/stream:1" --push "$BG"
+check "the layer went up in chunks while it was written" \
+    test "$(grep -c '^PASS PATCH /v2/bg/stream/blobs/uploads/' "$PROXY_LOG")" -ge 2
+expect_exit 0 "skopeo copies the streamed image (digests verified)" skopeo copy -q --src-tls-verify=false \
+    docker://"$REG/bg/stream:1" oci:"$T/bg-stream"
+faultproxy_start --mode 500 --only-method PATCH
+expect_exit 0 "every PATCH refused: the build still pushes" env BOSUN_TEST_BACKOFF_SCALE=0.01 \
+    "$BOSUN" build -f "$BG/Dockerfile.3" -t "$PROXY/bg/fallback:1" --push "$BG"
+check "the stream was tried" test "$(proxy_faults)" -ge 1
+expect_exit 0 "skopeo copies the image pushed after the failed stream" skopeo copy -q --src-tls-verify=false \
+    docker://"$REG/bg/fallback:1" oci:"$T/bg-fallback"
+
 finish

@@ -178,6 +178,20 @@ DF
     expect_out "rootless files are owned by root in the image" '^0:0$'
     expect_no_out "no file owned by the build user" "^$(id -u "$RL"):"
     [ -n "$c" ] && buildah "${BA[@]}" rm "$c" >/dev/null 2>&1
+    # Rootless COPY streams its layer, ADD builds it on disk: same bytes.
+    for instr in COPY ADD; do
+        printf '%s\n' "FROM oci:$T/base:latest" "$instr --chown=7:7 . /app/" >"$T/rlctx/Dockerfile.$instr"
+    done
+    chmod a+r "$T"/rlctx/Dockerfile.*
+    for instr in COPY ADD; do
+        expect_exit 0 "rootless $instr of the context" su "$RL" -s /bin/sh -c \
+            "SOURCE_DATE_EPOCH=1700000000 TMPDIR='$T/rl-out' '$BOSUN' build -f '$T/rlctx/Dockerfile.$instr' --output oci:'$T/rl-out/same-$instr' '$T/rlctx'"
+    done
+    rl_layers() { "$PYTHON" -c 'import json,sys
+d=sys.argv[1]; i=json.load(open(d+"/index.json"))
+print(json.load(open(d+"/blobs/"+i["manifests"][0]["digest"].replace(":","/")))["layers"][-1]["digest"])' "$1"; }
+    check "rootless COPY and ADD write the same layer" \
+        test "$(rl_layers "$T/rl-out/same-COPY")" = "$(rl_layers "$T/rl-out/same-ADD")"
 fi
 
 finish

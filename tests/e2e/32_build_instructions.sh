@@ -87,4 +87,59 @@ expect_out "ONBUILD trigger ran" 'ONBUILD trigger: RUN echo triggered'
 expect_out "trigger output visible to the next step" '^triggered$'
 check "triggers are not inherited" sh -c "! skopeo inspect --config oci:'$T/child-out' | grep -q OnBuild"
 
+# COPY streams its entries into the layer writer (nothing copied to disk
+# first); ADD of the same local sources still builds the layer in a
+# directory. Both must give the same layer bytes: one digest per step.
+SC="$T/samectx"
+mkdir -p "$SC/tree/a/b" "$SC/tree/empty" "$SC/tree/sub"
+echo one >"$SC/tree/a/b/f"
+echo two >"$SC/tree/a-c"
+head -c 3000000 /dev/urandom >"$SC/tree/sub/big.bin"
+chmod 0600 "$SC/tree/a-c"
+chmod 0755 "$SC/tree/a/b/f"
+ln -s ../a-c "$SC/tree/sub/link"
+touch -h -d 2001-02-03T04:05:06Z "$SC/tree/sub/link" "$SC/tree/a/b/f"
+touch -d 2001-02-03T04:05:06Z "$SC/tree/a/b" "$SC/tree"
+for instr in COPY ADD; do
+    cat >"$SC/Dockerfile.$instr" <<DF
+FROM oci:$T/base:latest
+$instr tree/ /srv/tree/
+$instr --chown=1:2 --chmod=0750 tree/a-c tree/sub /etc/bosun/
+$instr tree/a/b/f tree/a-c /srv/two/
+$instr <<EOF /srv/here.txt
+hello
+EOF
+$instr . /ctx/
+$instr tree/sub/ /
+DF
+done
+for instr in COPY ADD; do
+    expect_exit 0 "$instr build of the same sources" env SOURCE_DATE_EPOCH=1700000000 \
+        "$BOSUN" build -f "$SC/Dockerfile.$instr" --output oci:"$T/same-$instr" "$SC"
+done
+samecheck() {
+    "$PYTHON" - "$T/same-COPY" "$T/same-ADD" <<'PY'
+import json, sys, tarfile
+def layers(d):
+    idx = json.load(open(d + "/index.json"))
+    m = json.load(open(d + "/blobs/" + idx["manifests"][0]["digest"].replace(":", "/")))
+    return [l["digest"] for l in m["layers"]]
+c, a = layers(sys.argv[1]), layers(sys.argv[2])
+assert len(c) == 7, c
+assert c[1:] == a[1:], (c, a)
+t = tarfile.open(sys.argv[1] + "/blobs/" + c[2].replace(":", "/"))
+m = {x.name: x for x in t.getmembers()}
+x = m["etc/bosun/a-c"]
+assert (x.uid, x.gid, x.mode) == (1, 2, 0o750), (x.uid, x.gid, oct(x.mode))
+assert m["etc/bosun/link"].issym() and m["etc/bosun/link"].linkname == "../a-c"
+t = tarfile.open(sys.argv[1] + "/blobs/" + c[1].replace(":", "/"))
+m = {x.name: x for x in t.getmembers()}
+assert m["srv/tree/a/b/f"].mtime == 981173106 and m["srv/tree/a/b/f"].mode == 0o755, m["srv/tree/a/b/f"]
+assert m["srv/tree/sub/big.bin"].size == 3000000
+names = [x.name for x in t.getmembers()]
+assert names.index("srv/tree/a/b/f") < names.index("srv/tree/a-c"), names
+PY
+}
+check "COPY (streamed) and ADD (on disk) write the same layers" samecheck
+
 finish

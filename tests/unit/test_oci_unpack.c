@@ -175,7 +175,7 @@ TEST(writer_deterministic_round_trip)
 	CHECK_INT(oci_layer_write_dir(l, src, &o, &r3, &e), 0);
 	CHECK_STR(r3.diff_id, r1.diff_id);
 	CHECK(strcmp(r3.digest, r1.digest) != 0);
-	/* Parallel gzip: same diff_id, and the multi-member stream unpacks. */
+	/* Parallel gzip: same diff_id, and the stream unpacks. */
 	char big[4200];
 	snprintf(big, sizeof(big), "%s/big", src);
 	FILE *f = fopen(big, "w");
