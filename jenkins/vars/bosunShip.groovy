@@ -6,6 +6,9 @@
 // Jenkins credentials through withCredentials and reach bosun as environment
 // variables of a single-quoted sh script, so they never pass through a
 // Groovy string. JUnit and the reports are published whatever happens.
+// patch: true ships a patched image when the gate fails only on findings a
+// distribution package fixes (bosun ship --patch, with packageMirrors and
+// toolImage as for bosunPatch).
 // Exit code 1 (the image broke the policy) marks the build UNSTABLE; any
 // other failure (bad input, registry, internal) fails it with error().
 // Returns the outputs: imageRef, imageDigest, findingsCritical, findingsHigh,
@@ -29,6 +32,9 @@ def call(Map args = [:]) {
         registryCredentialsId   : '',      // "Username with password" credential
         attest                  : true,
         pushOnFail              : false,
+        patch                   : false,   // bosun ship --patch
+        packageMirrors          : [],      // with patch: '[security=|main=]URL' each
+        toolImage               : '',      // with patch: the tooling image for distroless images
         reportDir               : 'bosun-reports',
         publish                 : true,    // junit + archiveArtifacts
         unstableOnPolicy        : true,    // false: a policy failure is an error too
@@ -51,6 +57,9 @@ def call(Map args = [:]) {
         "BOSUN_CACHE_REPO=${cfg.cacheRepo}",
         "BOSUN_ATTEST=${cfg.attest}",
         "BOSUN_PUSH_ON_FAIL=${cfg.pushOnFail}",
+        "BOSUN_PATCH=${cfg.patch}",
+        "BOSUN_PACKAGE_MIRRORS=${(cfg.packageMirrors as List).join(' ')}",
+        "BOSUN_TOOL_IMAGE=${cfg.toolImage}",
         "BOSUN_REPORT_DIR=${cfg.reportDir}",
         "BOSUN_EXTRA_ARGS=${cfg.extraArgs}",
     ]
@@ -88,6 +97,11 @@ def call(Map args = [:]) {
                       [ "$BOSUN_ATTEST" = true ] && args+=(--attest)
                     fi
                     [ "$BOSUN_PUSH_ON_FAIL" = true ] && args+=(--push-on-fail)
+                    if [ "$BOSUN_PATCH" = true ]; then
+                      args+=(--patch)
+                      for m in $BOSUN_PACKAGE_MIRRORS; do args+=(--package-mirror "$m"); done
+                      [ -n "$BOSUN_TOOL_IMAGE" ] && args+=(--tool-image "$BOSUN_TOOL_IMAGE")
+                    fi
                     # shellcheck disable=SC2206
                     args+=($BOSUN_EXTRA_ARGS)
                     exec "${BOSUN_BIN:-bosun}" "${args[@]}" "$BOSUN_CONTEXT"

@@ -594,6 +594,99 @@ rc=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["rc"])' v
 [ "$rc" = 1 ] && ok "bosun-verify.yml stops an unsigned image (exit 1)" || fail "bosun-verify.yml stops an unsigned image" "rc=$rc" "$(cat ver2.log)"
 grep -q 'task.logissue type=error\].*is not signed by the expected key' ver2.log && ok "the gate says why" || fail "the gate says why" "$(cat ver2.log)"
 
+# ---- the patch parameters and bosun-patch.yml: expanded, then their bash
+# steps run against a bosun stand-in that records its arguments and answers
+# as told (tests/e2e/63_templates_ship.sh runs them with the real bosun)
+mkdir -p stub
+cat >stub/bosun <<'SH'
+#!/usr/bin/env bash
+printf '%s\n' "$@" >"$STUB_ARGS"
+printf '%b' "${STUB_STDOUT:-}"
+printf '%b' "${STUB_STDERR:-}" >&2
+exit "${STUB_RC:-0}"
+SH
+chmod +x stub/bosun
+# stub_run NAME TEMPLATE PARAMS_JSON [RC [STDOUT [STDERR]]]: NAME.res, NAME.log, NAME.args
+stub_run() {
+    printf '%s\n' "$3" >"$1.params"
+    STUB_ARGS="$W/$1.args" STUB_RC="${4:-0}" STUB_STDOUT="${5:-}" STUB_STDERR="${6:-}" PATH="$W/stub:$PATH" \
+        "$PYTHON" azp.py run "$REPO/pipeline-templates/steps/$2" "$1.params" vars.json nosecure.json "$1.res" "$1.log"
+}
+args_are() { [ "$(tr '\n' ' ' <"$1.args" 2>/dev/null)" = "$2 " ]; }
+jq_() { "$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+PDIG="sha256:$(printf 'd%.0s' {1..64})"
+
+stub_run sp1 bosun-ship.yml '{"repository": "reg.example/team/app", "tags": ["1"], "patch": true, "attest": false,
+  "packageMirrors": ["http://mirror.example/debian-security", "main=http://mirror.example/debian"], "toolImage": "reg.example/tools/debian:12-slim"}'
+args_are sp1 "ship -f Dockerfile --platform linux/amd64 --fail-on high --report-dir $W/agent/staging/bosun-reports -t reg.example/team/app:1 --patch --package-mirror http://mirror.example/debian-security --package-mirror main=http://mirror.example/debian --tool-image reg.example/tools/debian:12-slim --no-ci-publish ." \
+    && ok "bosun-ship.yml: patch, packageMirrors and toolImage become --patch, --package-mirror each, --tool-image" || fail "bosun-ship.yml patch arguments" "$(cat sp1.args)" "$(tail -5 sp1.log)"
+stub_run sp2 bosun-ship.yml '{"repository": "reg.example/team/app", "tags": ["1"], "packageMirrors": ["http://mirror.example/debian-security"], "toolImage": "t/x:1"}'
+[ -s sp2.args ] && ! grep -qE -- '^--(patch|package-mirror|tool-image)$' sp2.args \
+    && ok "bosun-ship.yml: without patch, no patch options reach bosun" || fail "bosun-ship.yml without patch" "$(cat sp2.args)"
+echo '{"repository": "r/a", "patch": "sometimes"}' >bad_params3.json
+expect_exit 1 "bosun-ship.yml refuses a non-boolean patch" "$PYTHON" azp.py expand "$REPO/pipeline-templates/steps/bosun-ship.yml" bad_params3.json
+cat >matrix_params.json <<'JS'
+{"images": [{"name": "api", "repository": "reg.example/team/api"}], "bosunVersion": "1.0.0", "bosunUrl": "https://d.example/b",
+ "bosunSha256": "00", "patch": true, "packageMirrors": ["http://mirror.example/debian-security"], "toolImage": "reg.example/tools/debian:12-slim"}
+JS
+"$PYTHON" azp.py expand "$REPO/pipeline-templates/jobs/bosun-matrix.yml" matrix_params.json >matrix_expanded.json 2>expand.err
+check "bosun-matrix.yml passes patch, packageMirrors and toolImage to every leg's ship step" "$PYTHON" -c '
+import json, sys
+jobs = json.load(open(sys.argv[1]))
+ship = [s for s in jobs[0]["steps"] if s.get("name") == "bosun"][0]
+e = ship["env"]
+assert str(e["BOSUN_PATCH"]) == "True" and e["BOSUN_PACKAGE_MIRRORS"] == "http://mirror.example/debian-security", e
+assert e["BOSUN_TOOL_IMAGE"] == "reg.example/tools/debian:12-slim", e
+' matrix_expanded.json
+
+# bosun-patch.yml: each mode's command line
+UP='patch: reading x\npatch: 2 packages upgraded in 1.5 s: zlib1g 1:1.2.13.dfsg-1 -> 1:1.2.13.dfsg-1+deb12u1, libc6 2.36-9 -> 2.36-9+deb12u9\n'
+stub_run pp1 bosun-patch.yml '{"image": "reg.example/team/app:1", "destinations": ["reg.example/team/app:1-p", "oci:/srv/out:p"],
+  "dbFile": "/srv/vuln.db", "dbMaxAge": "0", "packageMirrors": ["security=http://m.example/ds", "main=http://m.example/d"],
+  "toolImage": "reg.example/tools/debian:12-slim", "platform": "linux/arm64"}' 0 "$PDIG\n" "$UP"
+args_are pp1 "patch --db /srv/vuln.db --db-max-age 0 -t reg.example/team/app:1-p -t oci:/srv/out:p --package-mirror security=http://m.example/ds --package-mirror main=http://m.example/d --tool-image reg.example/tools/debian:12-slim --platform linux/arm64 reg.example/team/app:1" \
+    && ok "bosun-patch.yml (mode db): --db, --db-max-age, -t each, --package-mirror each, --tool-image, --platform" || fail "bosun-patch.yml db arguments" "$(cat pp1.args)" "$(tail -5 pp1.log)"
+[ "$(jq_ pp1.res 'd["rc"]')" = 0 ] && [ "$(jq_ pp1.res 'd["outputs"].get("bosunPatch.patched")')" = true ] \
+    && [ "$(jq_ pp1.res 'd["outputs"].get("bosunPatch.patchedDigest")')" = "$PDIG" ] \
+    && ok "bosun-patch.yml: outputs patchedDigest (bosun's stdout) and patched=true (its 'packages upgraded' line)" || fail "bosun-patch.yml outputs" "$(jq_ pp1.res 'd["outputs"]')" "$(tail -5 pp1.log)"
+grep -q '^patch: 2 packages upgraded' pp1.log && ok "bosun-patch.yml: bosun's narration stays in the log" || fail "bosun-patch.yml narration" "$(cat pp1.log)"
+stub_run pp2 bosun-patch.yml '{"image": "r.example/a:1", "destinations": ["r.example/a:p"], "mode": "all"}' 0 "$PDIG\n" 'patch: nothing to patch: the mirrors have no newer version of the packages wanted\n'
+args_are pp2 "patch --all -t r.example/a:p r.example/a:1" && [ "$(jq_ pp2.res 'd["outputs"].get("bosunPatch.patched")')" = false ] \
+    && ok "bosun-patch.yml (mode all): --all; nothing to patch gives patched=false" || fail "bosun-patch.yml all" "$(cat pp2.args)" "$(jq_ pp2.res 'd["outputs"]')"
+stub_run pp3 bosun-patch.yml '{"image": "r.example/a:1", "destinations": ["r.example/a:p"], "mode": "only", "only": ["zlib1g", "libssl3"], "stepName": "fix"}' 0 "$PDIG\n" ''
+args_are pp3 "patch --only zlib1g,libssl3 -t r.example/a:p r.example/a:1" && [ "$(jq_ pp3.res 'd["outputs"].get("fix.patched")')" = "" ] \
+    && grep -q 'task.logissue type=warning\]bosun-patch: bosun said neither' pp3.log \
+    && ok "bosun-patch.yml (mode only): --only joined; stepName names the outputs; no narration: patched empty and a warning" || fail "bosun-patch.yml only" "$(cat pp3.args)" "$(jq_ pp3.res 'd["outputs"]')"
+stub_run pp4 bosun-patch.yml '{"image": "r.example/a:1", "destinations": ["r.example/a:p"], "mode": "report", "report": "/srv/scan.json"}' 4 '' \
+    'patch: reading r.example/a:1\nbosun patch: patch r.example/a:1: apt-get update failed (a package archive could not be reached)\n'
+args_are pp4 "patch --report /srv/scan.json -t r.example/a:p r.example/a:1" && [ "$(jq_ pp4.res 'd["rc"]')" = 4 ] \
+    && grep -q 'task.logissue type=error\]bosun patch failed: exit 4 (registry or network error): patch r.example/a:1: apt-get update failed (a package archive could not be reached)$' pp4.log \
+    && [ "$(jq_ pp4.res 'd["outputs"]')" = "{}" ] \
+    && ok "bosun-patch.yml (mode report): --report; exit 4 fails the step with its meaning and bosun's reason, no outputs" || fail "bosun-patch.yml report / exit 4" "$(cat pp4.args)" "$(tail -5 pp4.log)"
+rm -f pp5.args
+stub_run pp5 bosun-patch.yml '{"image": "r.example/a:1", "destinations": ["r.example/a:p"], "mode": "report"}'
+[ "$(jq_ pp5.res 'd["rc"]')" = 2 ] && [ ! -e pp5.args ] && grep -q 'bosun-patch: mode report needs the report parameter' pp5.log \
+    && ok "bosun-patch.yml: mode report without a report fails (exit 2) before bosun runs" || fail "bosun-patch.yml report missing" "$(tail -5 pp5.log)"
+echo '{"image": "r/a:1", "destinations": ["r/a:p"], "mode": "fix"}' >bad_patch.json
+expect_exit 1 "bosun-patch.yml refuses a mode outside its values" "$PYTHON" azp.py expand "$REPO/pipeline-templates/steps/bosun-patch.yml" bad_patch.json
+expect_out "the bad parameter is named" "mode"
+echo '{"image": "r/a:1"}' >bad_patch2.json
+expect_exit 1 "bosun-patch.yml requires destinations" "$PYTHON" azp.py expand "$REPO/pipeline-templates/steps/bosun-patch.yml" bad_patch2.json
+cat >patch_db_params.json <<'JS'
+{"image": "r.example/a:1", "destinations": ["r.example/a:p"], "dbRepository": "r.example/sec/db:1", "dbFile": "/ignored.db",
+ "registryServiceConnection": "acr", "registryUsernameVariable": "u", "registryPasswordVariable": "p"}
+JS
+"$PYTHON" azp.py expand "$REPO/pipeline-templates/steps/bosun-patch.yml" patch_db_params.json >patch_expanded.json 2>expand.err
+check "bosun-patch.yml with dbRepository: login, pull the database first, credentials only in env" "$PYTHON" -c '
+import json, sys
+st = json.load(open(sys.argv[1]))
+assert st[0]["task"] == "Docker@2" and st[0]["inputs"]["containerRegistry"] == "acr", st[0]
+assert "bosun db pull" in st[1]["bash"] and st[1]["env"]["BOSUN_DB_REPOSITORY"] == "r.example/sec/db:1", st[1]
+p = st[2]
+assert p["name"] == "bosunPatch" and p["env"]["BOSUN_PASSWORD"] == "$(p)" and p["env"]["BOSUN_USERNAME"] == "$(u)", p["env"]
+assert "$(p)" not in p["bash"]
+' patch_expanded.json
+
 # ---- groovy: compile everything in one JVM
 if ! command -v groovy >/dev/null; then
     fail "groovy installed (apt-get install groovy default-jre-headless)"
@@ -608,7 +701,7 @@ done
 printf 'def call(Map a = [:]) {\n  sh(script: "x"\n}\n' >broken.groovy
 groovy gcheck.groovy broken.groovy >/dev/null 2>&1 && fail "groovy check rejects a syntax error" || ok "groovy check rejects a syntax error"
 # secrets never pass through Groovy strings: every sh script of the ship library is single-quoted
-LIB=("$REPO"/jenkins/vars/bosunInstall.groovy "$REPO"/jenkins/vars/bosunShip.groovy "$REPO"/jenkins/vars/bosunVerify.groovy)
+LIB=("$REPO"/jenkins/vars/bosunInstall.groovy "$REPO"/jenkins/vars/bosunShip.groovy "$REPO"/jenkins/vars/bosunVerify.groovy "$REPO"/jenkins/vars/bosunPatch.groovy)
 n_sh=$(cat "${LIB[@]}" | grep -c 'sh(')
 n_sq=$(cat "${LIB[@]}" | grep -c "script: '''")
 [ "$n_sh" -gt 0 ] && [ "$n_sh" = "$n_sq" ] && ok "every sh script in the library is single-quoted ($n_sq)" \
@@ -616,7 +709,6 @@ n_sq=$(cat "${LIB[@]}" | grep -c "script: '''")
 
 # ---- the shared library's steps, run
 jrun() { groovy jrun.groovy "$REPO/jenkins/vars" "$1" 2>"$1.log" | tail -1 >"$1.out"; }
-jq_() { "$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 mkdir -p ws
 printf '{"step": "bosunInstall", "env": {"WORKSPACE": "%s/ws"}, "args": {"version": "1.2.3", "file": "%s", "sha256": "%s"}}\n' "$W" "$BOSUN" "$SHA" >j1.json
 jrun j1.json
@@ -638,4 +730,43 @@ jq_ j4.json.out 'd["calls"][0]["ids"]' | grep -q "'pub'" && ok "bosunVerify read
 sed "s#app/signed#app/unsigned#" j4.json >j5.json
 jrun j5.json
 jq_ j5.json.out 'd["error"]' | grep -q 'is not signed by the expected key' && ok "bosunVerify stops the unsigned image with error()" || fail "bosunVerify stops the unsigned image" "$(cat j5.json.out j5.json.log)"
+
+# bosunPatch and bosunShip's patch options against the bosun stand-in
+# jstub NAME SCENARIO_JSON [RC [STDOUT [STDERR]]]: NAME.out, NAME.args
+jstub() {
+    printf '%s\n' "$2" >"$1.json"
+    (cd ws && STUB_ARGS="$W/$1.args" STUB_RC="${3:-0}" STUB_STDOUT="${4:-}" STUB_STDERR="${5:-}" \
+        groovy "$W/jrun.groovy" "$REPO/jenkins/vars" "$W/$1.json" 2>"$W/$1.log" | tail -1 >"$W/$1.out")
+}
+jstub jp1 "{\"step\": \"bosunPatch\", \"env\": {\"BOSUN_BIN\": \"$W/stub/bosun\"}, \"credentials\": {\"reg\": [\"ci\", \"pw\"]},
+  \"args\": {\"image\": \"r.example/a:1\", \"tags\": [\"r.example/a:1-p\", \"oci:/srv/o:p\"], \"db\": \"/srv/vuln.db\", \"dbMaxAge\": \"0\",
+  \"packageMirrors\": [\"http://m.example/ds\", \"main=http://m.example/d\"], \"toolImage\": \"t.example/debian:12-slim\",
+  \"platform\": \"linux/arm64\", \"registryCredentialsId\": \"reg\"}}" 0 "$PDIG\n" "$UP"
+args_are jp1 "patch --db /srv/vuln.db --db-max-age 0 --package-mirror http://m.example/ds --package-mirror main=http://m.example/d --tool-image t.example/debian:12-slim -t r.example/a:1-p -t oci:/srv/o:p --platform linux/arm64 r.example/a:1" \
+    && ok "bosunPatch: db, dbMaxAge, packageMirrors, toolImage, tags, platform become bosun patch's options" || fail "bosunPatch arguments" "$(cat jp1.args)" "$(cat jp1.out jp1.log)"
+[ "$(jq_ jp1.out 'd["result"]["patchedDigest"]')" = "$PDIG" ] && [ "$(jq_ jp1.out 'd["result"]["patched"]')" = true ] \
+    && [ "$(jq_ jp1.out 'd["error"]')" = None ] && jq_ jp1.out 'd["calls"][0]["ids"]' | grep -q "'reg'" \
+    && ok "bosunPatch: returns patchedDigest and patched=true; registry credentials through withCredentials" || fail "bosunPatch result" "$(cat jp1.out)"
+jstub jp2 "{\"step\": \"bosunPatch\", \"env\": {\"BOSUN_BIN\": \"$W/stub/bosun\"}, \"args\": {\"image\": \"r.example/a:1\", \"tags\": \"r.example/a:p\", \"only\": \"zlib1g, libc6\"}}" \
+    0 "$PDIG\n" 'patch: nothing to patch: no installed package has a fix to take\n'
+args_are jp2 "patch --only zlib1g,libc6 -t r.example/a:p r.example/a:1" && [ "$(jq_ jp2.out 'd["result"]["patched"]')" = false ] \
+    && ok "bosunPatch: only as a string, one tag as a string; nothing to patch gives patched=false" || fail "bosunPatch only" "$(cat jp2.args)" "$(cat jp2.out)"
+jstub jp3 "{\"step\": \"bosunPatch\", \"env\": {\"BOSUN_BIN\": \"$W/stub/bosun\"}, \"args\": {\"image\": \"r.example/a:1\", \"tags\": [\"r.example/a:p\"], \"all\": true}}" \
+    4 '' 'bosun patch: patch r.example/a:1: apt-get update failed (a package archive could not be reached)\n'
+args_are jp3 "patch --all -t r.example/a:p r.example/a:1" \
+    && [ "$(jq_ jp3.out 'd["error"]')" = "bosunPatch: bosun patch failed with exit code 4 (registry or network): patch r.example/a:1: apt-get update failed (a package archive could not be reached)" ] \
+    && ok "bosunPatch: all: --all; exit 4 is error() with its meaning and bosun's reason" || fail "bosunPatch exit 4" "$(cat jp3.args)" "$(cat jp3.out)"
+rm -f jp4.args jp5.args
+jstub jp4 "{\"step\": \"bosunPatch\", \"env\": {\"BOSUN_BIN\": \"$W/stub/bosun\"}, \"args\": {\"image\": \"r.example/a:1\", \"tags\": [\"r.example/a:p\"], \"all\": true, \"db\": \"/x.db\"}}"
+jstub jp5 "{\"step\": \"bosunPatch\", \"env\": {\"BOSUN_BIN\": \"$W/stub/bosun\"}, \"args\": {\"image\": \"r.example/a:1\"}}"
+[ "$(jq_ jp4.out 'd["error"]')" = "bosunPatch: give one of db, report, all and only" ] && [ "$(jq_ jp5.out 'd["error"]')" = "bosunPatch: tags (the destinations) are required" ] \
+    && [ ! -e jp4.args ] && [ ! -e jp5.args ] && ok "bosunPatch: two modes, or no tags, fail before bosun runs" || fail "bosunPatch argument checks" "$(cat jp4.out jp5.out)"
+jstub js1 "{\"step\": \"bosunShip\", \"env\": {\"BOSUN_BIN\": \"$W/stub/bosun\", \"BUILD_NUMBER\": \"7\"},
+  \"args\": {\"repository\": \"r.example/a\", \"patch\": true, \"packageMirrors\": [\"http://m.example/ds\"], \"toolImage\": \"t.example/debian:12-slim\", \"publish\": false}}"
+args_are js1 "ship -f Dockerfile --platform linux/amd64 --fail-on high --report-dir bosun-reports -t r.example/a:7 --patch --package-mirror http://m.example/ds --tool-image t.example/debian:12-slim ." \
+    && ok "bosunShip: patch, packageMirrors and toolImage become --patch, --package-mirror each, --tool-image" || fail "bosunShip patch arguments" "$(cat js1.args)" "$(cat js1.out js1.log)"
+jstub js2 "{\"step\": \"bosunShip\", \"env\": {\"BOSUN_BIN\": \"$W/stub/bosun\", \"BUILD_NUMBER\": \"7\"},
+  \"args\": {\"repository\": \"r.example/a\", \"packageMirrors\": [\"http://m.example/ds\"], \"toolImage\": \"t.example/debian:12-slim\", \"publish\": false}}"
+[ -s js2.args ] && ! grep -qE -- '^--(patch|package-mirror|tool-image)$' js2.args \
+    && ok "bosunShip: without patch, no patch options reach bosun" || fail "bosunShip without patch" "$(cat js2.args)"
 finish

@@ -4,9 +4,13 @@
 # variables (as in 61_templates.sh), and the Jenkins library step run with
 # Jenkins' steps stubbed; both against a local registry, checking the
 # outputs, the published results and that secrets stay in the environment.
+# bosun-patch.yml and bosunPatch too, on the bookworm minbase, offline:
+# unreachable archives (exit 4, nothing pushed) and an empty database
+# (nothing to patch: patched=false, the image unchanged).
 set -u
 source "$(dirname "$0")/../lib/registry.sh"
 source "$TESTLIB/images.sh"
+source "$REPO/tests/bench/scan_rootfs.sh"
 
 W=$(tmpdir_new templates-ship)
 cd "$W" || exit 1
@@ -97,6 +101,47 @@ JS
     && ok "failing gate: results and report still published" || fail "failing gate: publishing" "$(jq_ res_bad.json 'd["tasks"]')"
 [ "$(http_code team/bad 77)" = 404 ] && ok "failing gate: nothing pushed" || fail "failing gate: nothing pushed"
 
+# patch: true reaches bosun ship (a clean image: the gate passes, nothing to patch)
+cat >params_patch.json <<JS
+{"repository": "$REG/team/papp", "tags": ["1"], "context": "app", "dockerfile": "app/Dockerfile", "buildArgs": {"APP_VERSION": "2.2"},
+ "dbFile": "$W/vuln.db", "reportDir": "$W/rep-patch", "patch": true, "packageMirrors": ["http://127.0.0.1:9/debian-security"],
+ "toolImage": "$REG/tools/debian:12-slim"}
+JS
+"$PYTHON" azp.py run "$REPO/pipeline-templates/steps/bosun-ship.yml" params_patch.json vars.json secure.json res_patch.json run_patch.log
+[ "$(jq_ res_patch.json 'd["rc"]')" = 0 ] && grep -q -- "--patch --package-mirror http://127.0.0.1:9/debian-security --tool-image $REG/tools/debian:12-slim" run_patch.log \
+    && [ "$(jq_ rep-patch/results.json 'd["patch"]')" = None ] && [ "$(http_code team/papp 1)" = 200 ] \
+    && ok "bosun-ship.yml patch: true: bosun ship --patch runs with the mirror and tool image; a passing gate ships unpatched" || fail "bosun-ship.yml patch: true" "$(tail -20 run_patch.log)"
+
+# ---- bosun-patch.yml on the bookworm minbase (no archive is reached)
+MINBASE=""
+if ! MINBASE=$(rootfs_bookworm_oci 2>minbase.why); then
+    skip "bosun-patch.yml and bosunPatch on the bookworm minbase" "no minbase: $(cat minbase.why)"
+    MINBASE=""
+else
+    SRCDIG="sha256:$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"][7:])' "$MINBASE/index.json")"
+    DOWN=$(free_port)
+    mkdir -p osv-empty
+    "$BOSUN" -q db build --osv osv-empty -o "$W/empty.db" >/dev/null 2>&1 || fail "an empty database builds"
+    cat >pparams1.json <<JS
+{"image": "oci:$MINBASE:12", "destinations": ["$REG/minbase:unreachable"], "mode": "only", "only": ["zlib1g"],
+ "packageMirrors": ["http://127.0.0.1:$DOWN/x", "main=http://127.0.0.1:$DOWN/y"]}
+JS
+    "$PYTHON" azp.py run "$REPO/pipeline-templates/steps/bosun-patch.yml" pparams1.json vars.json secure.json pres1.json prun1.log
+    [ "$(jq_ pres1.json 'd["rc"]')" = 4 ] && grep -q 'task.logissue type=error\]bosun patch failed: exit 4 (registry or network error): .*apt-get update failed (a package archive could not be reached)' prun1.log \
+        && ok "bosun-patch.yml: unreachable archives fail the step with exit 4 and bosun's reason" || fail "bosun-patch.yml unreachable" "$(tail -20 prun1.log)"
+    [ "$(http_code minbase unreachable)" = 404 ] && [ "$(jq_ pres1.json 'd["outputs"]')" = "{}" ] \
+        && ok "bosun-patch.yml: unreachable archives: nothing pushed, no outputs" || fail "bosun-patch.yml unreachable: pushed" "$(jq_ pres1.json 'd["outputs"]')"
+    cat >pparams2.json <<JS
+{"image": "oci:$MINBASE:12", "destinations": ["$REG/minbase:same"], "dbFile": "$W/empty.db", "dbMaxAge": "0"}
+JS
+    "$PYTHON" azp.py run "$REPO/pipeline-templates/steps/bosun-patch.yml" pparams2.json vars.json secure.json pres2.json prun2.log
+    RD="sha256:$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REG_URL/v2/minbase/manifests/same" | sha256sum | cut -d' ' -f1)"
+    [ "$(jq_ pres2.json 'd["rc"]')" = 0 ] && [ "$(jq_ pres2.json 'd["outputs"].get("bosunPatch.patched")')" = false ] \
+        && [ "$(jq_ pres2.json 'd["outputs"].get("bosunPatch.patchedDigest")')" = "$SRCDIG" ] && [ "$RD" = "$SRCDIG" ] \
+        && ok "bosun-patch.yml: an empty database: nothing to patch, patched=false, patchedDigest and the pushed image are the source's" \
+        || fail "bosun-patch.yml nothing to patch" "rc $(jq_ pres2.json 'd["rc"]') $(jq_ pres2.json 'd["outputs"]') registry $RD source $SRCDIG" "$(tail -20 prun2.log)"
+fi
+
 # ---- Jenkins: bosunShip
 if ! command -v groovy >/dev/null; then
     fail "groovy installed"
@@ -126,4 +171,25 @@ jq_ j2.out '[c["step"] for c in d["calls"]]' | grep -q "'junit', 'archiveArtifac
 sed -e 's#"db": "[^"]*"#"db": "/nonexistent.db"#' j1.json >j3.json
 groovy jrun.groovy "$REPO/jenkins/vars" j3.json 2>j3.log | tail -1 >j3.out
 jq_ j3.out 'd["error"]' | grep -q 'exit code 3 (bad input)' && ok "bosunShip: bad input is error(), not unstable" || fail "bosunShip: bad input" "$(cat j3.out)"
+
+# ---- Jenkins: bosunPatch on the bookworm minbase
+if [ -n "$MINBASE" ]; then
+    cat >jp1.json <<JS
+{"step": "bosunPatch", "env": {"BOSUN_BIN": "$BOSUN"}, "args": {"image": "oci:$MINBASE:12", "tags": ["$REG/minbase:jsame"],
+ "db": "$W/empty.db", "dbMaxAge": "0", "workDir": "$W/jpatch"}}
+JS
+    groovy jrun.groovy "$REPO/jenkins/vars" jp1.json 2>jp1.log | tail -1 >jp1.out
+    [ "$(jq_ jp1.out 'd["error"]')" = None ] && [ "$(jq_ jp1.out 'd["result"]["patched"]')" = false ] \
+        && [ "$(jq_ jp1.out 'd["result"]["patchedDigest"]')" = "$SRCDIG" ] \
+        && [ "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/minbase:jsame" 2>&1)" = "$SRCDIG" ] \
+        && ok "bosunPatch: an empty database: patched=false, the source's digest, pushed unchanged" || fail "bosunPatch nothing to patch" "$(cat jp1.out)" "$(tail -20 jp1.log)"
+    cat >jp2.json <<JS
+{"step": "bosunPatch", "env": {"BOSUN_BIN": "$BOSUN"}, "args": {"image": "oci:$MINBASE:12", "tags": ["$REG/minbase:junreachable"],
+ "only": ["zlib1g"], "packageMirrors": ["http://127.0.0.1:$DOWN/x", "main=http://127.0.0.1:$DOWN/y"], "workDir": "$W/jpatch2"}}
+JS
+    groovy jrun.groovy "$REPO/jenkins/vars" jp2.json 2>jp2.log | tail -1 >jp2.out
+    jq_ jp2.out 'd["error"]' | grep -q '^bosunPatch: bosun patch failed with exit code 4 (registry or network): .*apt-get update failed (a package archive could not be reached)' \
+        && [ "$(http_code minbase junreachable)" = 404 ] \
+        && ok "bosunPatch: unreachable archives: error() with exit 4 and bosun's reason, nothing pushed" || fail "bosunPatch unreachable" "$(cat jp2.out)" "$(tail -20 jp2.log)"
+fi
 finish

@@ -8,18 +8,22 @@
 # local registry: BosunInstall from the bundled binary and from a URL (a
 # wrong SHA-256 installs nothing), BosunShip on a clean image (pushed,
 # signed, imageDigest) and a vulnerable one (failed, nothing pushed),
-# BosunVerify before and after a tamper, BosunBaseWatch on a stale image;
-# and the input-mapping branches under the task library's MockTestRunner.
+# BosunVerify before and after a tamper, BosunBaseWatch on a stale image,
+# BosunPatch on the bookworm minbase (archives unreachable: exit 4, nothing
+# pushed; an empty database: nothing to patch, patched=false, the image
+# unchanged); and the input-mapping branches under the task library's
+# MockTestRunner.
 set -u
 source "$(dirname "$0")/../lib/registry.sh"
 source "$TESTLIB/images.sh"
+source "$REPO/tests/bench/scan_rootfs.sh"
 
 W=$(tmpdir_new azext)
 cd "$W" || exit 1
 unset TF_BUILD JENKINS_URL GITHUB_OUTPUT GITHUB_STEP_SUMMARY BOSUN_KEY_PASSWORD COSIGN_PASSWORD BOSUN_PASSWORD BOSUN_USERNAME
 EXT="$REPO/azure-pipelines/extension"
 AGENT="$REPO/tests/e2e/data/azure-ext/agent.py"
-TASKS="BosunInstallV1 BosunShipV1 BosunVerifyV1 BosunBaseWatchV1"
+TASKS="BosunInstallV1 BosunShipV1 BosunVerifyV1 BosunBaseWatchV1 BosunPatchV1"
 jq_() { "$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 http_code() { curl -s -o /dev/null -w '%{http_code}' -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REG_URL/v2/$1/manifests/$2"; }
 
@@ -51,10 +55,12 @@ for t in tasks:
     read = set(re.findall(r"(?:getInput|getBoolInput|pathInput|strInput|linesInput|registryEnv|downloadSecureFile)\('([A-Za-z0-9]+)'", src))
     if "registryArgs(" in src:
         read |= set(re.findall(r"(?:strInput|linesInput|pathInput)\('([A-Za-z0-9]+)'", common.split("function registryArgs")[1].split("\n}\n")[0]))
+    if "mirrorArgs(" in src:
+        read |= set(re.findall(r"linesInput\('([A-Za-z0-9]+)'", common.split("function mirrorArgs")[1].split("\n}\n")[0]))
     assert read <= declared, (t, "undeclared inputs", read - declared)
     assert declared <= read, (t, "declared but never read", declared - read)
     outs = {o["name"] for o in tj.get("outputVariables", [])}
-    set_ = set(re.findall(r"setVariable\('([A-Za-z0-9]+)'", src)) | set(re.findall(r"^\s+(base[A-Za-z]+|image[A-Za-z]+|findings[A-Za-z]+|policyPassed|signed|reportDir)[:,]", src, re.M))
+    set_ = set(re.findall(r"setVariable\('([A-Za-z0-9]+)'", src)) | set(re.findall(r"^\s+(base[A-Za-z]+|image[A-Za-z]+|findings[A-Za-z]+|policyPassed|signed|patched|reportDir)[:,]", src, re.M))
     assert set_ <= outs and outs <= set_ | {"baseNewFindings"}, (t, set_, outs)
     assert list(tj["execution"]) == ["Node20_1"] and tj["execution"]["Node20_1"]["target"] == "index.js"
     assert tj["name"] + "V1" == t and tj["version"]["Major"] == 1
@@ -113,6 +119,12 @@ EXAMPLE="$REPO/examples/app-pipeline-tasks.yml"
 check "examples/app-pipeline-tasks.yml is valid under the service schema with the extension's tasks" \
     "$PYTHON" orgschema.py "$SVC" "$EXT" "$EXAMPLE" $TASKS
 expect_exit 1 "the public schema alone does not know BosunShip@1 (the entries matter)" "$PYTHON" orgschema.py "$SVC" "$EXT" "$EXAMPLE" none
+check "examples/patch-pipeline-tasks.yml is valid under the service schema with the extension's tasks" \
+    "$PYTHON" orgschema.py "$SVC" "$EXT" "$REPO/examples/patch-pipeline-tasks.yml" $TASKS
+sed 's/mode: db/mode: scan/' "$REPO/examples/patch-pipeline-tasks.yml" >neg3.yml
+expect_exit 1 "the org schema rejects a BosunPatch mode outside the pick list" "$PYTHON" orgschema.py "$SVC" "$EXT" neg3.yml $TASKS
+sed 's/destinations: |/destination: |/' "$REPO/examples/patch-pipeline-tasks.yml" >neg4.yml
+expect_exit 1 "the org schema rejects a misspelt BosunPatch input (and the missing required one)" "$PYTHON" orgschema.py "$SVC" "$EXT" neg4.yml $TASKS
 sed 's/signingKeySecureFile: cosign.key/signingKeySecretFile: cosign.key/' "$EXAMPLE" >neg1.yml
 expect_exit 1 "the org schema rejects a misspelt task input" "$PYTHON" orgschema.py "$SVC" "$EXT" neg1.yml $TASKS
 sed 's/failOn: high/failOn: severe/' "$EXAMPLE" >neg2.yml
@@ -265,8 +277,8 @@ for t in 1 latest; do
         && ok "ship (clean): pushed app/clean:$t at the imageDigest output" || fail "ship: pushed app/clean:$t" "$DIG"
 done
 [ "$(out s1.json imageRef)" = "$REG/app/clean:1" ] && [ "$(out s1.json policyPassed)" = true ] && [ "$(out s1.json signed)" = true ] \
-    && [ "$(out s1.json findingsCritical)" = 0 ] && [ "$(out s1.json reportDir)" = "$W/src/rep-clean" ] \
-    && ok "ship (clean): outputs imageRef, policyPassed, signed, findingsCritical, reportDir (isOutput)" || fail "ship: outputs" "$(jq_ s1.json 'd["outputs"]')"
+    && [ "$(out s1.json findingsCritical)" = 0 ] && [ "$(out s1.json reportDir)" = "$W/src/rep-clean" ] && [ "$(out s1.json patched)" = false ] \
+    && ok "ship (clean): outputs imageRef, policyPassed, signed, findingsCritical, reportDir, patched (isOutput)" || fail "ship: outputs" "$(jq_ s1.json 'd["outputs"]')"
 check "ship (clean): bosun verify accepts the signature and attestations" "$BOSUN" verify --key src/k.pub \
     --attestation slsaprovenance --attestation vuln --attestation cyclonedx "$REG/app/clean@$DIG"
 jq_ s1.json 'json.dumps(d["commands"])' >s1.cmds
@@ -420,6 +432,36 @@ task BosunBaseWatchV1 w3.json '{"images": "fleet2.txt", "reportDir": "rep-watch3
 [ "$(res w3.json)" = Failed ] && grep -Eq 'bosun base watch failed: exit [34] \((bad input|registry or network error)\); 2 images: 0 stale, 1 errors' <<<"$(jq_ w3.json 'd["message"]')" \
     && jq_ w3.json '[m for t, m in d["issues"] if t == "error"]' | grep -q "'$REG/app/nosuch:1: .*manifest unknown'" && [ "$(out w3.json baseErrorCount)" = 1 ] \
     && ok "base watch: an image that cannot be read fails the task, named, the others still checked" || fail "base watch: error image" "$(jq_ w3.json 'd["message"]')" "$(jq_ w3.json 'd["issues"]')"
+
+# ---- BosunPatch on the debootstrap'd bookworm minbase (offline: no archive is reached)
+if ! BASE_OCI=$(rootfs_bookworm_oci 2>patch-why); then
+    skip "BosunPatch on the bookworm minbase" "no minbase: $(cat patch-why)"
+else
+    SRCDIG="sha256:$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"][7:])' "$BASE_OCI/index.json")"
+    DOWN=$(free_port)
+    task BosunPatchV1 p1.json "{\"image\": \"oci:$BASE_OCI:12\", \"destinations\": \"$REG/minbase:unreachable\", \"mode\": \"only\", \"only\": \"zlib1g\",
+      \"packageMirrors\": \"http://127.0.0.1:$DOWN/x\\nmain=http://127.0.0.1:$DOWN/y\"}"
+    [ "$(res p1.json)" = Failed ] && grep -q "^bosun patch failed: exit 4 (registry or network error): .*apt-get update failed (a package archive could not be reached)" <<<"$(jq_ p1.json 'd["message"]')" \
+        && ok "patch: unreachable archives fail the task with exit 4's meaning and bosun's reason" || fail "patch: unreachable archives" "$(jq_ p1.json 'd["message"]')" "$(jq_ p1.json 'd["stdout"][-2000:]')"
+    grep -q -- "--only zlib1g --package-mirror http://127.0.0.1:$DOWN/x --package-mirror main=http://127.0.0.1:$DOWN/y -t $REG/minbase:unreachable oci:$BASE_OCI:12" <<<"$(jq_ p1.json 'd["stdout"]' | grep '^\[command\]')" \
+        && ok "patch: the task ran bosun patch --only with both mirrors" || fail "patch: command line" "$(jq_ p1.json 'd["stdout"]' | grep '^\[command\]')"
+    [ "$(http_code minbase unreachable)" = 404 ] && [ "$(jq_ p1.json 'd["outputs"]')" = "{}" ] \
+        && ok "patch: unreachable archives: nothing pushed, no outputs" || fail "patch: unreachable: pushed or outputs" "$(http_code minbase unreachable) $(jq_ p1.json 'd["outputs"]')"
+
+    mkdir -p osv-empty
+    "$BOSUN" -q db build --osv osv-empty -o src/empty.db >/dev/null 2>&1 || fail "an empty database builds"
+    task BosunPatchV1 p2.json "{\"image\": \"oci:$BASE_OCI:12\", \"destinations\": \"$REG/minbase:same\\noci:$W/patched-out:same\", \"mode\": \"db\",
+      \"db\": \"empty.db\", \"dbMaxAge\": \"0\"}"
+    [ "$(res p2.json)" = Succeeded ] && [ "$(out p2.json patched)" = false ] \
+        && grep -q "^nothing to patch in oci:$BASE_OCI:12 (no installed package has a fix to take): " <<<"$(jq_ p2.json 'd["message"]')" \
+        && ok "patch: an empty database: Succeeded, patched=false, nothing to patch" || fail "patch: nothing to patch" "$(jq_ p2.json 'd["message"]')" "$(jq_ p2.json 'd["outputs"]')" "$(jq_ p2.json 'd["stdout"][-2000:]')"
+    PD=$(out p2.json patchedDigest)
+    RD="sha256:$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REG_URL/v2/minbase/manifests/same" | sha256sum | cut -d' ' -f1)"
+    LD=$(skopeo inspect --format '{{.Digest}}' "oci:$W/patched-out:same" 2>&1)
+    [ "$PD" = "$SRCDIG" ] && [ "$RD" = "$SRCDIG" ] && [ "$LD" = "$SRCDIG" ] \
+        && ok "patch: nothing to patch: patchedDigest, the registry copy and the oci copy are the source's digest" || fail "patch: unchanged digests" "out $PD reg $RD oci $LD src $SRCDIG"
+    [ "$(grep -c 'variable=patched;' <<<"$(jq_ p2.json 'd["stdout"]')")" = 1 ] && ok "patch: each output set once" || fail "patch: outputs set once"
+fi
 
 # ---- MockTestRunner: the input-mapping branches (no bosun, no network, no Node download)
 mkdir -p mock home

@@ -67,6 +67,26 @@ function scanArgs(dbFile) {
     return a;
 }
 
+// patch, packageMirrors, toolImage -> --patch and what it takes
+function patchArgs() {
+    const mirrors = b.mirrorArgs();
+    const tool = b.strInput('toolImage');
+    if (!tl.getBoolInput('patch')) {
+        if (mirrors.length || tool) b.badInput('packageMirrors and toolImage: only with patch');
+        return [];
+    }
+    const a = ['--patch', ...mirrors];
+    if (tool) {
+        if (/\s/.test(tool)) b.badInput(`toolImage: "${tool}" is not an image reference`);
+        a.push('--tool-image', tool);
+    }
+    return a;
+}
+
+function patchedPackages(r) {
+    return (r.patch && Array.isArray(r.patch.packages)) ? r.patch.packages : [];
+}
+
 function setOutputs(r, reportDir) {
     const c = r.counts || {};
     const out = {
@@ -78,6 +98,7 @@ function setOutputs(r, reportDir) {
         findingsLow: String(c.low || 0),
         policyPassed: r.policy && r.policy.passed ? 'true' : 'false',
         signed: r.signing && Array.isArray(r.signing.signed) && r.signing.signed.length ? 'true' : 'false',
+        patched: patchedPackages(r).length ? 'true' : 'false',
         reportDir,
     };
     for (const [k, v] of Object.entries(out)) tl.setVariable(k, v, false, true);
@@ -148,6 +169,7 @@ async function run() {
     // every input is checked before anything is downloaded or built
     const args = ['ship', ...buildArgs()];
     const reg = b.registryArgs();
+    const patch = patchArgs();
     const baseMaxAge = b.strInput('baseMaxAge');
     if (baseMaxAge && !/^\d+$/.test(baseMaxAge)) b.badInput(`baseMaxAge: not a number of days: ${baseMaxAge}`);
 
@@ -162,7 +184,7 @@ async function run() {
     }
     let key = keyPath;
     if (keySecure) key = await b.downloadSecureFile('signingKeySecureFile');
-    args.push(...scanArgs(dbFile));
+    args.push(...scanArgs(dbFile), ...patch);
     if (key) {
         args.push('--key', key);
         if (attest) args.push('--attest');
@@ -195,7 +217,9 @@ async function run() {
     }
     const w = warnings(r);
     for (const m of w) tl.warning(m);
-    const what = `${ref}@${(r.image && r.image.digest) || ''}` + (r.signing && r.signing.signed && r.signing.signed.length ? ', signed' : ', not signed');
+    const pp = patchedPackages(r);
+    const what = `${ref}@${(r.image && r.image.digest) || ''}` + (r.signing && r.signing.signed && r.signing.signed.length ? ', signed' : ', not signed') +
+        (pp.length ? `, patched (${pp.length} package${pp.length === 1 ? '' : 's'} upgraded)` : '');
     if (w.length) tl.setResult(tl.TaskResult.SucceededWithIssues, `shipped ${what}; ${w.join('; ')}`);
     else tl.setResult(tl.TaskResult.Succeeded, `shipped ${what}`);
 }

@@ -118,15 +118,17 @@ function bosunPath() {
 
 // Runs bosun with ARGS; resolves to its exit code (never rejects on a
 // non-zero one).
-// With opts.stderrLines (an array), bosun's error lines are collected there.
+// With opts.stderrLines / opts.stdoutLines (arrays), bosun's error / output
+// lines are collected there.
 async function runBosun(args, extraEnv, opts) {
     const tr = tl.tool(bosunPath());
     tr.arg(args);
     const o = Object.assign({}, opts || {});
-    if (o.stderrLines) {
-        const sink = o.stderrLines;
-        tr.on('errline', (l) => sink.push(l));
-        delete o.stderrLines;
+    for (const [key, ev] of [['stderrLines', 'errline'], ['stdoutLines', 'stdline']]) {
+        if (!o[key]) continue;
+        const sink = o[key];
+        tr.on(ev, (l) => sink.push(l));
+        delete o[key];
     }
     return tr.execAsync(Object.assign({ ignoreReturnCode: true, cwd: workDir(), env: childEnv(extraEnv) }, o));
 }
@@ -151,6 +153,18 @@ function registryArgs(withPlatform) {
     if (retries) {
         if (!/^\d+$/.test(retries)) badInput(`retries: not a number: ${retries}`);
         a.push('--retries', retries);
+    }
+    return a;
+}
+
+// The packageMirrors input (one [security=|main=]URL a line) -> bosun patch's
+// and bosun ship's --package-mirror options, checked as bosun checks them.
+const MIRROR = /^(security=|main=)?(https?:\/\/|file:\/)[^\s"'\\[\]]+$/;
+function mirrorArgs() {
+    const a = [];
+    for (const m of linesInput('packageMirrors')) {
+        if (!MIRROR.test(m)) badInput(`packageMirrors: "${m}" is not [security=|main=]http(s)://URL`);
+        a.push('--package-mirror', m);
     }
     return a;
 }
@@ -217,5 +231,5 @@ function main(fn) {
 
 module.exports = {
     exitMeaning, workDir, resolvePath, tempDir, pathInput, strInput, linesInput, InputError, badInput, privateDir,
-    cleanup, registryEnv, downloadSecureFile, childEnv, bosunPath, runBosun, readJson, registryArgs, main,
+    cleanup, registryEnv, downloadSecureFile, childEnv, bosunPath, runBosun, readJson, registryArgs, mirrorArgs, main,
 };

@@ -196,6 +196,92 @@ async function main() {
     await tcase('base watch: the fleet file is required', {
         task: 'BosunBaseWatchV1', inputs: {}, answers: which,
     }, { succeeded: false, tools: 0, error: /Input required: images/ });
+
+    // ---- BosunPatch
+    const pdig = 'sha256:' + 'c'.repeat(64);
+    const src = 'reg.example/team/app:1';
+    const upLine = 'patch: 2 packages upgraded in 3.1 s: zlib1g 1:1.2.13.dfsg-1 -> 1:1.2.13.dfsg-1+deb12u1, libc6 2.36-9 -> 2.36-9+deb12u9';
+    const pFull = `${BOSUN} patch --db ${W('v.db')} --db-max-age 0 --package-mirror security=http://mirror.example/debian-security` +
+        ` --package-mirror main=http://mirror.example/debian --tool-image reg.example/tools/debian:12-slim` +
+        ` -t reg.example/team/app:1-patched -t oci:out:1 --insecure-registry reg.example --platform linux/arm64 --retries 2 ${src}`;
+    await tcase('patch: mode db, mirrors, tool image, destinations and registry inputs map to bosun patch; digest and patched=true from bosun', {
+        task: 'BosunPatchV1',
+        inputs: { image: src, destinations: ' reg.example/team/app:1-patched\n\noci:out:1 \n', mode: 'db', db: 'v.db', dbMaxAge: '0',
+            packageMirrors: 'security=http://mirror.example/debian-security\r\nmain=http://mirror.example/debian\n',
+            toolImage: 'reg.example/tools/debian:12-slim', insecureRegistries: 'reg.example', platform: 'linux/arm64', retries: '2',
+            report: 'ignored.json', only: 'ignored' },
+        answers: exec(pFull, 0, pdig + '\n', `patch: reading ${src}\n${upLine}\n`),
+    }, { ran: [pFull], succeeded: true, tools: 1,
+        stdout: [new RegExp(`variable=patchedDigest;isOutput=true;issecret=false;\\]${pdig}`),
+            /variable=patched;isOutput=true;issecret=false;\]true/,
+            /task\.complete result=Succeeded;\]patched reg\.example\/team\/app:1: 2 packages upgraded \(zlib1g 1:1\.2\.13\.dfsg-1 -> 1:1\.2\.13\.dfsg-1\+deb12u1, libc6 .*\) -> reg\.example\/team\/app:1-patched, oci:out:1 @ sha256:c{64}/] });
+    const pAll = `${BOSUN} patch --all -t reg.example/team/app:1-p ${src}`;
+    await tcase('patch: nothing to patch: patched=false, the digest of the unchanged image, Succeeded', {
+        task: 'BosunPatchV1', inputs: { image: src, destinations: 'reg.example/team/app:1-p', mode: 'all' },
+        answers: exec(pAll, 0, pdig + '\n', 'patch: nothing to patch: the mirrors have no newer version of the packages wanted\n'),
+    }, { ran: [pAll], succeeded: true,
+        stdout: [/variable=patched;isOutput=true;issecret=false;\]false/, new RegExp(`variable=patchedDigest;isOutput=true;issecret=false;\\]${pdig}`),
+            /task\.complete result=Succeeded;\]nothing to patch in reg\.example\/team\/app:1 \(the mirrors have no newer version of the packages wanted\): reg\.example\/team\/app:1-p @ sha256:c{64} got the image unchanged/] });
+    const pDef = `${BOSUN} patch -t reg.example/team/app:1-p ${src}`;
+    await tcase('patch: mode defaults to db with bosun\'s cached database; a package left unfixed is a warning (SucceededWithIssues)', {
+        task: 'BosunPatchV1', inputs: { image: src, destinations: 'reg.example/team/app:1-p' },
+        answers: exec(pDef, 0, pdig + '\n', `${upLine}\nwarning: patch: not fixed: libfoo1 (no such version in the archives)\n`),
+    }, { ran: [pDef], warning: /^not fixed: libfoo1 \(no such version in the archives\)$/,
+        stdout: [/variable=patched;isOutput=true;issecret=false;\]true/, /task\.complete result=SucceededWithIssues;\]patched .*; not fixed: libfoo1/] });
+    await tcase('patch: bosun saying neither line leaves patched empty and says so (no guess)', {
+        task: 'BosunPatchV1', inputs: { image: src, destinations: 'reg.example/team/app:1-p' },
+        answers: exec(pDef, 0, pdig + '\n', ''),
+    }, { warning: /whether the image changed is unknown/,
+        stdout: [/variable=patched;isOutput=true;issecret=false;\]$/m, /task\.complete result=SucceededWithIssues;\]/] });
+    const pRep = `${BOSUN} patch --report ${W('scan.json')} -t reg.example/team/app:1-p ${src}`;
+    await tcase('patch: mode report; exit 4 fails with its meaning and bosun\'s reason, no outputs', {
+        task: 'BosunPatchV1', inputs: { image: src, destinations: 'reg.example/team/app:1-p', mode: 'report', report: 'scan.json' },
+        answers: exec(pRep, 4, '', `patch: reading ${src}\nbosun patch: patch ${src}: apt-get update failed (a package archive could not be reached)\n`),
+    }, { ran: [pRep], succeeded: false,
+        error: /^bosun patch failed: exit 4 \(registry or network error\): patch reg\.example\/team\/app:1: apt-get update failed \(a package archive could not be reached\)$/,
+        notStdout: [/variable=patched;/, /variable=patchedDigest;/] });
+    const pOnly = `${BOSUN} patch --only zlib1g,libssl3,libc6 -t oci:out:p oci:in:1`;
+    await tcase('patch: mode only joins the names (commas or spaces); exit 3 is bad input', {
+        task: 'BosunPatchV1', inputs: { image: 'oci:in:1', destinations: 'oci:out:p', mode: 'only', only: 'zlib1g, libssl3 libc6' },
+        answers: exec(pOnly, 3, '', 'bosun patch: patch oci:in:1: Alpine (apk) images are not supported yet'),
+    }, { ran: [pOnly], succeeded: false, error: /^bosun patch failed: exit 3 \(bad input\): patch oci:in:1: Alpine \(apk\) images are not supported yet$/ });
+    const badPatch = [
+        ['a mode outside the pick list', { mode: 'fix' }, /^mode: "fix" is not one of db, report, all, only/],
+        ['mode report without a report', { mode: 'report' }, /^report: mode report needs the JSON scan report/],
+        ['mode only without packages', { mode: 'only', only: ' , ' }, /^only: mode only needs the package names/],
+        ['an --only name that would be an apt option', { mode: 'only', only: 'zlib1g,-oAPT::Get::x=1' }, /^only: "-oAPT::Get::x=1" is not a package name/],
+        ['a destination that is not a full reference', { destinations: 'app:1' }, /^destinations: "app:1" is not a full image reference/],
+        ['a source that is not a full reference', { image: 'app' }, /^image: "app" is not a full image reference/],
+        ['a mirror that is not http(s)', { packageMirrors: 'ftp://mirror.example/debian' }, /^packageMirrors: "ftp:\/\/mirror\.example\/debian" is not \[security=\|main=\]http\(s\):\/\/URL/],
+        ['a mirror with a space (one apt source line each)', { packageMirrors: 'http://m.example/debian bookworm main' }, /^packageMirrors: "http:\/\/m\.example\/debian bookworm main" is not/],
+        ['a tool image with a space', { toolImage: 'debian 12' }, /^toolImage: "debian 12" is not an image reference/],
+        ['retries not a number', { retries: 'many' }, /^retries: not a number/],
+        ['no destinations', { destinations: '\n \n' }, /Input required: destinations|^destinations: give at least one/],
+        ['no image', { image: '' }, /Input required: image/],
+    ];
+    for (const [what, over, re] of badPatch) {
+        await tcase(`patch: ${what} fails before bosun runs`, {
+            task: 'BosunPatchV1', inputs: Object.assign({ image: src, destinations: 'reg.example/team/app:1-p' }, over), answers: which,
+        }, { succeeded: false, tools: 0, error: re });
+    }
+    await tcase('patch: a logging command smuggled into the destinations stays inside the error message', {
+        task: 'BosunPatchV1', inputs: { image: src, destinations: 'reg.example/a:1\n##vso[task.setvariable variable=patched;isOutput=true]true' }, answers: which,
+    }, { succeeded: false, tools: 0, error: /^destinations: "##vso\[task\.setvariable/, notStdout: [/^##vso\[task\.setvariable variable=patched/m] });
+
+    // ---- BosunShip with patch
+    const shipPatch = `${BOSUN} ship -t reg.example/a:1 --fail-on high --patch --package-mirror http://mirror.example/debian-security` +
+        ` --package-mirror main=http://mirror.example/debian --tool-image reg.example/tools/debian:12-slim --report-dir ${W('staging/bosun-reports')} ${wd}`;
+    await tcase('ship: patch, packageMirrors and toolImage map to --patch, --package-mirror per line, --tool-image', {
+        task: 'BosunShipV1', inputs: { tags: 'reg.example/a:1', patch: 'true',
+            packageMirrors: 'http://mirror.example/debian-security\nmain=http://mirror.example/debian', toolImage: 'reg.example/tools/debian:12-slim' },
+        answers: exec(shipPatch, 4),
+    }, { ran: [shipPatch], error: /bosun ship failed: exit 4 \(registry or network error\), no results\.json/ });
+    await tcase('ship: packageMirrors without patch fails before bosun runs', {
+        task: 'BosunShipV1', inputs: { tags: 'reg.example/a:1', packageMirrors: 'http://mirror.example/debian-security' }, answers: which,
+    }, { succeeded: false, tools: 0, error: /^packageMirrors and toolImage: only with patch/ });
+    await tcase('ship: a bad package mirror fails before bosun runs', {
+        task: 'BosunShipV1', inputs: { tags: 'reg.example/a:1', patch: 'true', packageMirrors: 'mirror.example/debian' }, answers: which,
+    }, { succeeded: false, tools: 0, error: /^packageMirrors: "mirror\.example\/debian" is not/ });
     process.exitCode = failures ? 1 : 0;
 }
 
