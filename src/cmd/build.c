@@ -7,7 +7,6 @@
 #include "cmd/opts.h"
 #include "core/fs.h"
 #include "core/log.h"
-#include "core/progress.h"
 #include "image/image.h"
 
 static const char help[] =
@@ -134,27 +133,8 @@ int cmd_build(int argc, char **argv, struct err *e)
 	r = location_parse(&src, srcspec, e);
 	bool src_ok = r == 0;
 	for (size_t i = 0; r == 0 && i < no + (push ? nt : 0); i++) {
-		struct location dst;
-		struct copy_opts co;
-		struct copy_result cr;
 		const char *d = i < no ? outputs[i] : tags[i - no];
-		char title[512];
-		if (location_parse(&dst, d, e) < 0) {
-			r = -1;
-			break;
-		}
-		if (dst.kind == LOC_DOCKER_ARCHIVE && !dst.tag && nt > 0)
-			dst.tag = strdup(tags[0]);
-		snprintf(title, sizeof(title), "push %s", d);
-		struct progress *prog = progress_new(title);
-		memset(&co, 0, sizeof(co));
-		co.src_reg = o.reg;
-		co.dst_reg = o.reg;
-		co.dst_reg.progress = prog;
-		r = image_copy(&src, &dst, &co, &cr, e);
-		progress_free(prog);
-		location_free(&dst);
-		if (r < 0)
+		if ((r = image_copy_to(&src, d, &o.reg, nt > 0 ? tags[0] : NULL, true, e)) < 0)
 			err_prefix(e, "output %s", d);
 	}
 	if (src_ok)

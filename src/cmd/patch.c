@@ -6,7 +6,6 @@
 #include "cmd/cmd.h"
 #include "cmd/opts.h"
 #include "core/log.h"
-#include "core/progress.h"
 #include "core/util.h"
 #include "image/image.h"
 #include "patch/patch.h"
@@ -144,13 +143,9 @@ static int wants_scan(struct cli *cl, const struct patch_cli *pc, struct patch_i
 		goto out;
 	if (vdb_open(&db, dbpath, e) < 0)
 		goto out;
-	if (cl->scan.db_max_age > 0) {
-		int64_t built = vdb_built_time(db);
-		if (built < 0 || (long long)time(NULL) - built > cl->scan.db_max_age) {
-			err_set(e, ERR_INPUT, "database %s is older than --db-max-age (%s)", dbpath,
-				cl->scan.db_max_age_text);
-			goto out;
-		}
+	if (vdb_too_old(db, cl->scan.db_max_age)) {
+		err_set(e, ERR_INPUT, "database %s is older than --db-max-age (%s)", dbpath, cl->scan.db_max_age_text);
+		goto out;
 	}
 	if (!(cache = bosun_cache_dir(pc->cache, e)))
 		goto out;
@@ -160,7 +155,7 @@ static int wants_scan(struct cli *cl, const struct patch_cli *pc, struct patch_i
 	if (inventory_scan(patch_staged_spec(p), &io, &inv, e) < 0 || scan_match(db, &inv, &res, e) < 0 ||
 	    scan_policy(&res, &cl->scan.pol, e) < 0)
 		goto out;
-	ret = patch_wants_from_scan(w, &res, &inv, e);
+	ret = patch_wants_from_scan(w, &res, e);
 	if (ret == 0)
 		log_info("patch: %zu finding%s, %zu OS package%s with a fix", res.n, res.n == 1 ? "" : "s", w->n,
 			 w->n == 1 ? "" : "s");
@@ -181,25 +176,9 @@ static int put_outputs(const struct patch_cli *pc, const struct patch_result *r,
 	if (location_parse(&src, r->spec, e) < 0)
 		return -1;
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < pc->n_dest; i++) {
-		struct location dst;
-		struct copy_opts co;
-		struct copy_result cr;
-		char title[512];
-		if ((rc = location_parse(&dst, pc->dest[i], e)) < 0)
-			break;
-		snprintf(title, sizeof(title), "push %s", pc->dest[i]);
-		struct progress *prog = progress_new(title);
-		memset(&co, 0, sizeof(co));
-		co.src_reg = *ro;
-		co.dst_reg = *ro;
-		co.dst_reg.progress = prog;
-		rc = image_copy(&src, &dst, &co, &cr, e);
-		progress_free(prog);
-		location_free(&dst);
-		if (rc < 0)
+	for (size_t i = 0; rc == 0 && i < pc->n_dest; i++)
+		if ((rc = image_copy_to(&src, pc->dest[i], ro, NULL, true, e)) < 0)
 			err_prefix(e, "output %s", pc->dest[i]);
-	}
 	location_free(&src);
 	return rc;
 }
@@ -253,8 +232,7 @@ int cmd_patch(int argc, char **argv, struct err *e)
 				.n_mirrors = pc.n_mirrors,
 				.tool_image = pc.tool,
 				.created = cl.build.o.source_date_epoch,
-				.comp = LAYER_GZIP,
-				.cache_dir = pc.cache };
+				.comp = LAYER_GZIP };
 	rc = -1;
 	if (wants_only(&pc, &w, e) < 0 || patch_open(&p, argv[optind], &o, e) < 0)
 		goto out;

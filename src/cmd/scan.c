@@ -182,17 +182,13 @@ int cmd_scan(int argc, char **argv, struct err *e)
 	cache = sc.cache;
 	if (vdb_open(&db, dbpath, e) < 0)
 		goto out;
-	if (cl.scan.db_max_age > 0) {
-		int64_t built = vdb_built_time(db);
-
-		if (built < 0 || (long long)time(NULL) - built > cl.scan.db_max_age) {
-			err_set(e, ERR_INPUT,
-				"database %s is older than --db-max-age (%s); %s or pass "
-				"--db-max-age 0",
-				dbpath, cl.scan.db_max_age_text,
-				dbv ? "run 'bosun db update'" : "rebuild it ('bosun db build')");
-			goto out;
-		}
+	if (vdb_too_old(db, cl.scan.db_max_age)) {
+		err_set(e, ERR_INPUT,
+			"database %s is older than --db-max-age (%s); %s or pass "
+			"--db-max-age 0",
+			dbpath, cl.scan.db_max_age_text,
+			dbv ? "run 'bosun db update'" : "rebuild it ('bosun db build')");
+		goto out;
 	}
 	if (!cache && !sc.no_cache) {
 		if (!(cache_def = bosun_cache_dir(NULL, e)))

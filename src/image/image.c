@@ -1,11 +1,13 @@
 #include "image/image.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "core/sha256.h"
 #include "core/util.h"
 #include "oci/archive.h"
@@ -594,5 +596,33 @@ out:
 	free(tag);
 	plan_free(&p);
 	image_src_close(s);
+	return rc;
+}
+
+int image_copy_to(const struct location *src, const char *dst, const struct reg_opts *ro, const char *archive_tag,
+		  bool progress, struct err *e)
+{
+	struct location d;
+	struct copy_opts co;
+	struct copy_result cr;
+	char title[600];
+	int rc;
+
+	if (location_parse(&d, dst, e) < 0)
+		return -1;
+	if (d.kind == LOC_DOCKER_ARCHIVE && !d.tag && archive_tag && !(d.tag = xstrdup_e(archive_tag, e))) {
+		location_free(&d);
+		return -1;
+	}
+	memset(&co, 0, sizeof(co));
+	co.src_reg = *ro;
+	co.dst_reg = *ro;
+	if (progress) {
+		snprintf(title, sizeof(title), "push %s", dst);
+		co.dst_reg.progress = progress_new(title);
+	}
+	rc = image_copy(src, &d, &co, &cr, e);
+	progress_free(co.dst_reg.progress);
+	location_free(&d);
 	return rc;
 }

@@ -42,5 +42,10 @@ struct copy_result {
 
 int image_copy(const struct location *src, const struct location *dst, const struct copy_opts *o,
 	       struct copy_result *r, struct err *e);
+/* image_copy of src to the location dst names, with ro for both sides; a
+ * docker archive named without a tag gets archive_tag (may be NULL); with
+ * progress, the transfer shows as "push DST". */
+int image_copy_to(const struct location *src, const char *dst, const struct reg_opts *ro, const char *archive_tag,
+		  bool progress, struct err *e);
 
 #endif

@@ -23,7 +23,7 @@
 
 /* ------------------------------------------------------------------ dpkg */
 
-static void field(const char *s, const char *end, const char *key, char *out, size_t cap)
+void dpkg_field(const char *s, const char *end, const char *key, char *out, size_t cap)
 {
 	size_t kl = strlen(key);
 
@@ -43,7 +43,7 @@ static void field(const char *s, const char *end, const char *key, char *out, si
 }
 
 static int db_add(struct dpkg_db *db, const char *name, const char *ver, const char *arch, const char *file,
-		  bool installed, struct err *e)
+		  bool installed, bool has_status, struct err *e)
 {
 	if (db->n == db->alloc) {
 		size_t na = db->alloc ? db->alloc * 2 : 256;
@@ -59,6 +59,7 @@ static int db_add(struct dpkg_db *db, const char *name, const char *ver, const c
 	d->arch = strdup(arch);
 	d->file = file ? strdup(file) : NULL;
 	d->installed = installed;
+	d->has_status = has_status;
 	if (!d->name || !d->version || !d->arch || (file && !d->file)) {
 		free(d->name);
 		free(d->version);
@@ -87,10 +88,10 @@ static int parse_status(struct dpkg_db *db, const char *text, size_t len, const 
 			pe++;
 		char name[256], ver[256], arch[64], status[128];
 		stanza++;
-		field(s, pe, "Package", name, sizeof(name));
-		field(s, pe, "Version", ver, sizeof(ver));
-		field(s, pe, "Architecture", arch, sizeof(arch));
-		field(s, pe, "Status", status, sizeof(status));
+		dpkg_field(s, pe, "Package", name, sizeof(name));
+		dpkg_field(s, pe, "Version", ver, sizeof(ver));
+		dpkg_field(s, pe, "Architecture", arch, sizeof(arch));
+		dpkg_field(s, pe, "Status", status, sizeof(status));
 		bool inst = *status ? strstr(status, " installed") != NULL : file != NULL;
 		if (!*name || (inst && !*ver))
 			return err_set(e, ERR_INPUT, "%s: entry %d has no %s: the package database is damaged", what,
@@ -98,14 +99,14 @@ static int parse_status(struct dpkg_db *db, const char *text, size_t len, const 
 		if (memchr(s, 0, (size_t)(pe - s)))
 			return err_set(e, ERR_INPUT, "%s: entry %d holds a NUL byte: the package database is damaged",
 				       what, stanza);
-		if (db_add(db, name, ver, arch, file, inst, e) < 0)
+		if (db_add(db, name, ver, arch, file, inst, *status != 0, e) < 0)
 			return -1;
 		s = pe;
 	}
 	return 0;
 }
 
-static int read_in_root(int rootfd, const char *rel, struct buf *out, struct err *e)
+int patch_read_in_root(int rootfd, const char *rel, struct buf *out, struct err *e)
 {
 	int fd = oci_root_open(rootfd, rel, O_RDONLY, 0);
 	char tmp[65536];
@@ -133,7 +134,7 @@ int dpkg_db_read(struct dpkg_db *db, const char *root, bool statusd, struct err 
 	if (!statusd) {
 		struct buf b = BUF_INIT;
 		b.max = 256u << 20;
-		if (read_in_root(rootfd, "var/lib/dpkg/status", &b, e) == 0)
+		if (patch_read_in_root(rootfd, "var/lib/dpkg/status", &b, e) == 0)
 			ret = parse_status(db, b.data, b.len, "var/lib/dpkg/status", NULL, e);
 		buf_free(&b);
 		close(rootfd);
@@ -171,7 +172,7 @@ int dpkg_db_read(struct dpkg_db *db, const char *root, bool statusd, struct err 
 		char rel[600], what[700];
 		snprintf(rel, sizeof(rel), "var/lib/dpkg/status.d/%s", names[i]);
 		snprintf(what, sizeof(what), "%s", rel);
-		ret = read_in_root(rootfd, rel, &b, e);
+		ret = patch_read_in_root(rootfd, rel, &b, e);
 		if (ret == 0)
 			ret = parse_status(db, b.data, b.len, what, names[i], e);
 		buf_free(&b);
@@ -495,7 +496,7 @@ static const char *const volatile_paths[] = {
 	"var/cache/debconf/templates.dat-old", "var/cache/debconf/passwords.dat-old", "var/lib/dpkg/status-old",
 	"var/lib/dpkg/diversions-old",	"var/lib/dpkg/statoverride-old", "var/lib/dpkg/lock",
 	"var/lib/dpkg/lock-frontend",	"var/lib/dpkg/triggers/Lock",	  "var/cache/ldconfig/aux-cache",
-	"var/lib/apt/extended_states.save", "var/cache/apt", "var/lib/apt/lists", ".bosun-patch",
+	"var/lib/apt/extended_states.save",
 };
 
 /* Remove rel from upper when it is not a whiteout and, for a directory

@@ -67,13 +67,10 @@ static void written_free(struct written *w)
 
 static int tool_root(struct patch_image *p, char **out, struct err *e)
 {
-	char def[128], spec[4200];
+	char def[128], digest[72], mt[128];
 	const char *ref = p->o->tool_image;
-	struct location from, to;
-	struct copy_opts co;
-	struct copy_result cr;
-	struct oci_platform plat;
-	int r;
+	struct buf mb __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
+	struct oci_manifest m;
 
 	if (!ref) {
 		snprintf(def, sizeof(def), "docker.io/library/%s:%s%s", p->os.id, p->os.version_id,
@@ -81,40 +78,18 @@ static int tool_root(struct patch_image *p, char **out, struct err *e)
 		ref = def;
 	}
 	log_info("patch: tooling root %s", ref);
-	memset(&co, 0, sizeof(co));
-	if (oci_platform_parse(&plat, p->platform, e) < 0)
-		return -1;
-	co.src_reg = p->o->reg;
-	co.dst_reg = p->o->reg;
-	co.platform = &plat;
-	snprintf(spec, sizeof(spec), "oci:%s:tool", p->lay_dir);
-	r = location_parse(&from, ref, e);
-	if (r == 0) {
-		r = location_parse(&to, spec, e);
-		if (r == 0) {
-			r = image_copy(&from, &to, &co, &cr, e);
-			location_free(&to);
-		}
-		location_free(&from);
-	}
-	oci_platform_free(&plat);
-	if (r < 0)
+	if (patch_stage_image(p, ref, p->platform, "tool", digest, mt, e) < 0 ||
+	    oci_layout_read_blob(p->lay, digest, &mb, BUF_CAP_MANIFEST, e) < 0 ||
+	    oci_manifest_parse(&m, mb.data, mb.len, mt, e) < 0)
 		return err_prefix(e, "--tool-image %s", ref);
-	struct buf mb __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-	struct oci_manifest m;
-	if (oci_layout_read_blob(p->lay, cr.digest, &mb, BUF_CAP_MANIFEST, e) < 0 ||
-	    oci_manifest_parse(&m, mb.data, mb.len, cr.media_type, e) < 0)
-		return err_prefix(e, "--tool-image %s", ref);
+	const char **dg = calloc(m.n_layers + 1, sizeof(char *));
 	char *root = xasprintf_e(e, "%s/tool", p->work);
-	struct unpack_opts uo = { .set_owner = !p->rootless };
-	r = root && mkdir(root, 0755) == 0 ? 0 : -1;
-	if (root && r < 0)
-		err_errno(e, ERR_INTERNAL, "mkdir %s", root);
-	for (size_t i = 0; r == 0 && i < m.n_layers; i++) {
-		char *bp = oci_layout_blob_path(p->lay, m.layers[i].digest);
-		r = bp ? oci_unpack_layer(bp, root, &uo, e) : err_oom(e);
-		free(bp);
-	}
+	int r = dg && root ? 0 : (dg ? -1 : err_oom(e));
+	for (size_t i = 0; r == 0 && i < m.n_layers; i++)
+		dg[i] = m.layers[i].digest;
+	if (r == 0)
+		r = patch_unpack(p, dg, m.n_layers, root, e);
+	free(dg);
 	oci_manifest_free(&m);
 	if (r < 0) {
 		free(root);
@@ -317,21 +292,6 @@ static void deb_free(struct deb *d)
 	free(d->md5sums);
 }
 
-static void ctl_field(const char *text, const char *key, char *out, size_t cap)
-{
-	size_t kl = strlen(key);
-
-	out[0] = 0;
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		if (strncmp(l, key, kl) == 0 && l[kl] == ':') {
-			const char *v = l + kl + 1;
-			while (*v == ' ')
-				v++;
-			snprintf(out, cap, "%.*s", (int)strcspn(v, "\n"), v);
-			return;
-		}
-}
-
 /* ------------------------------------------------------------ writing files */
 
 struct applier {
@@ -501,25 +461,14 @@ static int apply_data(struct applier *ap, const char *path, struct err *e)
 /* status.d/FILE (and FILE.md5sums when the image has one) for the package. */
 static int put_status(struct applier *ap, const struct dpkg_ent *old, const struct deb *d, struct err *e)
 {
-	char rel[700], cur[8];
+	char rel[700];
 	struct buf b __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
-	struct buf oldtext __attribute__((cleanup(buf_cleanup))) = BUF_INIT;
 	int fd;
 
 	snprintf(rel, sizeof(rel), "var/lib/dpkg/status.d/%s", old->file);
-	if ((fd = oci_root_open(ap->rootfd, rel, O_RDONLY, 0)) >= 0) {
-		char tmp[65536];
-		ssize_t n;
-		while ((n = read(fd, tmp, sizeof(tmp))) > 0 && oldtext.len < (1u << 20))
-			if (buf_add(&oldtext, tmp, (size_t)n, e) < 0)
-				break;
-		close(fd);
-	}
-	if (buf_add(&oldtext, "", 1, e) < 0)
-		return -1;
-	bool status = strstr(oldtext.data, "\nStatus:") || str_starts(oldtext.data, "Status:");
+	/* the entry keeps the form it had: a Status line or none */
+	bool status = old->has_status;
 	const char *after_pkg = strchr(d->control, '\n');
-	(void)cur;
 	if (status && str_starts(d->control, "Package:") && after_pkg) {
 		if (buf_add(&b, d->control, (size_t)(after_pkg + 1 - d->control), e) < 0 ||
 		    buf_adds(&b, "Status: install ok installed\n", e) < 0 || buf_adds(&b, after_pkg + 1, e) < 0)
@@ -675,8 +624,8 @@ static int apply_debs(struct patch_image *p, struct applier *ap, char **debs, si
 		char name[256], ver[256];
 		if (deb_read(&d, debs[i], tmp, e) < 0)
 			return err_prefix(e, "%s", strrchr(debs[i], '/') + 1);
-		ctl_field(d.control, "Package", name, sizeof(name));
-		ctl_field(d.control, "Version", ver, sizeof(ver));
+		dpkg_field(d.control, d.control + strlen(d.control), "Package", name, sizeof(name));
+		dpkg_field(d.control, d.control + strlen(d.control), "Version", ver, sizeof(ver));
 		const struct dpkg_ent *old = dpkg_db_find(&p->before, name);
 		int r = 0;
 		if (!old || !old->file || !*ver || vercmp_dpkg(ver, old->version) <= 0) {

@@ -26,6 +26,7 @@ struct patch_distro {
 struct dpkg_ent {
 	char *name, *version, *arch, *file; /* file: the status.d entry it came from, or NULL */
 	bool installed;
+	bool has_status; /* the stanza has a Status field (distroless status.d entries may not) */
 };
 
 struct dpkg_db {
@@ -56,11 +57,23 @@ struct patch_image {
 };
 
 /* patch.c */
+/* Copy the image src names (its platform's image, for an index) into the
+ * work layout under tag; digest gets the manifest's, mt its media type. */
+int patch_stage_image(struct patch_image *p, const char *src, const char *platform, const char *tag,
+		      char digest[72], char mt[128], struct err *e);
+/* Unpack layers (digests[0..n), blobs of the work layout) in order into
+ * the new directory dir. */
+int patch_unpack(const struct patch_image *p, const char *const *digests, size_t n, const char *dir,
+		 struct err *e);
 int patch_pkg_add(struct patch_pkg **v, size_t *n, const char *name, const char *from, const char *to,
 		  struct err *e);
 void patch_pkgs_free(struct patch_pkg *v, size_t n);
 
 /* apt.c */
+/* The value of field key ("Key: value" lines) in s[0, end). */
+void dpkg_field(const char *s, const char *end, const char *key, char *out, size_t cap);
+/* The file rel of rootfd, resolved inside it, into out (capped by out's max). */
+int patch_read_in_root(int rootfd, const char *rel, struct buf *out, struct err *e);
 /* dpkg's database of root: var/lib/dpkg/status, else status.d/ entries.
  * ERR_INPUT when a stanza has no Package or Version. */
 int dpkg_db_read(struct dpkg_db *db, const char *root, bool statusd, struct err *e);

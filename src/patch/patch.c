@@ -131,10 +131,8 @@ void patch_wants_free(struct patch_wants *w)
 	memset(w, 0, sizeof(*w));
 }
 
-int patch_wants_from_scan(struct patch_wants *w, const struct scan_result *res, const struct inventory *inv,
-			  struct err *e)
+int patch_wants_from_scan(struct patch_wants *w, const struct scan_result *res, struct err *e)
 {
-	(void)inv;
 	for (size_t i = 0; i < res->n; i++) {
 		const struct finding *f = &res->f[i];
 
@@ -227,62 +225,52 @@ static int find_previous(struct patch_image *p, struct err *e)
 	return 0;
 }
 
-static int stage(struct patch_image *p, const char *src, struct err *e)
+int patch_stage_image(struct patch_image *p, const char *src, const char *platform, const char *tag,
+		      char digest[72], char mt[128], struct err *e)
 {
 	struct location from, to;
 	struct copy_opts co;
 	struct copy_result cr;
 	struct oci_platform plat;
+	char spec[4200];
 	int r;
 
 	memset(&co, 0, sizeof(co));
 	memset(&plat, 0, sizeof(plat));
-	if ((p->o->platform ? oci_platform_parse(&plat, p->o->platform, e) : oci_platform_default(&plat, e)) < 0)
+	if ((platform ? oci_platform_parse(&plat, platform, e) : oci_platform_default(&plat, e)) < 0)
 		return -1;
 	co.src_reg = p->o->reg;
 	co.dst_reg = p->o->reg;
 	co.platform = &plat;
-	if (location_parse(&from, src, e) < 0) {
-		oci_platform_free(&plat);
-		return -1;
-	}
-	if (from.kind == LOC_DIR) {
-		location_free(&from);
-		oci_platform_free(&plat);
-		return err_set(e, ERR_USAGE, "%s: a dir: location has no layers to patch", src);
-	}
-	r = location_parse(&to, p->spec, e);
+	snprintf(spec, sizeof(spec), "oci:%s:%s", p->lay_dir, tag);
+	r = location_parse(&from, src, e);
 	if (r == 0) {
-		r = image_copy(&from, &to, &co, &cr, e);
-		location_free(&to);
+		r = location_parse(&to, spec, e);
+		if (r == 0) {
+			r = image_copy(&from, &to, &co, &cr, e);
+			location_free(&to);
+		}
+		location_free(&from);
 	}
-	location_free(&from);
 	oci_platform_free(&plat);
 	if (r < 0)
 		return -1;
-	snprintf(p->digest, sizeof(p->digest), "%s", cr.digest);
-	if (oci_mt_is_index(cr.media_type))
-		return err_set(e, ERR_INPUT, "%s is an index: give --platform", src);
+	snprintf(digest, 72, "%s", cr.digest);
+	snprintf(mt, 128, "%s", cr.media_type);
 	return 0;
 }
 
-static int unpack_kept(struct patch_image *p, struct err *e)
+int patch_unpack(const struct patch_image *p, const char *const *digests, size_t n, const char *dir,
+		 struct err *e)
 {
-	const cJSON *layers = oj_get(p->manifest, "layers");
 	struct unpack_opts uo = { .set_owner = !p->rootless };
 
-	if (!(p->root = xasprintf_e(e, "%s/root", p->work)) || mkdir(p->root, 0755) < 0)
-		return p->root ? err_errno(e, ERR_INTERNAL, "mkdir %s", p->root) : -1;
-	for (size_t i = 0; i < p->n_keep; i++) {
-		const cJSON *d = oj_get(cJSON_GetArrayItem(layers, (int)i), "digest");
-		char *path;
-		int r;
+	if (mkdir(dir, 0755) < 0)
+		return err_errno(e, ERR_INTERNAL, "mkdir %s", dir);
+	for (size_t i = 0; i < n; i++) {
+		char *path = oci_layout_blob_path(p->lay, digests[i]);
+		int r = path ? oci_unpack_layer(path, dir, &uo, e) : err_oom(e);
 
-		if (!cJSON_IsString(d))
-			return err_set(e, ERR_INPUT, "manifest: layer %zu has no digest", i);
-		if (!(path = oci_layout_blob_path(p->lay, d->valuestring)))
-			return err_oom(e);
-		r = oci_unpack_layer(path, p->root, &uo, e);
 		free(path);
 		if (r < 0)
 			return err_prefix(e, "layer %zu", i + 1);
@@ -290,28 +278,66 @@ static int unpack_kept(struct patch_image *p, struct err *e)
 	return 0;
 }
 
+static int stage(struct patch_image *p, const char *src, struct err *e)
+{
+	struct location from;
+	char mt[128];
+
+	if (location_parse(&from, src, e) < 0)
+		return -1;
+	bool dir = from.kind == LOC_DIR;
+	location_free(&from);
+	if (dir)
+		return err_set(e, ERR_USAGE, "%s: a dir: location has no layers to patch", src);
+	if (patch_stage_image(p, src, p->o->platform, "src", p->digest, mt, e) < 0)
+		return -1;
+	if (oci_mt_is_index(mt))
+		return err_set(e, ERR_INPUT, "%s is an index: give --platform", src);
+	return 0;
+}
+
+/* The layers below a previous patch layer, unpacked into work/root. */
+static int unpack_kept(struct patch_image *p, struct err *e)
+{
+	const cJSON *layers = oj_get(p->manifest, "layers");
+	const char **dg = calloc(p->n_keep + 1, sizeof(char *));
+	int r;
+
+	if (!dg)
+		return err_oom(e);
+	for (size_t i = 0; i < p->n_keep; i++) {
+		const cJSON *d = oj_get(cJSON_GetArrayItem(layers, (int)i), "digest");
+		if (!cJSON_IsString(d)) {
+			free(dg);
+			return err_set(e, ERR_INPUT, "manifest: layer %zu has no digest", i);
+		}
+		dg[i] = d->valuestring;
+	}
+	r = (p->root = xasprintf_e(e, "%s/root", p->work)) ? patch_unpack(p, dg, p->n_keep, p->root, e) : -1;
+	free(dg);
+	return r;
+}
+
 /* os-release of the root (etc/, else usr/lib/), resolved inside it. */
 static int read_os_release(struct patch_image *p, struct buf *out, struct err *e)
 {
 	int rootfd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int fd = -1;
+	int r;
 
 	if (rootfd < 0)
 		return err_errno(e, ERR_INTERNAL, "open %s", p->root);
-	fd = oci_root_open(rootfd, "etc/os-release", O_RDONLY, 0);
-	if (fd < 0)
-		fd = oci_root_open(rootfd, "usr/lib/os-release", O_RDONLY, 0);
+	out->max = 1u << 20;
+	r = patch_read_in_root(rootfd, "etc/os-release", out, e);
+	if (r < 0) {
+		err_clear(e);
+		buf_reset(out);
+		r = patch_read_in_root(rootfd, "usr/lib/os-release", out, e);
+	}
 	close(rootfd);
-	if (fd < 0)
+	if (r < 0) {
+		err_clear(e);
 		return err_set(e, ERR_INPUT, "the image has no /etc/os-release: cannot tell its distribution");
-	char tmp[4096];
-	ssize_t n;
-	while ((n = read(fd, tmp, sizeof(tmp))) > 0 && out->len < 65536)
-		if (buf_add(out, tmp, (size_t)n, e) < 0) {
-			close(fd);
-			return -1;
-		}
-	close(fd);
+	}
 	return buf_add(out, "", 1, e);
 }
 

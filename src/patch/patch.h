@@ -47,7 +47,6 @@ struct patch_opts {
 	const char *tool_image;		  /* distroless: the tooling root, NULL = the default */
 	int64_t created;		  /* SOURCE_DATE_EPOCH, or -1: now */
 	enum layer_comp comp;
-	const char *cache_dir;		  /* inventory cache for the rescan, or NULL */
 };
 
 struct patch_image;
@@ -72,7 +71,7 @@ const struct patch_pkg *patch_previous(const struct patch_image *p, size_t *n);
 
 /* Wants from a scan: every reported finding on an OS package (the OS's
  * ecosystem) with a fixed version; the highest fix per package. */
-int patch_wants_from_scan(struct patch_wants *w, const struct scan_result *res, const struct inventory *inv,
+int patch_wants_from_scan(struct patch_wants *w, const struct scan_result *res,
 			  struct err *e);
 /* Wants from bosun's JSON report (schema bosun.scan.v1) at path. The
  * report's digest, when it names one, must be the image's. */

@@ -771,6 +771,16 @@ int64_t vdb_built_time(struct vdb *d)
 	return t;
 }
 
+bool vdb_too_old(struct vdb *d, long long max_age)
+{
+	int64_t built;
+
+	if (max_age <= 0)
+		return false;
+	built = vdb_built_time(d);
+	return built < 0 || (long long)time(NULL) - built > max_age;
+}
+
 char *vdb_ecosystems(struct vdb *d)
 {
 	sqlite3_stmt *s;

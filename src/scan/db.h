@@ -47,6 +47,9 @@ void vdb_close(struct vdb *db);
 char *vdb_meta(struct vdb *db, const char *key);
 /* Build time as a Unix time, or -1. */
 int64_t vdb_built_time(struct vdb *db);
+/* Whether max_age (seconds, > 0) has passed since the build, or the build
+ * time is unknown; false when max_age <= 0 (no limit). */
+bool vdb_too_old(struct vdb *db, long long max_age);
 
 /* One affected entry of one advisory, valid during the callback. */
 struct vdb_adv {

@@ -23,6 +23,11 @@ const char *ship_sev_lower(enum severity s);
 int ship_add_findings(struct results *r, const struct inventory *inv, const struct scan_result *res,
 		      bool dedupe, struct err *e);
 
+/* Inventory and match the image at spec (platform of an index, or NULL),
+ * with the from-base marks of r's base when it can be read. */
+int ship_scan_image(const struct ship_opts *o, const struct results *r, struct vdb *db, const char *spec,
+		    const char *platform, struct inventory *inv, struct scan_result *res, struct err *e);
+
 /* The patch stage of a single-platform image. spec (in/out, cap bytes)
  * names the image to ship; on a patch it names the patched image, staged in
  * *pimg (kept open until the push is done), and inv and res are the

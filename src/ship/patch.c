@@ -27,13 +27,11 @@ static const struct finding *not_fixable(const struct scan_result *res)
 static int rescan(const struct ship_opts *o, struct results *r, struct vdb *db, const char *spec,
 		  struct inventory *inv, struct scan_result *res, int *failing, struct err *e)
 {
-	struct inv_opts io = { &o->reg, o->build.platform, NULL, NULL };
-
 	inventory_free(inv);
 	scan_result_free(res);
 	memset(inv, 0, sizeof(*inv));
 	memset(res, 0, sizeof(*res));
-	if (inventory_scan(spec, &io, inv, e) < 0 || scan_match(db, inv, res, e) < 0 ||
+	if (ship_scan_image(o, r, db, spec, o->build.platform, inv, res, e) < 0 ||
 	    (*failing = scan_policy(res, &o->pol, e)) < 0)
 		return err_prefix(e, "the scan of the patched image");
 	results_clear_findings(r);
@@ -48,7 +46,7 @@ static int run_patch(const struct ship_opts *o, struct results *r, struct patch_
 	struct patch_result pr = { 0 };
 	int before = *failing, rc = -1;
 
-	if (patch_wants_from_scan(&w, res, inv, e) < 0 || patch_apply(p, &w, &pr, e) < 0)
+	if (patch_wants_from_scan(&w, res, e) < 0 || patch_apply(p, &w, &pr, e) < 0)
 		goto out;
 	if (!pr.changed) {
 		ship_stage_set(r, RS_PATCH, RST_FAILED, t0, "nothing to upgrade: the archives have no fixed version "
@@ -90,10 +88,7 @@ int ship_patch_stage(const struct ship_opts *o, struct results *r, struct vdb *d
 {
 	double t0 = time_now();
 	const struct finding *nf;
-	int nfailing = 0, *failing = &nfailing;
-
-	for (size_t i = 0; i < res->n; i++)
-		nfailing += res->f[i].failing;
+	int failing = 0;
 
 	if (!o->patch)
 		return 0;
@@ -103,23 +98,24 @@ int ship_patch_stage(const struct ship_opts *o, struct results *r, struct vdb *d
 		ship_stage_set(r, RS_PATCH, RST_SKIPPED, 0, "the gate passed: nothing to patch");
 		return 0;
 	}
+	for (size_t i = 0; i < res->n; i++)
+		failing += res->f[i].failing;
 	if ((nf = not_fixable(res))) {
 		ship_stage_set(r, RS_PATCH, RST_SKIPPED, 0, "not every failing finding has a distribution fix (%s in %s %s)",
 			       nf->id, nf->pkg->type, nf->pkg->name);
 		return 0;
 	}
-	struct patch_opts po_ = { 0 }, *po = &po_;
-	po->reg = o->reg;
-	po->platform = o->build.platform;
-	po->mirrors = o->patch_mirrors;
-	po->n_mirrors = o->n_patch_mirrors;
-	po->tool_image = o->patch_tool_image;
-	po->created = o->build.source_date_epoch;
-	po->comp = o->build.comp;
-	log_info("ship: the gate failed on %d finding%s a distribution package fixes: patching", *failing,
-		 *failing == 1 ? "" : "s");
-	if (patch_open(pimg, spec, po, e) < 0 ||
-	    run_patch(o, r, *pimg, db, spec, cap, inv, res, failing, t0, e) < 0) {
+	const struct patch_opts po = { .reg = o->reg,
+				       .platform = o->build.platform,
+				       .mirrors = o->patch_mirrors,
+				       .n_mirrors = o->n_patch_mirrors,
+				       .tool_image = o->patch_tool_image,
+				       .created = o->build.source_date_epoch,
+				       .comp = o->build.comp };
+	log_info("ship: the gate failed on %d finding%s a distribution package fixes: patching", failing,
+		 failing == 1 ? "" : "s");
+	if (patch_open(pimg, spec, &po, e) < 0 ||
+	    run_patch(o, r, *pimg, db, spec, cap, inv, res, &failing, t0, e) < 0) {
 		ship_stage_set(r, RS_PATCH, RST_ERROR, t0, "%s", e->msg);
 		patch_close(*pimg);
 		*pimg = NULL;

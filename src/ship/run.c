@@ -364,14 +364,10 @@ int ship_preflight(const struct ship_opts *o, struct sign_key *key, struct err *
 	}
 	if (vdb_open(&db, o->db, e) < 0)
 		return err_prefix(e, "--db %s", o->db);
-	if (o->db_max_age > 0) {
-		int64_t built = vdb_built_time(db);
-
-		if (built < 0 || (long long)time(NULL) - built > o->db_max_age) {
-			vdb_close(db);
-			return err_set(e, ERR_INPUT, "database %s is older than --db-max-age (%lld days)", o->db,
-				       o->db_max_age / 86400);
-		}
+	if (vdb_too_old(db, o->db_max_age)) {
+		vdb_close(db);
+		return err_set(e, ERR_INPUT, "database %s is older than --db-max-age (%lld days)", o->db,
+			       o->db_max_age / 86400);
 	}
 	vdb_close(db);
 	return 0;
@@ -381,21 +377,12 @@ int ship_preflight(const struct ship_opts *o, struct sign_key *key, struct err *
 static int push_stage(const struct ship_opts *o, struct results *r, const struct location *src, struct err *e)
 {
 	double tscan;
-	int rc;
 
 	if (o->on_stage)
 		o->on_stage(RS_PUSH, o->cb_arg);
 	tscan = time_now();
 	if (o->output) {
-		struct location dst;
-		struct copy_opts co = { o->reg, o->reg, NULL };
-		struct copy_result cr;
-
-		if (location_parse(&dst, o->output, e) < 0)
-			return -1;
-		rc = image_copy(src, &dst, &co, &cr, e);
-		location_free(&dst);
-		if (rc < 0) {
+		if (image_copy_to(src, o->output, &o->reg, NULL, false, e) < 0) {
 			ship_stage_set(r, RS_PUSH, RST_ERROR, tscan, "--output %s: %s", o->output, e->msg);
 			return err_prefix(e, "--output %s", o->output);
 		}
@@ -405,19 +392,7 @@ static int push_stage(const struct ship_opts *o, struct results *r, const struct
 			  o->no_push ? "--no-push" : "the policy gate failed: nothing pushed");
 	} else {
 		for (size_t i = 0; i < o->n_tags; i++) {
-			struct location dst;
-			struct copy_opts co = { o->reg, o->reg, NULL };
-			struct copy_result cr;
-			char title[600];
-
-			if (location_parse(&dst, o->tags[i], e) < 0)
-				return -1;
-			snprintf(title, sizeof(title), "push %s", o->tags[i]);
-			co.dst_reg.progress = progress_new(title);
-			rc = image_copy(src, &dst, &co, &cr, e);
-			progress_free(co.dst_reg.progress);
-			location_free(&dst);
-			if (rc < 0) {
+			if (image_copy_to(src, o->tags[i], &o->reg, NULL, true, e) < 0) {
 				ship_stage_set(r, RS_PUSH, RST_ERROR, tscan, "%s: %s", o->tags[i], e->msg);
 				return err_prefix(e, "push %s", o->tags[i]);
 			}
@@ -646,24 +621,31 @@ static int attest_stage(const struct ship_opts *o, struct results *r, const stru
 }
 
 /* Inventory and match one platform's image. */
-static int scan_platform(const struct ship_opts *o, const struct results *r, struct vdb *db, struct plat_scan *ps,
-			 bool multi, struct err *e)
+int ship_scan_image(const struct ship_opts *o, const struct results *r, struct vdb *db, const char *spec,
+		    const char *platform, struct inventory *inv, struct scan_result *res, struct err *e)
 {
-	struct inv_opts io = { &o->reg, multi ? ps->im->platform : o->build.platform, NULL, r->base_name };
+	struct inv_opts io = { &o->reg, platform, NULL, r->base_name };
 
-	if (inventory_scan(ps->spec, &io, &ps->inv, e) < 0 && r->base_name) {
+	if (inventory_scan(spec, &io, inv, e) < 0 && r->base_name) {
 		/* an unreachable base only costs the from-base marks */
 		log_warn("scan: base image %s: %s; findings are not split by layer origin", r->base_name, e->msg);
 		err_clear(e);
-		inventory_free(&ps->inv);
-		memset(&ps->inv, 0, sizeof(ps->inv));
+		inventory_free(inv);
+		memset(inv, 0, sizeof(*inv));
 		io.base = NULL;
-		if (inventory_scan(ps->spec, &io, &ps->inv, e) < 0)
+		if (inventory_scan(spec, &io, inv, e) < 0)
 			return -1;
 	} else if (e->code) {
 		return -1;
 	}
-	return scan_match(db, &ps->inv, &ps->sres, e);
+	return scan_match(db, inv, res, e);
+}
+
+static int scan_platform(const struct ship_opts *o, const struct results *r, struct vdb *db, struct plat_scan *ps,
+			 bool multi, struct err *e)
+{
+	return ship_scan_image(o, r, db, ps->spec, multi ? ps->im->platform : o->build.platform, &ps->inv, &ps->sres,
+			       e);
 }
 
 /* Scan every platform's image; *dbv gets the database version. */
